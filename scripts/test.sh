@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm test`: everything the tests need (engine, local images, a fresh build), then unit + e2e tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/engine.sh
+bash scripts/images.sh
+npm run --silent build
+exec npx vitest run "$@"

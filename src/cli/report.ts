@@ -1,0 +1,38 @@
+import { BerthError, BerthErrors, ExitCode } from '../errors.js';
+
+/** Render any thrown value as one screen for the user and return the exit code; never a stack trace. */
+export function reportError(
+  err: unknown,
+  write: (s: string) => void = (s) => process.stderr.write(s),
+): number {
+  if (err instanceof BerthErrors) {
+    for (const e of err.errors) write(formatOne(e));
+    return err.exitCode;
+  }
+  if (err instanceof BerthError) {
+    write(formatOne(err));
+    return err.exitCode;
+  }
+  const e = err as { code?: string; message?: string; stack?: string };
+  if (
+    e &&
+    (e.code === 'ECONNREFUSED' || e.code === 'ENOENT') &&
+    /docker\.sock|connect/.test(String(e.message))
+  ) {
+    write(
+      'berth: cannot reach the Docker engine\n  hint: start it with `npm run engine` (Linux) or Docker Desktop\n',
+    );
+    return ExitCode.EngineUnreachable;
+  }
+  write(`berth: internal error: ${e?.message ?? String(err)}\n`);
+  if (process.env.BERTH_DEBUG && e?.stack) write(`${e.stack}\n`);
+  return ExitCode.StackFailure;
+}
+
+function formatOne(e: BerthError): string {
+  const where = e.pos ? `${e.pos.file}:${e.pos.line}:${e.pos.col}: ` : '';
+  let out = `berth: ${where}${e.message}\n`;
+  if (e.frame) out += `${e.frame.replace(/\n?$/, '\n')}`;
+  if (e.hint) out += `  hint: ${e.hint}\n`;
+  return out;
+}

@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+
+/**
+ * Every verb lives in its own file under src/cli/ and exports `register(program)`. Verb files stay light at
+ * import time (heavy modules such as dockerode, ink and react are imported inside the action), so `berth
+ * --help` and `berth config` start fast. Add a verb by adding its module here.
+ */
+export type RegisterVerb = (program: Command) => void;
+
+export async function registerVerbs(program: Command): Promise<void> {
+  const modules: Array<{ register: RegisterVerb }> = await Promise.all([
+    // verbs: keep alphabetical
+  ]);
+  for (const m of modules) m.register(program);
+}

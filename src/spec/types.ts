@@ -1,0 +1,188 @@
+// The typed, normalized stack: what the rest of the pipeline (graph, plan, run) consumes. Everything here is
+// already interpolated, merged, validated and in long form, so downstream code never re-parses Compose syntax.
+import type { SourcePos } from '../errors.js';
+
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+export interface Dependency {
+  condition: DependencyCondition;
+  /** `required: false` in Compose: a missing or disabled dependency is not an error. */
+  required: boolean;
+  /** Restart this service when the dependency is recreated (Compose `restart: true`). */
+  restart: boolean;
+  /** Edges implied by links / volumes_from / network_mode: service:x are marked so messages can say why. */
+  implicit?: 'links' | 'volumes_from' | 'network_mode' | 'ipc' | 'pid';
+}
+
+export interface PortSpec {
+  /** Container port. */
+  target: number;
+  /** Host port as written ("8080" or a range "8080-8081"); undefined means an ephemeral port. */
+  published?: string;
+  /** Host IP; berth defaults to 127.0.0.1 when the file gives none (a dev stack stays off the LAN). */
+  host_ip: string;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  mode?: 'host' | 'ingress';
+  name?: string;
+  app_protocol?: string;
+}
+
+export type MountType = 'bind' | 'volume' | 'tmpfs' | 'npipe' | 'cluster' | 'image';
+
+export interface MountSpec {
+  type: MountType;
+  /** Absolute host path (bind), volume key as declared at top level (volume), undefined for anonymous/tmpfs. */
+  source?: string;
+  target: string;
+  read_only: boolean;
+  bind?: { create_host_path?: boolean; propagation?: string; selinux?: 'z' | 'Z' };
+  volume?: { nocopy?: boolean; subpath?: string };
+  tmpfs?: { size?: number; mode?: number };
+  consistency?: string;
+}
+
+export interface Healthcheck {
+  /** Engine form: ['CMD', ...], ['CMD-SHELL', cmd] or ['NONE']. */
+  test: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  startPeriodMs?: number;
+  startIntervalMs?: number;
+  retries?: number;
+  disable: boolean;
+}
+
+export interface BuildSpec {
+  /** Absolute path of the build context. */
+  context: string;
+  /** Dockerfile path relative to the context (as the engine wants it). */
+  dockerfile: string;
+  dockerfile_inline?: string;
+  args: Record<string, string>;
+  target?: string;
+  labels: Record<string, string>;
+  network?: string;
+  no_cache?: boolean;
+  pull?: boolean;
+  shm_size?: number;
+  extra_hosts?: string[];
+  tags?: string[];
+  cache_from?: string[];
+  platforms?: string[];
+}
+
+export interface ServiceNetwork {
+  aliases: string[];
+  ipv4_address?: string;
+  ipv6_address?: string;
+  priority?: number;
+  mac_address?: string;
+}
+
+export interface Resources {
+  /** Nano CPUs as the engine wants them (1 CPU = 1e9). */
+  nanoCpus?: number;
+  memoryBytes?: number;
+  memoryReservationBytes?: number;
+  pidsLimit?: number;
+  shmSizeBytes?: number;
+  cpuShares?: number;
+  cpuset?: string;
+}
+
+export interface Service {
+  name: string;
+  /** Image reference; for a build-only service, the name berth tags the build with (`<project>-<service>`). */
+  image: string;
+  build?: BuildSpec;
+  pull_policy: 'always' | 'never' | 'missing' | 'build' | 'if_not_present' | 'daily' | 'weekly';
+  command?: string[];
+  entrypoint?: string[];
+  environment: Record<string, string>;
+  ports: PortSpec[];
+  expose: string[];
+  volumes: MountSpec[];
+  volumes_from: string[];
+  tmpfs: string[];
+  depends_on: Record<string, Dependency>;
+  healthcheck?: Healthcheck;
+  /** Network key (as declared at top level) → per-service options. Empty when network_mode is set. */
+  networks: Record<string, ServiceNetwork>;
+  network_mode?: string;
+  ipc?: string;
+  pid?: string;
+  links: string[];
+  /** deploy.replicas / scale; 1 by default. */
+  replicas: number;
+  labels: Record<string, string>;
+  user?: string;
+  working_dir?: string;
+  hostname?: string;
+  domainname?: string;
+  restart?: string;
+  init?: boolean;
+  stop_signal?: string;
+  stopGracePeriodMs?: number;
+  extra_hosts: string[];
+  dns: string[];
+  cap_add: string[];
+  cap_drop: string[];
+  privileged: boolean;
+  read_only: boolean;
+  tty: boolean;
+  stdin_open: boolean;
+  security_opt: string[];
+  sysctls: Record<string, string>;
+  ulimits: Record<string, { soft: number; hard: number }>;
+  devices: string[];
+  logging?: { driver?: string; options: Record<string, string> };
+  platform?: string;
+  container_name?: string;
+  profiles: string[];
+  resources: Resources;
+  /** Where the service was declared (its key), for messages. */
+  pos?: SourcePos;
+}
+
+export interface NetworkSpec {
+  /** Engine name: `<project>_<key>` unless `name:` says otherwise. */
+  name: string;
+  driver?: string;
+  driver_opts: Record<string, string>;
+  external: boolean;
+  internal: boolean;
+  attachable: boolean;
+  enable_ipv6: boolean;
+  ipam?: { driver?: string; config: Array<{ subnet?: string; gateway?: string; ip_range?: string }> };
+  labels: Record<string, string>;
+}
+
+export interface VolumeSpec {
+  /** Engine name: `<project>_<key>` unless `name:` says otherwise. */
+  name: string;
+  driver?: string;
+  driver_opts: Record<string, string>;
+  external: boolean;
+  labels: Record<string, string>;
+}
+
+export interface Stack {
+  /** Stack name: `name:` in the file or the directory name, normalized as Compose does. */
+  name: string;
+  /** Active client, if any (per-client overlay). */
+  client?: string;
+  /** Engine project: `<name>` or `<name>-<client>`. */
+  project: string;
+  /** Directory of the first stack file; relative paths resolve against it. */
+  workingDir: string;
+  /** Absolute paths of every file that went into this stack, in merge order (overlays last). */
+  files: string[];
+  /** Services in file order (object key order is preserved). Services outside active profiles are left out. */
+  services: Record<string, Service>;
+  /** Services declared but disabled by profiles: kept so `required: false` and messages can tell them apart. */
+  disabledServices: string[];
+  networks: Record<string, NetworkSpec>;
+  volumes: Record<string, VolumeSpec>;
+  /** Warnings collected while loading (unset variables, obsolete `version:`), shown once by the CLI. */
+  warnings: string[];
+}
