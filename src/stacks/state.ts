@@ -1,0 +1,94 @@
+// The per-stack state file, `<stack dir>/.berth/state.json`: today it only records the active client (set by
+// `berth use`). It lives next to the stack file so each checkout of a stack has its own active client, and
+// the folder carries its own `.gitignore` so nobody commits it by accident.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { badInput } from '../errors.js';
+
+export interface StackState {
+  /** Client made active by `berth use`; plain verbs act on it when neither --client nor BERTH_CLIENT is set. */
+  activeClient?: string;
+}
+
+export const STATE_DIR = '.berth';
+export const STATE_FILE = 'state.json';
+
+export const statePath = (stackDir: string) => join(stackDir, STATE_DIR, STATE_FILE);
+
+/**
+ * Client names become part of engine object names (`<stack>-<client>`, `<stack>-<client>_default`) and of
+ * file names (`clients/<name>.yaml`), so they follow the project-name rules: lowercase letters, digits,
+ * `-` and `_`, starting with a letter or digit.
+ */
+const CLIENT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+export function checkClientName(name: string, where = 'client name'): string {
+  if (!CLIENT_NAME.test(name)) {
+    throw badInput(`invalid ${where} ${JSON.stringify(name)}`, {
+      hint: 'use lowercase letters, digits, "-" and "_", starting with a letter or digit (e.g. acme, client-2)',
+    });
+  }
+  return name;
+}
+
+export async function readState(stackDir: string): Promise<StackState> {
+  const file = statePath(stackDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badInput(`${file}: not valid JSON`, {
+      hint: `delete it (it only records the active client) and run \`berth use NAME\` again`,
+    });
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  const { activeClient } = value as Record<string, unknown>;
+  return typeof activeClient === 'string' && CLIENT_NAME.test(activeClient) ? { activeClient } : {};
+}
+
+export async function writeState(stackDir: string, state: StackState): Promise<void> {
+  const dir = join(stackDir, STATE_DIR);
+  await mkdir(dir, { recursive: true });
+  // Ignore the whole folder from inside it: works in any repository without touching the user's .gitignore.
+  await writeFile(join(dir, '.gitignore'), '*\n', { flag: 'w' });
+  const file = statePath(stackDir);
+  // Write then rename, so a crash or a concurrent reader never sees half a file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+/** The client recorded by `berth use` for the stack in `stackDir`, if any. */
+export async function readActiveClient(stackDir: string): Promise<string | undefined> {
+  return (await readState(stackDir)).activeClient;
+}
+
+export async function writeActiveClient(stackDir: string, client: string | undefined): Promise<void> {
+  const state = await readState(stackDir);
+  if (client === undefined) delete state.activeClient;
+  else state.activeClient = checkClientName(client);
+  await writeState(stackDir, state);
+}
+
+/** Where the client comes from, in order: `--client`, `BERTH_CLIENT`, the active client of `berth use`. */
+export type ClientSource = 'flag' | 'env' | 'active';
+
+export async function resolveClient(
+  stackDir: string,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ client: string; source: ClientSource } | undefined> {
+  if (flag !== undefined && flag !== '') return { client: checkClientName(flag, '--client'), source: 'flag' };
+  const fromEnv = env.BERTH_CLIENT;
+  if (fromEnv !== undefined && fromEnv !== '')
+    return { client: checkClientName(fromEnv, 'BERTH_CLIENT'), source: 'env' };
+  const active = await readActiveClient(stackDir);
+  return active === undefined ? undefined : { client: active, source: 'active' };
+}
