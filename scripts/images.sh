@@ -1,25 +1,65 @@
 #!/usr/bin/env bash
 # Build every image the demo and the tests use, locally: there is no registry to pull from.
+#   berth/busybox       Debian's busybox-static on scratch (most tests)
+#   berth/debian-stack  one Debian bookworm rootfs (mmdebstrap) with every service's packages
+#   berth/postgres, berth/redis, berth/nginx, berth/haproxy, berth/python
+#                       thin `docker build`s FROM berth/debian-stack: no network needed, built in parallel
 # Idempotent: each image carries the hash of its recipe (label dev.berth.recipe) and is rebuilt only when
-# the recipe changed. Usage: scripts/images.sh [NAME...]   (default: all)
+# the recipe changed. A recipe is the image's folder under images/, the shell function that builds it, and
+# for derived images the ID of the base they are built on (so a rebuilt base rebuilds them).
+# Usage: scripts/images.sh [NAME...]   (default: all; a derived image builds its base first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DOCKER=${DOCKER:-docker}
-export DOCKER_BUILDKIT=0   # the classic builder works with every CLI found here (see README, "Images")
+export DOCKER_BUILDKIT=0 # the classic builder works with every docker CLI found on these machines
 CACHE=${BERTH_IMAGE_CACHE:-$ROOT/.cache/images}
+SERVICES=(postgres redis nginx haproxy python)
 mkdir -p "$CACHE"
 
 log() { printf 'images: %s\n' "$*"; }
-recipe_hash() { (cd "$ROOT/images/$1" && find . -type f ! -name busybox -print0 | sort -z | xargs -0 sha256sum; cat "$ROOT/scripts/images.sh") | sha256sum | cut -c1-12; }
-current_hash() { "$DOCKER" image inspect -f '{{index .Config.Labels "dev.berth.recipe"}}' "$1" 2>/dev/null || true; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+since() { local ms=$(($(now_ms) - $1)); printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100)); }
+die() {
+  log "$*" >&2
+  exit 1
+}
+
+# sha256 of: every file in images/<dir> (bar fetched artifacts), the named shell functions' source, extras.
+recipe_hash() {
+  local dir=$1 fns=$2
+  shift 2
+  {
+    (cd "$ROOT/images/$dir" && find . -type f ! -name busybox -print0 | sort -z | xargs -0 sha256sum)
+    for f in $fns; do declare -f "$f"; done
+    printf '%s\n' "$@"
+  } | sha256sum | cut -c1-12
+}
+label_of() { "$DOCKER" image inspect -f '{{index .Config.Labels "dev.berth.recipe"}}' "$1" 2>/dev/null || true; }
+id_of() { "$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+# An image we just replaced keeps its layers alive while untagged; drop it unless something still uses it.
+drop_old() { [ -z "$1" ] || [ "$1" = "$(id_of "$2")" ] || "$DOCKER" rmi "$1" >/dev/null 2>&1 || true; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+apt_install() {
+  command -v apt-get >/dev/null || die "need $* and there is no apt-get here; install it yourself"
+  log "installing $* with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/tmp/berth-apt.log 2>&1 || {
+    as_root apt-get update -qq >>/tmp/berth-apt.log 2>&1
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >>/tmp/berth-apt.log 2>&1
+  } || die "apt-get install $* failed; see /tmp/berth-apt.log"
+}
 
 # busybox-static from Debian, extracted (never installed: it conflicts with the host's busybox).
 busybox_binary() {
   local dest=$1
   if [ ! -x "$CACHE/busybox" ]; then
-    local tmp; tmp=$(mktemp -d)
-    (cd "$tmp" && apt-get download busybox-static >/dev/null 2>&1) || { apt-get update -qq >/dev/null 2>&1; (cd "$tmp" && apt-get download busybox-static >/dev/null); }
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download busybox-static >/dev/null 2>&1) || {
+      apt-get update -qq >/dev/null 2>&1 || true
+      (cd "$tmp" && apt-get download busybox-static >/dev/null)
+    }
     dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/x"
     cp "$tmp/x/bin/busybox" "$CACHE/busybox"
     rm -rf "$tmp"
@@ -28,17 +68,81 @@ busybox_binary() {
 }
 
 build_busybox() {
-  local tag=berth/busybox:latest h; h=$(recipe_hash busybox)
-  if [ "$(current_hash $tag)" = "$h" ]; then log "$tag up to date"; return; fi
-  local t0; t0=$(date +%s.%N)
+  local tag=berth/busybox:latest h old t0
+  h=$(recipe_hash busybox "build_busybox busybox_binary")
+  if [ "$(label_of $tag)" = "$h" ]; then
+    log "$tag up to date"
+    return
+  fi
+  t0=$(now_ms) old=$(id_of $tag)
   busybox_binary "$ROOT/images/busybox/busybox"
-  "$DOCKER" build -q --label dev.berth.recipe="$h" -t "$tag" "$ROOT/images/busybox" >/dev/null
+  "$DOCKER" build -q --label dev.berth.recipe="$h" -t "$tag" "$ROOT/images/busybox" >/tmp/berth-build-busybox.log 2>&1 ||
+    { cat /tmp/berth-build-busybox.log >&2; die "building $tag failed"; }
   rm -f "$ROOT/images/busybox/busybox"
-  log "$tag built in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)")s"
+  drop_old "$old" $tag
+  log "$tag built in $(since "$t0")"
 }
 
+# The rootfs streams from mmdebstrap straight into `docker import` under a temporary tag, which becomes
+# the real tag only when both ends succeeded (a failed mmdebstrap would otherwise leave a half image).
+build_debian_stack() {
+  local tag=berth/debian-stack:latest h old t0 tmp
+  h=$(recipe_hash debian-stack "build_debian_stack")
+  if [ "$(label_of $tag)" = "$h" ]; then
+    log "$tag up to date"
+    return
+  fi
+  command -v mmdebstrap >/dev/null || apt_install mmdebstrap
+  [ "$(id -u)" = 0 ] || die "building $tag runs mmdebstrap as root; run this script as root"
+  t0=$(now_ms) old=$(id_of $tag) tmp=berth/debian-stack:building-$$
+  log "$tag: mmdebstrap bookworm + $(grep -cv '^\s*\(#\|$\)' "$ROOT/images/debian-stack/packages") packages (about a minute)"
+  if ! bash "$ROOT/images/debian-stack/mmdebstrap.sh" 2>/tmp/berth-mmdebstrap.log |
+    "$DOCKER" import -c "LABEL dev.berth.recipe=$h" -c 'CMD ["/bin/bash"]' - "$tmp" >/dev/null; then
+    "$DOCKER" rmi "$tmp" >/dev/null 2>&1 || true
+    tail -n 20 /tmp/berth-mmdebstrap.log >&2
+    die "building $tag failed; full log: /tmp/berth-mmdebstrap.log"
+  fi
+  "$DOCKER" tag "$tmp" $tag && "$DOCKER" rmi "$tmp" >/dev/null
+  drop_old "$old" $tag
+  log "$tag built in $(since "$t0")"
+}
+
+# A thin image FROM berth/debian-stack: its Dockerfile only adds config, so no network is needed.
+build_service() {
+  local name=$1 tag=berth/$1:latest h old t0
+  h=$(recipe_hash "$name" "build_service" "base $(id_of berth/debian-stack:latest)")
+  if [ "$(label_of "$tag")" = "$h" ]; then
+    log "$tag up to date"
+    return
+  fi
+  t0=$(now_ms) old=$(id_of "$tag")
+  "$DOCKER" build -q --label dev.berth.recipe="$h" -t "$tag" "$ROOT/images/$name" >/tmp/berth-build-"$name".log 2>&1 ||
+    { cat /tmp/berth-build-"$name".log >&2; die "building $tag failed"; }
+  drop_old "$old" "$tag"
+  log "$tag built in $(since "$t0")"
+}
+
+start=$(now_ms)
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(busybox)
+[ ${#want[@]} -gt 0 ] || want=(busybox debian-stack "${SERVICES[@]}")
+services=()
 for name in "${want[@]}"; do
-  "build_$name"
+  case $name in
+    busybox) build_busybox ;;
+    debian-stack) build_debian_stack ;;
+    postgres | redis | nginx | haproxy | python) services+=("$name") ;;
+    *) die "unknown image '$name' (known: busybox debian-stack ${SERVICES[*]})" ;;
+  esac
 done
+if [ ${#services[@]} -gt 0 ]; then
+  [ -n "$(id_of berth/debian-stack:latest)" ] || build_debian_stack
+  pids=()
+  for name in "${services[@]}"; do
+    build_service "$name" &
+    pids+=($!)
+  done
+  failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ $failed = 0 ] || die "some images failed to build (see above)"
+fi
+log "done in $(since "$start")"
