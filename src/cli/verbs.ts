@@ -10,6 +10,8 @@ export type RegisterVerb = (program: Command) => void;
 export async function registerVerbs(program: Command): Promise<void> {
   const modules: Array<{ register: RegisterVerb }> = await Promise.all([
     // verbs: keep alphabetical
+    import('./exec.js'),
+    import('./logs.js'),
     import('./ls.js'),
   ]);
   for (const m of modules) m.register(program);

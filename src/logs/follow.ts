@@ -1,0 +1,268 @@
+// The log feed: reads every selected container's log stream, decodes it into lines and hands them to a sink
+// in batches. Without `follow`, lines come out ordered by time across containers. With `follow`, containers
+// that are created, recreated or restarted meanwhile are picked up from the engine's event stream, and the
+// feed ends when the project has no containers left. A sink that cannot keep up pauses every engine stream
+// (backpressure through the socket), so memory stays bounded and nothing is dropped.
+import type Docker from 'dockerode';
+import { connectEngine } from '../engine/client.js';
+import { type ContainerEvent, type EventWatch, watchContainerEvents } from '../engine/events.js';
+import { inspectLogTarget, listLogTargets, openLogStream } from '../engine/logs.js';
+import { LogDecoder } from './decode.js';
+import { OrderedMerge } from './merge.js';
+import type { LogLine, LogTarget } from './types.js';
+
+export interface FollowOptions {
+  project: string;
+  /** Only these services (all when empty). */
+  services?: string[];
+  /** Only this replica of each selected service. */
+  index?: number;
+  follow: boolean;
+  /** Unix seconds, as `engineTime()` gives them. */
+  since?: string;
+  until?: string;
+  /** Lines of history per container at the start. */
+  tail?: number | 'all';
+  signal?: AbortSignal;
+  docker?: Docker;
+}
+
+export interface LogSink {
+  /** Take a batch of lines (one container's, in order). Return false to pause the feed until `drain()`. */
+  write(lines: LogLine[]): boolean;
+  /** Resolves when the sink can take more after `write` returned false. */
+  drain(): Promise<void>;
+  /** The feed is about to read these containers (so a formatter can size prefixes before their lines). */
+  targets?(targets: LogTarget[]): void;
+}
+
+/** Per-queue line count above which a source is paused while the ordered merge waits for slower ones. */
+const MERGE_HIGH = 4096;
+
+interface Reader {
+  target: LogTarget;
+  stream: NodeJS.ReadableStream;
+  paused: boolean;
+}
+
+/** Where we got to in one container's log, so re-reading it after a restart repeats and skips nothing. */
+interface Mark {
+  ts: string;
+  /** Lines already delivered that carry exactly `ts`. */
+  atTs: number;
+}
+
+export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<void> {
+  const docker = opts.docker ?? (await connectEngine());
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) return;
+
+  const readers = new Map<string, Reader>();
+  const marks = new Map<string, Mark>();
+  const restartPending = new Set<string>();
+  /** Engine time of a container's latest start: where a re-read begins when nothing was read before. */
+  const startedAt = new Map<string, string>();
+  const attaching = new Set<string>();
+  const merge = opts.follow ? undefined : new OrderedMerge<LogLine>();
+  let sinkFull = false;
+  let finished = false;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => {
+    finish = r;
+  });
+  let events: EventWatch | undefined;
+
+  const wanted = (t: Pick<LogTarget, 'service' | 'replica'>) =>
+    (!opts.services?.length || opts.services.includes(t.service)) &&
+    (opts.index === undefined || t.replica === opts.index);
+
+  const updateFlow = () => {
+    for (const [id, r] of readers) {
+      const hold = sinkFull || (merge !== undefined && merge.queued(id) > MERGE_HIGH);
+      if (hold && !r.paused) r.stream.pause();
+      else if (!hold && r.paused) r.stream.resume();
+      r.paused = hold;
+    }
+  };
+
+  const deliver = (lines: LogLine[]) => {
+    if (lines.length === 0) return;
+    if (!sink.write(lines) && !sinkFull) {
+      sinkFull = true;
+      updateFlow();
+      void sink.drain().then(() => {
+        sinkFull = false;
+        updateFlow();
+      });
+    }
+  };
+
+  const stop = () => {
+    if (finished) return;
+    finished = true;
+    ac.abort();
+    events?.close();
+    for (const r of readers.values()) (r.stream as unknown as { destroy?: () => void }).destroy?.();
+    readers.clear();
+    finish();
+  };
+
+  /** Keep lines after the mark (a re-read starts at the mark's timestamp, inclusive). */
+  const afterMark = (id: string, lines: LogLine[]): LogLine[] => {
+    const m = marks.get(id);
+    let out = lines;
+    if (m?.ts) {
+      let skip = m.atTs;
+      out = lines.filter((l) => {
+        if (!l.ts || l.ts > m.ts) return true;
+        if (l.ts === m.ts && skip <= 0) return true;
+        if (l.ts === m.ts) skip--;
+        return false;
+      });
+    }
+    const last = out[out.length - 1];
+    if (last?.ts) {
+      let at = 0;
+      for (let i = out.length - 1; i >= 0 && out[i]!.ts === last.ts; i--) at++;
+      marks.set(id, { ts: last.ts, atTs: last.ts === m?.ts ? m.atTs + at : at });
+    }
+    return out;
+  };
+
+  const attach = async (target: LogTarget, first: boolean) => {
+    if (readers.has(target.id) || attaching.has(target.id) || finished) return;
+    attaching.add(target.id);
+    const mark = marks.get(target.id);
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await openLogStream(docker, target.id, {
+        follow: opts.follow,
+        timestamps: true,
+        since: mark?.ts
+          ? engineSeconds(mark.ts)
+          : first
+            ? opts.since
+            : (startedAt.get(target.id) ?? opts.since),
+        until: opts.until,
+        tail: first ? opts.tail : 'all',
+        signal: ac.signal,
+      });
+    } catch {
+      // The container went away between the event and the attach: nothing to read.
+      attaching.delete(target.id);
+      merge?.end(target.id);
+      flushMerge();
+      void checkGone();
+      return;
+    } finally {
+      attaching.delete(target.id);
+    }
+    if (finished) {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      return;
+    }
+    const reader: Reader = { target, stream, paused: false };
+    readers.set(target.id, reader);
+    const decoder = new LogDecoder({ tty: target.tty, timestamps: true });
+    const toLines = (decoded: ReturnType<LogDecoder['push']>): LogLine[] =>
+      decoded.map((d) => ({
+        container: target.id,
+        service: target.service,
+        replica: target.replica,
+        stream: d.stream,
+        ts: d.ts,
+        text: d.text,
+      }));
+    const emit = (lines: LogLine[]) => {
+      const fresh = afterMark(target.id, lines);
+      if (merge) {
+        merge.push(target.id, fresh);
+        flushMerge();
+      } else deliver(fresh);
+    };
+    let ended = false;
+    const onEnd = () => {
+      if (ended) return;
+      ended = true;
+      emit(toLines(decoder.end()));
+      readers.delete(target.id);
+      if (merge) {
+        merge.end(target.id);
+        flushMerge();
+        if (merge.done) stop();
+        return;
+      }
+      void afterFollowEnd(target);
+    };
+    stream.on('data', (chunk: Buffer) => emit(toLines(decoder.push(chunk))));
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+    stream.on('error', onEnd);
+    updateFlow();
+  };
+
+  const flushMerge = () => {
+    if (!merge) return;
+    deliver(merge.take());
+    updateFlow();
+  };
+
+  /** A followed stream ended: the container stopped. Re-attach if it is already running again. */
+  const afterFollowEnd = async (target: LogTarget) => {
+    if (finished) return;
+    const pending = restartPending.delete(target.id);
+    const now = pending ? undefined : await inspectLogTarget(docker, target.id);
+    if (pending || now?.running || restartPending.delete(target.id)) await attach(now ?? target, false);
+    else await checkGone();
+  };
+
+  const checkGone = async () => {
+    if (finished || !opts.follow || readers.size > 0 || attaching.size > 0) return;
+    const left = await listLogTargets(docker, opts.project).catch(() => []);
+    if (left.length === 0 && readers.size === 0 && attaching.size === 0) stop();
+  };
+
+  const onEvent = (e: ContainerEvent) => {
+    if (finished) return;
+    if (e.action === 'start') {
+      startedAt.set(
+        e.id,
+        `${e.timeNano / 1_000_000_000n}.${String(e.timeNano % 1_000_000_000n).padStart(9, '0')}`,
+      );
+      if (readers.has(e.id)) {
+        restartPending.add(e.id);
+        return;
+      }
+      void inspectLogTarget(docker, e.id).then((t) => {
+        if (!t || !wanted(t)) return;
+        sink.targets?.([t]);
+        return attach(t, false);
+      });
+    } else if (e.action === 'destroy') {
+      marks.delete(e.id);
+      void checkGone();
+    }
+  };
+
+  if (opts.follow) events = await watchContainerEvents(docker, opts.project, onEvent);
+  const all = await listLogTargets(docker, opts.project);
+  const targets = all.filter(wanted);
+  sink.targets?.(targets);
+  if (targets.length === 0 && (!opts.follow || all.length === 0)) {
+    stop();
+  } else {
+    for (const t of targets) merge?.add(t.id);
+    await Promise.all(targets.map((t) => attach(t, true)));
+  }
+  await done;
+  opts.signal?.removeEventListener('abort', onAbort);
+}
+
+/** The engine's RFC3339Nano timestamp as Unix seconds with nanoseconds, as `since` takes it. */
+export function engineSeconds(ts: string): string {
+  const secs = Math.floor(Date.parse(`${ts.slice(0, 19)}Z`) / 1000);
+  const frac = (/\.(\d+)/.exec(ts)?.[1] ?? '0').padEnd(9, '0').slice(0, 9);
+  return `${secs}.${frac}`;
+}
