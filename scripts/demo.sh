@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# `npm run demo`: engine, local images, then the demo stack (fixtures/demo/berth.yaml) up; prints the URL.
+#   scripts/demo.sh          bring it up (again: recreates what changed, keeps the data)
+#   scripts/demo.sh down     stop and remove its containers and network (data volumes stay; `down -v` too)
+# It runs `berth up -d --wait` when this checkout's berth has `up`; until then it runs the same stack with
+# the docker CLI and the labels and names berth uses (project demo: demo-<svc>-<n>, demo_default, demo_<vol>).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DOCKER=${DOCKER:-docker}
+export DOCKER_BUILDKIT=0
+FILE=fixtures/demo/berth.yaml
+DIR=$ROOT/fixtures/demo
+PROJECT=demo
+PORT=${BERTH_DEMO_PORT:-8080}
+URL=http://127.0.0.1:$PORT
+
+log() { printf 'demo: %s\n' "$*"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+since() { local ms=$(($(now_ms) - $1)); printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100)); }
+
+has_berth_up() { node bin/berth.js up --help 2>/dev/null | grep -q '^Usage: berth up'; }
+
+# --- docker CLI fallback (the same services, keys and names as berth.yaml) ---------------------------------
+ours() { "$DOCKER" ps -aq --filter "label=dev.berth.project=$PROJECT" "$@"; }
+
+fallback_down() {
+  local ids
+  ids=$(ours)
+  # Reverse start order, like berth: the entry point first, the data last.
+  for svc in lb nginx app store db; do
+    ids=$(ours --filter "label=dev.berth.service=$svc")
+    [ -z "$ids" ] || "$DOCKER" rm -f -v $ids >/dev/null
+  done
+  "$DOCKER" network rm ${PROJECT}_default >/dev/null 2>&1 || true
+  if [ "${1:-}" = -v ]; then "$DOCKER" volume rm ${PROJECT}_dbdata ${PROJECT}_storedata >/dev/null 2>&1 || true; fi
+}
+
+run() { # run SERVICE REPLICA IMAGE [docker run options...] -- [command...]
+  local svc=$1 n=$2
+  shift 2
+  "$DOCKER" run -d --pull=never --name "$PROJECT-$svc-$n" \
+    --label dev.berth.project=$PROJECT --label dev.berth.stack=$PROJECT \
+    --label dev.berth.service="$svc" --label dev.berth.replica="$n" \
+    --network ${PROJECT}_default --network-alias "$svc" "$@" >/dev/null
+}
+
+healthy() {
+  local s
+  s=$("$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null || true)
+  [ "$s" = healthy ] || { [ "$s" = exited ] && { "$DOCKER" logs --tail 20 "$1" >&2; log "$1 exited"; exit 1; }; false; }
+}
+
+fallback_up() {
+  "$DOCKER" build -q -t berth/demo-app:latest "$DIR/app" >/tmp/berth-demo-build.log 2>&1 ||
+    { cat /tmp/berth-demo-build.log >&2; exit 1; }
+  fallback_down
+  "$DOCKER" network create --label dev.berth.project=$PROJECT ${PROJECT}_default >/dev/null
+  for vol in dbdata storedata; do
+    "$DOCKER" volume inspect ${PROJECT}_$vol >/dev/null 2>&1 ||
+      "$DOCKER" volume create --label dev.berth.project=$PROJECT --label dev.berth.volume=$vol ${PROJECT}_$vol >/dev/null
+  done
+  # Healthchecks and stop signals come from the images (berth.yaml repeats the same ones).
+  run db 1 -e POSTGRES_DB="${DB_NAME:-app}" -e POSTGRES_USER="${DB_USER:-app}" \
+    -e POSTGRES_PASSWORD="${DB_PASSWORD:-app-secret}" --stop-signal SIGINT \
+    -v ${PROJECT}_dbdata:/var/lib/postgresql/data berth/postgres:latest
+  run store 1 -v ${PROJECT}_storedata:/data berth/redis:latest
+  # app depends on db and store being healthy.
+  for _ in $(seq 1 300); do
+    if healthy $PROJECT-db-1 && healthy $PROJECT-store-1; then break; fi
+    sleep 0.1
+  done
+  for n in 1 2; do
+    run app $n --init -e CLIENT="${CLIENT:-default}" -e PGHOST=db -e PGDATABASE="${DB_NAME:-app}" \
+      -e PGUSER="${DB_USER:-app}" -e PGPASSWORD="${DB_PASSWORD:-app-secret}" -e REDIS_HOST=store \
+      -v "$DIR/app:/app:ro" berth/demo-app:latest
+  done
+  run nginx 1 -e BANNER="${BANNER:-berth demo}" \
+    -v "$DIR/nginx/default.conf.template:/etc/nginx/templates/default.conf.template:ro" \
+    -v "$DIR/nginx/html:/usr/share/nginx/html:ro" berth/nginx:latest
+  run lb 1 -p "127.0.0.1:$PORT:80" -v "$DIR/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" \
+    berth/haproxy:latest
+}
+
+# --- main ------------------------------------------------------------------------------------------------
+if [ "${1:-}" = down ]; then
+  if has_berth_up; then exec node bin/berth.js -f $FILE down "${@:2}"; fi
+  fallback_down "${2:-}"
+  log "down (volumes ${PROJECT}_dbdata, ${PROJECT}_storedata kept unless -v)"
+  exit 0
+fi
+
+bash scripts/engine.sh
+bash scripts/images.sh
+# The CLI runs from dist/: make sure it is the current source's (other verbs may have landed since npm ci).
+npm run --silent build >/tmp/berth-demo-tsc.log 2>&1 || log "npm run build failed (see /tmp/berth-demo-tsc.log); trying anyway"
+
+t0=$(now_ms)
+if has_berth_up; then
+  log "berth -f $FILE up -d --wait"
+  node bin/berth.js -f $FILE up -d --wait
+else
+  log "this berth has no \`up\` yet: running the stack with the docker CLI (project $PROJECT)"
+  fallback_up
+fi
+
+for _ in $(seq 1 600); do
+  if body=$(curl -fsS --max-time 2 "$URL/api/visit" 2>/dev/null); then
+    log "first OK request $(since "$t0") after starting the stack: $body"
+    log "open $URL/  (API: $URL/api/visit; edit fixtures/demo/app/app.py and the replicas reload by themselves)"
+    exit 0
+  fi
+  sleep 0.1
+done
+log "$URL/api/visit did not answer within 60s; container states:"
+"$DOCKER" ps -a --filter "label=dev.berth.project=$PROJECT" --format '{{.Names}}\t{{.Status}}' >&2
+exit 1
