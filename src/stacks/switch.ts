@@ -1,0 +1,105 @@
+// `berth use NAME`, the pure part: which running containers belong to the stack's other clients (they are
+// stopped, never removed, so switching back is a start), and whether the ports the new client publishes are
+// held by anyone who will still hold them after that stop. Checked before anything is stopped, so a switch
+// that cannot succeed changes nothing.
+
+import { Label } from '../engine/labels.js';
+import type { ObservedContainer } from '../engine/observe.js';
+import type { Stack } from '../spec/types.js';
+
+const isUp = (c: ObservedContainer) =>
+  c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
+
+/** Stack of a container: its label, or (for containers without one) unknown, so never mistaken for ours. */
+const stackOf = (c: ObservedContainer) => c.labels[Label.stack];
+
+/**
+ * Running containers of the same stack under another project: the other clients, and the stack without a
+ * client. Containers of other stacks are left alone even when their names look alike.
+ */
+export function otherClientsRunning(
+  containers: ObservedContainer[],
+  stack: Pick<Stack, 'name' | 'project'>,
+): ObservedContainer[] {
+  return containers.filter((c) => isUp(c) && c.project !== stack.project && stackOf(c) === stack.name);
+}
+
+/** Projects in the order they were found, each with its containers. */
+export function byProject(containers: ObservedContainer[]): Map<string, ObservedContainer[]> {
+  const out = new Map<string, ObservedContainer[]>();
+  for (const c of containers) out.set(c.project, [...(out.get(c.project) ?? []), c]);
+  return out;
+}
+
+export interface HostPort {
+  service: string;
+  hostIp: string;
+  port: number;
+  protocol: string;
+}
+
+/** Fixed host ports the stack publishes (ephemeral ports and ranges are the engine's to pick). */
+export function fixedHostPorts(stack: Pick<Stack, 'services'>): HostPort[] {
+  const out: HostPort[] = [];
+  for (const svc of Object.values(stack.services))
+    for (const p of svc.ports) {
+      if (!p.published || !/^\d+$/.test(p.published)) continue;
+      out.push({
+        service: svc.name,
+        hostIp: p.host_ip || '0.0.0.0',
+        port: Number(p.published),
+        protocol: p.protocol,
+      });
+    }
+  return out;
+}
+
+const anyAddress = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::';
+const overlaps = (a: string, b: string) => a === b || anyAddress(a) || anyAddress(b);
+
+export interface PortHolder {
+  wanted: HostPort;
+  /** Berth project holding it. */
+  project: string;
+  service: string;
+}
+
+/**
+ * Wanted ports held by running berth containers that stay running: not this project's own (the executor
+ * handles those) and not the ones about to be stopped.
+ */
+export function portsHeldByOthers(
+  wanted: HostPort[],
+  running: ObservedContainer[],
+  keep: { project: string; stopping: ReadonlySet<string> },
+): PortHolder[] {
+  const out: PortHolder[] = [];
+  for (const w of wanted) {
+    const holder = running.find(
+      (c) =>
+        isUp(c) &&
+        c.project !== keep.project &&
+        !keep.stopping.has(c.id) &&
+        c.ports.some(
+          (p) => p.hostPort === w.port && p.protocol === w.protocol && overlaps(p.hostIp, w.hostIp),
+        ),
+    );
+    if (holder) out.push({ wanted: w, project: holder.project, service: holder.service });
+  }
+  return out;
+}
+
+/** Ports the containers being stopped hold: a bind probe would find them busy, but they are about to be freed. */
+export function portsFreedByStopping(stopping: ObservedContainer[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of stopping) for (const p of c.ports) out.add(`${p.protocol}/${p.hostPort}`);
+  return out;
+}
+
+export function holderMessage(h: PortHolder, client: string): string {
+  const where = `${h.wanted.hostIp}:${h.wanted.port}`;
+  return (
+    `port ${where} (service "${h.wanted.service}") is taken by berth project "${h.project}" (service ${h.service}); ` +
+    `stop it with \`berth -p ${h.project} stop\`, or change the port in clients/${client}.yaml`
+  );
+}
