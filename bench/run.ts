@@ -1,0 +1,404 @@
+// `npm run bench`: berth against the engine floor, docker-compose and dockerode-compose on generated stacks.
+// Flags: --quick (10 services, 3 runs), --runs N, --sizes 10,30,60, --shapes flat,layered,
+// --tools floor,berth,compose,dcompose, --steps up,noop,recreate,down,config, --out FILE, --no-build.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import Docker from 'dockerode';
+import { build } from 'esbuild';
+import { toComposeYaml } from './compose-file.js';
+import type { FloorSpec } from './floor.js';
+import {
+  type GenStack,
+  generateStack,
+  portsNeeded,
+  recreateTarget,
+  type Shape,
+  withChangedService,
+} from './gen.js';
+import { freePorts } from './ports.js';
+import { lastLines, timed } from './proc.js';
+import { type Facts, Results, renderMarkdown, STEPS, type Step, secs, targets } from './report.js';
+import { allRunning, changed, describeLeft, leftovers, removeAll, snapshot } from './state.js';
+import { berthVerbs, makeTools, type StepFiles, type Tool, type ToolName } from './tools.js';
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const OUT = join(ROOT, 'bench/out');
+// Compiled helper scripts live outside bench/ (not linted) but inside the checkout, so they resolve node_modules.
+const BIN = join(ROOT, '.cache/bench');
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    sizes: { type: 'string' },
+    shapes: { type: 'string', default: 'flat,layered' },
+    tools: { type: 'string', default: 'floor,berth,compose,dcompose' },
+    steps: { type: 'string', default: 'up,noop,recreate,down,config' },
+    out: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+
+const runs = Number(flags.runs ?? 3);
+const sizes = (flags.sizes ?? (flags.quick ? '10' : '10,30,60')).split(',').map(Number);
+const shapes = flags.shapes.split(',') as Shape[];
+const wantTools = flags.tools.split(',') as ToolName[];
+const wantSteps = new Set(flags.steps.split(','));
+const outFile = resolve(
+  flags.out ?? (flags.quick ? join(OUT, 'RESULTS-quick.md') : join(ROOT, 'bench/RESULTS.md')),
+);
+const session = `bb-${randomBytes(2).toString('hex')}`;
+const docker = new Docker();
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+let cleaningUp = false;
+async function cleanupSession(): Promise<void> {
+  if (cleaningUp) return;
+  cleaningUp = true;
+  await removeAll(docker, `${session}-`);
+}
+process.on('SIGINT', () => {
+  log(`\ninterrupted: removing everything named ${session}-*`);
+  cleanupSession().finally(() => process.exit(130));
+});
+
+async function prepare(): Promise<{ tools: ToolName[]; notes: string[]; berthConfig: boolean }> {
+  const notes: string[] = [];
+  mkdirSync(OUT, { recursive: true });
+  // Plain .mjs, so the floor and dockerode-compose start like any node CLI (no tsx loader in their timings).
+  await build({
+    entryPoints: { floor: join(ROOT, 'bench/floor.ts'), dcompose: join(ROOT, 'bench/dcompose.ts') },
+    outdir: BIN,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+  if (!flags['no-build'] && wantTools.includes('berth')) {
+    const b = await timed('npm', ['run', 'build', '--silent'], { ...process.env });
+    if (b.code !== 0)
+      notes.push(`\`npm run build\` reported errors (dist/ as emitted was used): ${lastLines(b.output, 2)}`);
+  }
+  const tools: ToolName[] = [];
+  let berthConfig = false;
+  for (const t of wantTools) {
+    if (t === 'berth') {
+      const v = await berthVerbs(ROOT);
+      berthConfig = v.config;
+      if (v.up && v.down) tools.push(t);
+      else
+        notes.push(
+          `berth: not measured, its CLI has no ${[!v.up && '`up`', !v.down && '`down`'].filter(Boolean).join(' or ')} yet.`,
+        );
+    } else if (t === 'compose') {
+      if ((await timed('docker-compose', ['version', '--short'])).code !== 0 && process.getuid?.() === 0) {
+        log('docker-compose missing: apt-get install -y --no-install-recommends docker-compose');
+        await timed('apt-get', ['install', '-y', '--no-install-recommends', 'docker-compose'], {
+          ...process.env,
+          DEBIAN_FRONTEND: 'noninteractive',
+        });
+      }
+      if ((await timed('docker-compose', ['version', '--short'])).code === 0) tools.push(t);
+      else
+        notes.push(
+          'docker-compose: not installed and could not be installed (`apt-get install docker-compose`).',
+        );
+    } else tools.push(t);
+  }
+  if ((await timed('docker', ['compose', 'version'])).code !== 0)
+    notes.push(
+      '`docker compose` v2: the plugin is not installed on this machine (not in Debian 12), so not measured.',
+    );
+  return { tools, notes, berthConfig };
+}
+
+function writeProjectFiles(project: string, stack: GenStack): StepFiles {
+  const dir = join(OUT, project);
+  mkdirSync(dir, { recursive: true });
+  const edited = withChangedService(stack, recreateTarget(stack), '2');
+  const f: StepFiles = {
+    compose: join(dir, 'compose.yaml'),
+    composeChanged: join(dir, 'compose-changed.yaml'),
+    floor: join(dir, 'floor.json'),
+    floorChanged: join(dir, 'floor-changed.json'),
+  };
+  writeFileSync(f.compose, toComposeYaml(stack));
+  writeFileSync(f.composeChanged, toComposeYaml(edited));
+  writeFileSync(f.floor, JSON.stringify({ project, stack } satisfies FloorSpec));
+  writeFileSync(f.floorChanged, JSON.stringify({ project, stack: edited } satisfies FloorSpec));
+  return f;
+}
+
+class StepFailed extends Error {}
+
+/** One tool's whole lifecycle on one stack: cold up, no-op up, recreate, down; every step timed and checked. */
+async function lifecycle(
+  tool: Tool,
+  stackName: string,
+  stack: GenStack,
+  project: string,
+  results: Results,
+  secondUpBroken: Map<ToolName, string>,
+): Promise<void> {
+  const f = writeProjectFiles(project, stack);
+  const services = stack.services.map((s) => s.name);
+  const target = recreateTarget(stack);
+  const record = (step: Step, ms: number, problem: string, output = '') => {
+    const cell = results.cell(stackName, tool.name, step);
+    const verdict = problem ? `FAILED: ${problem}${output ? ` — ${lastLines(output)}` : ''}` : 'ok';
+    log(
+      `  ${stackName.padEnd(11)} ${tool.name.padEnd(8)} ${step.padEnd(8)} ${secs(ms).padStart(8)}  ${verdict}`,
+    );
+    if (problem) {
+      cell.failures.push(`${problem}${output ? ` (${lastLines(output)})` : ''}`);
+      throw new StepFailed(problem);
+    }
+    cell.samples.push(ms);
+  };
+  try {
+    const up = await tool.up(project, f, false);
+    if (up.code !== 0) record('up', up.ms, `exit ${up.code}`, up.output);
+    const s1 = await snapshot(docker, tool.labels, project);
+    record('up', up.ms, allRunning(s1, services));
+
+    let s2 = s1;
+    const broken = secondUpBroken.get(tool.name);
+    if (broken) {
+      if (wantSteps.has('noop')) results.cell(stackName, tool.name, 'noop').na = broken;
+      if (wantSteps.has('recreate')) results.cell(stackName, tool.name, 'recreate').na = broken;
+    }
+    if (wantSteps.has('noop') && !broken) {
+      const noop = await tool.up(project, f, false);
+      if (noop.code !== 0 && tool.name === 'dcompose') {
+        // A known limit of dockerode-compose: it creates every container by name without looking first.
+        const why = `cannot run \`up\` twice: ${lastLines(noop.output, 1)}`;
+        secondUpBroken.set(tool.name, why);
+        results.cell(stackName, tool.name, 'noop').na = why;
+        if (wantSteps.has('recreate')) results.cell(stackName, tool.name, 'recreate').na = why;
+        log(`  ${stackName.padEnd(11)} ${tool.name.padEnd(8)} noop     n/a: ${why}`);
+      } else {
+        if (noop.code !== 0) record('noop', noop.ms, `exit ${noop.code}`, noop.output);
+        s2 = await snapshot(docker, tool.labels, project);
+        const moved = changed(s1, s2);
+        record(
+          'noop',
+          noop.ms,
+          allRunning(s2, services) ||
+            (moved.length ? `changed ${moved.length} containers (${moved[0]}…)` : ''),
+        );
+      }
+    }
+    if (wantSteps.has('recreate') && !secondUpBroken.get(tool.name)) {
+      const rec = await tool.up(project, f, true);
+      if (rec.code !== 0) record('recreate', rec.ms, `exit ${rec.code}`, rec.output);
+      const s3 = await snapshot(docker, tool.labels, project);
+      const moved = changed(s2, s3);
+      const ok = moved.length === 1 && moved[0] === target;
+      record(
+        'recreate',
+        rec.ms,
+        allRunning(s3, services) || (ok ? '' : `changed [${moved.slice(0, 4).join(', ')}] not [${target}]`),
+      );
+    }
+    if (wantSteps.has('down')) {
+      const down = await tool.down(project, f);
+      if (down.code !== 0) record('down', down.ms, `exit ${down.code}`, down.output);
+      record(
+        'down',
+        down.ms,
+        describeLeft(await leftovers(docker, project)) &&
+          `left ${describeLeft(await leftovers(docker, project))}`,
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof StepFailed)) throw err;
+  } finally {
+    await removeAll(docker, project);
+    rmSync(join(OUT, project), { recursive: true, force: true });
+  }
+}
+
+/** Count image pulls on the engine while the bench runs: nobody may pull (there is no registry). */
+async function watchPulls(): Promise<{ count: () => number; stop: () => void }> {
+  let n = 0;
+  const stream = (await docker.getEvents({
+    filters: { type: ['image'], event: ['pull'] },
+  })) as NodeJS.ReadableStream & {
+    destroy(): void;
+  };
+  stream.on('data', () => n++);
+  return { count: () => n, stop: () => stream.destroy() };
+}
+
+async function configBench(
+  stacks: Array<[string, GenStack]>,
+  berthConfig: boolean,
+  tools: ToolName[],
+): Promise<Results> {
+  const r = new Results();
+  const cfgTools = (['berth', 'compose'] as const).filter(
+    (t) => tools.includes(t) || (t === 'berth' && berthConfig && wantTools.includes('berth')),
+  );
+  if (!wantSteps.has('config') || cfgTools.length === 0) return r;
+  const berthBin = join(ROOT, 'bin/berth.js');
+  for (const [name, stack] of stacks) {
+    const project = `${session}-cfg`;
+    const f = writeProjectFiles(project, stack);
+    for (let i = 0; i < runs; i++) {
+      for (const t of i % 2 ? [...cfgTools].reverse() : cfgTools) {
+        if (t === 'berth' && !berthConfig) continue;
+        const res =
+          t === 'berth'
+            ? await timed(process.execPath, [berthBin, '-f', f.compose, '-p', project, 'config'], {
+                ...process.env,
+                NO_COLOR: '1',
+              })
+            : await timed('docker-compose', ['-f', f.compose, '-p', project, 'config']);
+        const cell = r.cell(name, t, 'config');
+        if (res.code === 0) cell.samples.push(res.ms);
+        else cell.failures.push(`exit ${res.code} (${lastLines(res.output)})`);
+        log(
+          `  ${name.padEnd(11)} ${t.padEnd(8)} config   ${secs(res.ms).padStart(8)}  ${res.code === 0 ? 'ok' : 'FAILED'}`,
+        );
+      }
+    }
+    rmSync(join(OUT, project), { recursive: true, force: true });
+  }
+  return r;
+}
+
+/** The spec and logs engineers' own benches (bench/config.ts, bench/logs.ts), when they exist. */
+async function peerBenches(): Promise<string[]> {
+  const out: string[] = [];
+  const fmt = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+      .join(', ');
+  for (const [file, fn, title] of [
+    ['config.ts', 'benchConfig', 'bench/config.ts (spec)'],
+    ['logs.ts', 'benchLogs', 'bench/logs.ts (logs)'],
+  ] as const) {
+    if (!existsSync(join(ROOT, 'bench', file))) {
+      out.push(`- ${title}: not available (no such file yet).`);
+      continue;
+    }
+    try {
+      const mod = (await import(`./${file}`)) as Record<string, () => Promise<Record<string, number>>>;
+      const res = await mod[fn]!();
+      out.push(`- ${title}: ${fmt(res)}`);
+      log(`  ${title}: ${fmt(res)}`);
+    } catch (err) {
+      out.push(`- ${title}: not available (${(err as Error).message.split('\n')[0]}).`);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const loadAtStart = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
+  const { tools, notes, berthConfig } = await prepare();
+  const toolImpl = makeTools(ROOT, BIN);
+  const pulls = await watchPulls();
+  const ports = await freePorts(docker, Math.max(1, ...sizes.map((n) => portsNeeded('layered', n))));
+  log(
+    `bench session ${session}: tools ${tools.join(', ')}; sizes ${sizes.join(', ')}; ${runs} runs; ports ${ports[0]}–${ports.at(-1)}`,
+  );
+
+  const stacks: Array<[string, GenStack]> = [];
+  for (const shape of shapes)
+    for (const size of sizes) stacks.push([`${shape} ${size}`, generateStack(shape, size, ports)]);
+
+  const results = new Results();
+  const secondUpBroken = new Map<ToolName, string>();
+  const lifecycleSteps = STEPS.filter((s) => wantSteps.has(s));
+  try {
+    if (lifecycleSteps.length && wantSteps.has('up')) {
+      for (const [name, stack] of stacks) {
+        for (let run = 0; run < runs; run++) {
+          // Rotate which tool goes first so no tool always runs on the quietest (or busiest) engine.
+          const order = tools.map((_, i) => tools[(i + run) % tools.length]!);
+          for (const t of order) {
+            const project = `${session}-${name.replace(' ', '')}-r${run + 1}-${t}`;
+            await lifecycle(toolImpl[t], name, stack, project, results, secondUpBroken);
+          }
+        }
+      }
+    }
+    const config = await configBench(stacks, berthConfig, tools);
+    const extra = await peerBenches();
+
+    const largestSize = Math.max(...sizes);
+    const largest = shapes.map((s) => `${s} ${largestSize}`);
+    const cfgLargest = Math.max(
+      ...largest.map((s) => config.median(s, 'berth', 'config')).filter((x): x is number => x !== undefined),
+    );
+    const pkg = (p: string) =>
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')).version;
+    const composeVersion = (await timed('docker-compose', ['version', '--short'])).output.trim();
+    const facts: Facts = {
+      date: `${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC`,
+      mode: flags.quick ? 'quick' : 'full',
+      runs,
+      cores: cpus().length,
+      loadAtStart,
+      docker: (await docker.version()).Version,
+      node: process.version,
+      compose: composeVersion ? `docker-compose ${composeVersion}` : 'docker-compose missing',
+      dcompose: pkg('dockerode-compose'),
+      berthCommit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim(),
+      pulls: pulls.count(),
+      durationS: (performance.now() - t0) / 1000,
+    };
+    if (largestSize !== 60)
+      notes.push(
+        `The targets name 60 services; this run's largest stack has ${largestSize}, so they are checked there.`,
+      );
+    notes.push(
+      'Stacks: `flat N` = N independent services; `layered N` = lb → web → app → db → store (10/20/40/20/10 %), ' +
+        'each upper service depending on several of the layer below (fan-out), lb and web publishing one port each ' +
+        'on 127.0.0.1, db and store with one named volume each. All busybox (`berth/busybox:latest`, ' +
+        '`pull_policy: never`), `sleep` under `init: true` so stops are immediate. The recreate edits the ' +
+        'environment of `app-1` (layered) or `svc-1` (flat).',
+    );
+    const md = renderMarkdown({
+      facts,
+      results,
+      stacks: stacks.map(([n]) => n),
+      tools,
+      config,
+      configStacks: stacks.map(([n]) => n),
+      targets: targets(
+        results,
+        stacks.map(([n]) => n),
+        largest,
+        Number.isFinite(cfgLargest) ? cfgLargest : undefined,
+      ),
+      notes,
+      extra,
+    });
+    writeFileSync(outFile, md);
+    log(`\n${md.split('## Raw samples')[0]}`);
+    log(`written to ${outFile}`);
+  } finally {
+    pulls.stop();
+    await cleanupSession();
+    const left = describeLeft(await leftovers(docker, `${session}-`));
+    if (left) log(`WARNING: could not remove ${left} of session ${session}`);
+  }
+}
+
+main().catch(async (err) => {
+  process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+  await cleanupSession().catch(() => {});
+  process.exit(1);
+});
