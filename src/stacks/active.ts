@@ -1,5 +1,5 @@
-import { dirname } from 'node:path';
-import { readActiveClient } from './state.js';
+import { delimiter, dirname, resolve } from 'node:path';
+import { readActiveClient, readStateSync } from './state.js';
 
 /**
  * The active client of each stack file's directory (for `berth ls`, which runs from anywhere). A state file
@@ -15,4 +15,21 @@ export async function activeClientsOf(files: Iterable<string>): Promise<Map<stri
     ),
   );
   return new Map(entries);
+}
+
+/**
+ * The active client for a command line without --client or BERTH_CLIENT: the one `berth use` recorded next to
+ * the stack's first file (`-f`, COMPOSE_FILE, or the default file in --project-directory or the current
+ * directory). Not consulted when `-p` names the project: an explicit project name means exactly that project.
+ */
+export function activeClientFor(
+  g: { file: string[]; projectDirectory?: string; projectName?: string },
+  cwd: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  if (g.projectName) return undefined;
+  const fromEnv = env.COMPOSE_FILE?.split(env.COMPOSE_PATH_SEPARATOR ?? delimiter).filter(Boolean) ?? [];
+  const first = g.file[0] ?? fromEnv[0];
+  const stackDir = first ? dirname(resolve(cwd, first)) : resolve(cwd, g.projectDirectory ?? '.');
+  return readStateSync(stackDir).activeClient;
 }

@@ -1,6 +1,7 @@
 // The per-stack state file, `<stack dir>/.berth/state.json`: today it only records the active client (set by
 // `berth use`). It lives next to the stack file so each checkout of a stack has its own active client, and
 // the folder carries its own `.gitignore` so nobody commits it by accident.
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput } from '../errors.js';
@@ -31,26 +32,41 @@ export function checkClientName(name: string, where = 'client name'): string {
   return name;
 }
 
-export async function readState(stackDir: string): Promise<StackState> {
-  const file = statePath(stackDir);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
-  }
+function parseState(text: string, file: string): StackState {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw badInput(`${file}: not valid JSON`, {
-      hint: `delete it (it only records the active client) and run \`berth use NAME\` again`,
+      hint: 'delete it (it only records the active client) and run `berth use NAME` again',
     });
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
   const { activeClient } = value as Record<string, unknown>;
   return typeof activeClient === 'string' && CLIENT_NAME.test(activeClient) ? { activeClient } : {};
+}
+
+const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+export async function readState(stackDir: string): Promise<StackState> {
+  const file = statePath(stackDir);
+  try {
+    return parseState(await readFile(file, 'utf8'), file);
+  } catch (err) {
+    if (missing(err)) return {};
+    throw err;
+  }
+}
+
+/** Synchronous twin of readState, for loading the stack (which is synchronous). */
+export function readStateSync(stackDir: string): StackState {
+  const file = statePath(stackDir);
+  try {
+    return parseState(readFileSync(file, 'utf8'), file);
+  } catch (err) {
+    if (missing(err)) return {};
+    throw err;
+  }
 }
 
 export async function writeState(stackDir: string, state: StackState): Promise<void> {
