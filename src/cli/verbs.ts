@@ -10,9 +10,17 @@ export type RegisterVerb = (program: Command) => void;
 export async function registerVerbs(program: Command): Promise<void> {
   const modules: Array<{ register: RegisterVerb }> = await Promise.all([
     // verbs: keep alphabetical
+    import('./config.js'),
+    import('./down.js'),
     import('./exec.js'),
     import('./logs.js'),
     import('./ls.js'),
+    import('./ps.js'),
+    import('./restart.js'),
+    import('./rm.js'),
+    import('./start.js'),
+    import('./stop.js'),
+    import('./up.js'),
   ]);
   for (const m of modules) m.register(program);
 }

@@ -140,8 +140,24 @@ export interface Service {
   container_name?: string;
   profiles: string[];
   resources: Resources;
+  /** OCI runtime (`runtime:`), e.g. a Wasm shim; undefined = the engine default. */
+  runtime?: string;
+  group_add: string[];
+  dns_search: string[];
+  dns_opt: string[];
+  mac_address?: string;
   /** Where the service was declared (its key), for messages. */
   pos?: SourcePos;
+  /**
+   * Where each reference to another service is written, keyed `<kind>:<service>` (kind: depends_on, links,
+   * volumes_from, network_mode, ipc, pid), so the graph can point at the exact line of a bad reference.
+   */
+  refs?: Record<string, SourceRef>;
+}
+
+export interface SourceRef {
+  pos: SourcePos;
+  frame?: string;
 }
 
 export interface NetworkSpec {

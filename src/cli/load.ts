@@ -1,0 +1,29 @@
+// The one way verbs load the stack from the command line: global options + environment → loadStack.
+import type { Command } from 'commander';
+import { loadStack } from '../spec/index.js';
+import { activeClientFor } from '../stacks/active.js';
+import type { Stack } from '../spec/types.js';
+import { globalsOf } from './globals.js';
+
+let warned = false;
+
+export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boolean } = {}): Stack {
+  const g = globalsOf(cmd);
+  const stack = loadStack({
+    files: g.file,
+    cwd: process.cwd(),
+    projectName: g.projectName,
+    projectDirectory: g.projectDirectory,
+    profiles: g.profile,
+    envFiles: g.envFile,
+    // --client, then BERTH_CLIENT, then the active client recorded by `berth use` (src/stacks/active.ts).
+    client: opts.client ?? g.client ?? (process.env.BERTH_CLIENT || activeClientFor(g, process.cwd(), process.env)),
+    env: process.env,
+  });
+  // Warnings are printed once per process, however many times a verb loads the stack.
+  if (!warned && !opts.quiet) {
+    for (const w of stack.warnings) process.stderr.write(`berth: warning: ${w}\n`);
+  }
+  warned = true;
+  return stack;
+}

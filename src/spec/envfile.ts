@@ -1,0 +1,84 @@
+// .env files as Compose reads them (compose-go's dotenv): KEY=VALUE lines, optional `export`, # comments,
+// single quotes literal, double quotes with escapes and interpolation, unquoted values trimmed and cut at ` #`.
+import { type BerthError, badInput } from '../errors.js';
+import { InterpolationError, interpolate, type Lookup } from './interpolate.js';
+import { codeFrame } from './source.js';
+
+export function parseEnvFile(
+  text: string,
+  shown: string,
+  outer: Lookup = () => undefined,
+): Record<string, string> {
+  const vars: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  const lookup: Lookup = (k) => outer(k) ?? vars[k];
+  const fail = (n: number, msg: string, hint?: string): BerthError =>
+    badInput(msg, { pos: { file: shown, line: n + 1, col: 1 }, frame: codeFrame(lines, n + 1, 1), hint });
+  for (let n = 0; n < lines.length; n++) {
+    let line = lines[n]!.replace(/^\uFEFF/, '').trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('export ')) line = line.slice(7).trimStart();
+    const m = /^([A-Za-z_][A-Za-z0-9_.-]*)\s*(=|:)?\s*(.*)$/.exec(line);
+    if (!m) throw fail(n, `not a KEY=VALUE line: ${JSON.stringify(line)}`, 'each line is KEY=VALUE');
+    const key = m[1]!;
+    if (!m[2]) {
+      // A bare KEY takes its value from the environment, as with `docker run --env-file`.
+      const v = outer(key);
+      if (v !== undefined) vars[key] = v;
+      continue;
+    }
+    let raw = m[3]!;
+    const q = raw[0];
+    if (q === "'" || q === '"') {
+      // quoted values may span lines
+      let body = raw.slice(1);
+      let close = findClose(body, q);
+      while (close < 0 && n + 1 < lines.length) {
+        n++;
+        body += `\n${lines[n]}`;
+        close = findClose(body, q);
+      }
+      if (close < 0)
+        throw fail(n, `unterminated ${q === '"' ? 'double' : 'single'} quote in the value of ${key}`);
+      const inner = body.slice(0, close);
+      if (q === "'") vars[key] = inner;
+      else {
+        const unescaped = inner.replace(/\\([nrt"\\$])/g, (_, c: string) =>
+          c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c === '$' ? '$$' : c,
+        );
+        vars[key] = interp(unescaped, lookup, n, key, fail);
+      }
+      continue;
+    }
+    const hash = raw.search(/\s#/);
+    if (hash >= 0) raw = raw.slice(0, hash);
+    vars[key] = interp(raw.trim(), lookup, n, key, fail);
+  }
+  return vars;
+}
+
+function findClose(body: string, q: string): number {
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === '\\' && q === '"') {
+      i++;
+      continue;
+    }
+    if (body[i] === q) return i;
+  }
+  return -1;
+}
+
+function interp(
+  value: string,
+  lookup: Lookup,
+  n: number,
+  key: string,
+  fail: (n: number, msg: string, hint?: string) => BerthError,
+): string {
+  try {
+    return interpolate(value, lookup, () => {});
+  } catch (e) {
+    if (e instanceof InterpolationError) throw fail(n, `${key}: ${e.message}`, e.hint);
+    throw e;
+  }
+}

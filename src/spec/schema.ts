@@ -1,0 +1,310 @@
+// Validation of one stack file against schemas/stack.schema.json (ajv, compiled once), with every error
+// mapped back to file:line:col in plain words. Compose keys berth cannot honour are named as unsupported;
+// keys it can safely ignore become warnings.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { BerthError } from '../errors.js';
+import { displayPath } from './paths.js';
+import { errorAt, locateIn, type Path, type SourceDoc } from './source.js';
+
+const UNSUPPORTED: Record<string, Record<string, string>> = {
+  top: { include: 'split files with -f instead', models: '' },
+  service: Object.fromEntries(
+    [
+      'blkio_config',
+      'cgroup',
+      'cgroup_parent',
+      'cpu_count',
+      'cpu_percent',
+      'cpu_period',
+      'cpu_quota',
+      'cpu_rt_period',
+      'cpu_rt_runtime',
+      'credential_spec',
+      'device_cgroup_rules',
+      'external_links',
+      'gpus',
+      'isolation',
+      'label_file',
+      'mem_swappiness',
+      'memswap_limit',
+      'models',
+      'oom_kill_disable',
+      'oom_score_adj',
+      'post_start',
+      'pre_stop',
+      'provider',
+      'storage_opt',
+      'userns_mode',
+      'uts',
+      'volume_driver',
+      'use_api_socket',
+    ].map((k) => [k, '']),
+  ),
+  build: {
+    ssh: '',
+    secrets: '',
+    additional_contexts: '',
+    isolation: '',
+    privileged: '',
+    ulimits: '',
+    entitlements: '',
+  },
+  reservations: { devices: 'GPU and device reservations need a swarm or GPU runtime', generic_resources: '' },
+};
+
+/** Keys berth accepts and ignores, with why, reported once as a warning. */
+const IGNORED: Array<{ at: (p: Path) => boolean; key: string; why: string }> = [
+  { at: (p) => p.length === 0, key: 'version', why: 'the top-level `version` is obsolete and ignored' },
+  { at: isService, key: 'develop', why: '`develop` (compose watch) is ignored by berth' },
+  { at: isService, key: 'attach', why: '`attach` is ignored: `berth logs` shows every service' },
+  { at: isService, key: 'annotations', why: '`annotations` are ignored by berth' },
+  ...[
+    'mode',
+    'placement',
+    'restart_policy',
+    'update_config',
+    'rollback_config',
+    'endpoint_mode',
+    'labels',
+  ].map((k) => ({
+    at: (p: Path) => isService(p.slice(0, 2)) && p.length === 3 && p[2] === 'deploy',
+    key: k,
+    why: `\`deploy.${k}\` is a swarm setting and is ignored`,
+  })),
+  {
+    at: (p) => p.length === 5 && p[2] === 'deploy' && p[4] === 'reservations',
+    key: 'cpus',
+    why: '`deploy.resources.reservations.cpus` is ignored (only limits apply on one engine)',
+  },
+  { at: (p) => p.length === 3 && p[2] === 'build', key: 'cache_to', why: '`build.cache_to` is ignored' },
+];
+
+function isService(p: Path): boolean {
+  return p.length === 2 && p[0] === 'services';
+}
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (compiled) return compiled;
+  const schema = JSON.parse(
+    readFileSync(new URL('../../schemas/stack.schema.json', import.meta.url), 'utf8'),
+  );
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+  ajv.addKeyword({ keyword: 'expect', schemaType: 'string' });
+  compiled = ajv.compile(schema);
+  return compiled;
+}
+
+export function validateDoc(doc: SourceDoc, errors: BerthError[], warn: (w: string) => void): void {
+  const value = doc.value ?? {};
+  if (doc.value === null || doc.value === undefined) {
+    errors.push(errorAt(doc, [], 'the file is empty', { hint: 'a stack file needs at least `services:`' }));
+    return;
+  }
+  const validate = validator();
+  if (!validate(value)) errors.push(...mapErrors(doc, validate.errors ?? []));
+  collectWarnings(doc, value, [], warn);
+}
+
+function collectWarnings(doc: SourceDoc, v: unknown, p: Path, warn: (w: string) => void) {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || p.length > 5) return;
+  for (const k of Object.keys(v)) {
+    const rule = IGNORED.find((r) => r.key === k && r.at(p));
+    if (rule) {
+      const pos = locateIn(doc, [...p, k], 'key');
+      warn(`${pos ? `${pos.file}:${pos.line}: ` : ''}${rule.why}`);
+    }
+    if (!k.startsWith('x-')) collectWarnings(doc, (v as Record<string, unknown>)[k], [...p, k], warn);
+  }
+}
+
+const GENERIC = new Set(['type', 'anyOf', 'oneOf', 'enum', 'pattern', 'const']);
+
+function toPath(instancePath: string): Path {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function isUnder(child: string, parent: string) {
+  return child === parent || child.startsWith(`${parent}/`);
+}
+
+function mapErrors(doc: SourceDoc, errs: ErrorObject[]): BerthError[] {
+  // Keep the most specific story: a generic "wrong type"/"no branch matched" at a path is dropped when a more
+  // specific error (unknown key, missing key) exists at or below it, and type errors merge into one line.
+  const specific = errs.filter((e) => !GENERIC.has(e.keyword));
+  const kept = errs.filter((e) => {
+    if (!GENERIC.has(e.keyword)) return true;
+    if (specific.some((s) => isUnder(s.instancePath, e.instancePath))) return false;
+    // a deeper generic error means the value had the right shape and something inside it is wrong
+    return !errs.some(
+      (o) =>
+        GENERIC.has(o.keyword) &&
+        o.instancePath !== e.instancePath &&
+        isUnder(o.instancePath, e.instancePath),
+    );
+  });
+  const out: BerthError[] = [];
+  const done = new Set<string>();
+  for (const e of kept) {
+    const path = toPath(e.instancePath);
+    if (e.keyword === 'additionalProperties') {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const id = `${e.instancePath}/${key}`;
+      if (done.has(id)) continue;
+      done.add(id);
+      out.push(unknownKey(doc, path, key, e));
+      continue;
+    }
+    if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      const id = `${e.instancePath}!${missing}`;
+      if (done.has(id)) continue;
+      done.add(id);
+      out.push(errorAt(doc, path, `\`${missing}\` is missing`, { hint: `add \`${missing}:\` here` }));
+      continue;
+    }
+    if (done.has(e.instancePath)) continue;
+    done.add(e.instancePath);
+    const expect = (e.parentSchema as { expect?: string } | undefined)?.expect;
+    let what: string;
+    if (e.keyword === 'enum') {
+      what = `${JSON.stringify(e.data)} is not one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => String(v)).join(', ')}`;
+    } else if (e.keyword === 'pattern') {
+      what = `${JSON.stringify(e.data)} is not valid here; expected ${expect ?? `a value matching ${(e.params as { pattern: string }).pattern}`}`;
+    } else {
+      const types = errs
+        .filter((o) => o.instancePath === e.instancePath && o.keyword === 'type')
+        .flatMap((o) => (o.params as { type: string | string[] }).type);
+      const expected =
+        expect ??
+        (types.length
+          ? [...new Set(types.flatMap((t) => String(t).split(',')))].map(typeWord).join(' or ')
+          : 'something else');
+      what = `expected ${expected}, got ${describe(e.data)}`;
+    }
+    out.push(errorAt(doc, path, what, { hint: hintFor(path, e.data) }));
+  }
+  return out.slice(0, 20);
+}
+
+function hintFor(path: Path, data: unknown): string | undefined {
+  if (data !== null && typeof data === 'object' && !Array.isArray(data) && path.length >= 3) {
+    return 'a map is not allowed here; check the indentation, or quote the value';
+  }
+  return undefined;
+}
+
+function typeWord(t: string): string {
+  switch (t) {
+    case 'object':
+      return 'a map';
+    case 'array':
+      return 'a list';
+    case 'string':
+      return 'a string';
+    case 'number':
+    case 'integer':
+      return 'a number';
+    case 'boolean':
+      return 'true or false';
+    case 'null':
+      return 'nothing';
+    default:
+      return t;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'nothing (null)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v === 'number' ? 'the number' : 'the value'} ${String(v)}`;
+}
+
+function contextOf(path: Path): string {
+  if (path.length === 0) return 'top';
+  if (isService(path)) return 'service';
+  if (path.length === 3 && path[0] === 'services' && path[2] === 'build') return 'build';
+  if (path.length === 5 && path[2] === 'deploy' && path[4] === 'reservations') return 'reservations';
+  return '';
+}
+
+function unknownKey(doc: SourceDoc, path: Path, key: string, e: ErrorObject): BerthError {
+  const at = [...path, key];
+  const ctx = contextOf(path);
+  const unsupported = UNSUPPORTED[ctx];
+  if (unsupported && key in unsupported) {
+    const why = unsupported[key];
+    return errorAt(
+      doc,
+      at,
+      `berth does not support the Compose key \`${key}\` yet${why && !why.startsWith('split') ? ` (${why})` : ''}`,
+      {
+        kind: 'key',
+        hint: `remove \`${key}\` (${displayPath(at)}) to use this file with berth${why?.startsWith('split') ? `; ${why}` : ''}`,
+      },
+    );
+  }
+  const parent = e.parentSchema as {
+    properties?: Record<string, unknown>;
+    patternProperties?: Record<string, unknown>;
+  };
+  const pp = Object.keys(parent?.patternProperties ?? {}).filter((p) => p !== '^x-');
+  if (pp.length > 0 && !parent.properties) {
+    const what = path[path.length - 1] === 'services' ? 'service' : 'name';
+    return errorAt(doc, at, `${JSON.stringify(key)} is not a valid ${what} name`, {
+      kind: 'key',
+      hint: 'use letters, digits, `.`, `_` and `-`',
+    });
+  }
+  const known = Object.keys(parent?.properties ?? {});
+  const guess = didYouMean(key, known);
+  return errorAt(doc, at, `unknown key \`${key}\``, {
+    kind: 'key',
+    hint: guess
+      ? `did you mean \`${guess}\`?`
+      : known.length
+        ? `allowed here: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''} (or an \`x-\` extension)`
+        : undefined,
+  });
+}
+
+export function didYouMean(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  const limit = word.length <= 4 ? 1 : word.length <= 8 ? 2 : 3;
+  if (best && (bestD <= limit || best.startsWith(word) || word.startsWith(best))) return best;
+  return undefined;
+}
+
+/** Edit distance counting a swap of two neighbours as one edit (typos like `imgae`). */
+function levenshtein(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

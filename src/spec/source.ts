@@ -1,0 +1,227 @@
+// One stack file as parsed: its plain value plus where every key and value was written, so any later stage
+// (interpolation, schema, normalization, graph) can point the user at file:line:col.
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type BerthError, BerthErrors, badInput, type SourcePos } from '../errors.js';
+import { displayPath } from './paths.js';
+
+export type Path = ReadonlyArray<string | number>;
+
+interface Where {
+  key?: [number, number];
+  value?: [number, number];
+}
+
+export interface SourceDoc {
+  /** Absolute path. */
+  file: string;
+  /** Path as shown to the user (relative to cwd when under it). */
+  shown: string;
+  text: string;
+  value: unknown;
+  /** Paths (joined with \0) tagged `!reset` / `!override` in this file. */
+  reset: Set<string>;
+  override: Set<string>;
+  where: Map<string, Where>;
+  lines: string[];
+}
+
+export const pathKey = (p: Path) => p.join('\0');
+
+/** Many aliases of aliases can blow a small file up exponentially; Compose files never need this many nodes. */
+const MAX_NODES = 1_000_000;
+
+export function parseSource(file: string, shown: string, text: string): SourceDoc {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+  });
+  const src: SourceDoc = {
+    file,
+    shown,
+    text,
+    value: undefined,
+    reset: new Set(),
+    override: new Set(),
+    where: new Map(),
+    lines: text.split(/\r?\n/),
+  };
+  const at = (offset: number): [number, number] => {
+    const p = lc.linePos(offset);
+    return [p.line, p.col];
+  };
+  if (doc.errors.length > 0) {
+    const errs: BerthError[] = doc.errors.slice(0, 5).map((e) => {
+      const [line, col] = at(e.pos[0]);
+      return badInput(yamlMessage(e.code, e.message), {
+        pos: { file: shown, line, col },
+        frame: codeFrame(src.lines, line, col),
+        hint: yamlHint(e.code),
+      });
+    });
+    throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
+  }
+  let count = 0;
+  const record = (path: Path, kind: 'key' | 'value', node: Node | null | undefined) => {
+    const range = node?.range;
+    if (!range) return;
+    const k = pathKey(path);
+    const w = src.where.get(k) ?? {};
+    if (w[kind] === undefined) w[kind] = at(range[0]);
+    src.where.set(k, w);
+  };
+  const toValue = (node: Node | null | undefined, path: Path, depth: number): unknown => {
+    if (++count > MAX_NODES || depth > 200) {
+      const [line, col] = at(node?.range?.[0] ?? 0);
+      throw badInput('this file expands to too many values (aliases of aliases?)', {
+        pos: { file: shown, line, col },
+        hint: 'use fewer nested YAML aliases',
+      });
+    }
+    if (node == null) return null;
+    record(path, 'value', node);
+    const tag = (node as { tag?: string }).tag;
+    if (tag === '!reset') src.reset.add(pathKey(path));
+    if (tag === '!override') src.override.add(pathKey(path));
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      return toValue(target as Node, path, depth + 1);
+    }
+    if (isScalar(node)) {
+      if (tag === '!reset') return null;
+      return node.value;
+    }
+    if (isSeq(node)) return node.items.map((item, i) => toValue(item as Node, [...path, i], depth + 1));
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      const merged: Record<string, unknown>[] = [];
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key as Node | null;
+        const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
+        if (isScalar(keyNode) && (rawKey === '<<' || typeof rawKey === 'symbol' || keyNode.source === '<<')) {
+          const v = pair.value as Node;
+          const sources = isSeq(v) ? v.items : [v];
+          for (const s of sources) {
+            const m = toValue(s as Node, path, depth + 1);
+            if (m && typeof m === 'object' && !Array.isArray(m)) merged.push(m as Record<string, unknown>);
+          }
+          continue;
+        }
+        if (rawKey !== null && typeof rawKey === 'object') {
+          const [line, col] = at(keyNode?.range?.[0] ?? 0);
+          throw badInput('a map key must be a plain name, not a list or a map', {
+            pos: { file: shown, line, col },
+            frame: codeFrame(src.lines, line, col),
+          });
+        }
+        const key = String(rawKey);
+        record([...path, key], 'key', keyNode);
+        out[key] = toValue(pair.value as Node, [...path, key], depth + 1);
+      }
+      // Merge keys: explicit keys win, then earlier merged maps win over later ones (YAML merge-key spec).
+      if (merged.length === 0) return out;
+      const result: Record<string, unknown> = {};
+      for (const m of merged.reverse()) Object.assign(result, m);
+      return Object.assign(result, out);
+    }
+    return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
+  };
+  src.value = toValue(doc.contents as Node, [], 0);
+  return src;
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'duplicate key: a key may appear only once in a map';
+    case 'TAB_AS_INDENT':
+      return 'a tab is used for indentation; YAML needs spaces';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+    case 'UNEXPECTED_TOKEN':
+      return `YAML syntax: ${first.replace(/ at line \d+, column \d+.*$/, '')}`;
+    default:
+      return `YAML syntax: ${first.replace(/ at line \d+, column \d+.*$/, '')}`;
+  }
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'remove one of the two entries, or merge them';
+    case 'TAB_AS_INDENT':
+      return 'replace the tab with spaces';
+    case 'BAD_INDENT':
+      return 'check the indentation: items of one map or list must line up';
+    default:
+      return 'check the YAML syntax on that line (quotes, colons, indentation)';
+  }
+}
+
+/** A short code frame: the line before, the line, and a caret under the column. */
+export function codeFrame(lines: string[], line: number, col: number): string {
+  const out: string[] = [];
+  const width = String(line + 1).length;
+  for (let n = Math.max(1, line - 1); n <= Math.min(lines.length, line); n++) {
+    const text = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} | ${text}`);
+  }
+  out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}^`);
+  return out.join('\n');
+}
+
+/** Position of a path in one file: its value (or key), else the nearest ancestor that was written. */
+export function locateIn(src: SourceDoc, path: Path, kind: 'key' | 'value' = 'value'): SourcePos | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const w = src.where.get(pathKey(path.slice(0, n)));
+    const lc = n === path.length ? (w?.[kind] ?? w?.value ?? w?.key) : (w?.key ?? w?.value);
+    if (lc) return { file: src.shown, line: lc[0], col: lc[1] };
+  }
+  return undefined;
+}
+
+function hasExact(src: SourceDoc, path: Path): boolean {
+  return src.where.has(pathKey(path));
+}
+
+/**
+ * After merging, a value may come from any file. The last file that wrote the exact path wins (that is the one
+ * merge kept); failing that, the nearest ancestor path in the last file that has one.
+ */
+export class Sources {
+  readonly docs: SourceDoc[] = [];
+  add(doc: SourceDoc) {
+    this.docs.push(doc);
+  }
+  docFor(path: Path): SourceDoc | undefined {
+    for (let n = path.length; n >= 0; n--) {
+      const p = path.slice(0, n);
+      for (let i = this.docs.length - 1; i >= 0; i--) if (hasExact(this.docs[i]!, p)) return this.docs[i];
+    }
+    return this.docs[0];
+  }
+  error(path: Path, message: string, opts: { hint?: string; kind?: 'key' | 'value' } = {}): BerthError {
+    const doc = this.docFor(path);
+    return errorAt(doc, path, message, opts);
+  }
+}
+
+export function errorAt(
+  doc: SourceDoc | undefined,
+  path: Path,
+  message: string,
+  opts: { hint?: string; kind?: 'key' | 'value' } = {},
+): BerthError {
+  const pos = doc ? locateIn(doc, path, opts.kind) : undefined;
+  const label = path.length > 0 ? `\`${displayPath(path)}\`: ` : '';
+  return badInput(`${label}${message}`, {
+    pos,
+    frame: pos && doc ? codeFrame(doc.lines, pos.line, pos.col) : undefined,
+    hint: opts.hint,
+  });
+}
