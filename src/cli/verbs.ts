@@ -12,7 +12,6 @@ export async function registerVerbs(program: Command): Promise<void> {
     // verbs: keep alphabetical
     import('./config.js'),
     import('./down.js'),
-    import('./exec.js'),
     import('./logs.js'),
     import('./ls.js'),
     import('./ps.js'),
