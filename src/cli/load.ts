@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadStack } from '../spec/index.js';
 import { activeClientFor } from '../stacks/active.js';
+import { activeClientFor } from '../stacks/active.js';
 import type { Stack } from '../spec/types.js';
 import { globalsOf } from './globals.js';
 
@@ -9,9 +10,12 @@ let warned = false;
 
 export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boolean } = {}): Stack {
   const g = globalsOf(cmd);
+  const cwd = process.cwd();
+  const client =
+    opts.client ?? g.client ?? (process.env.BERTH_CLIENT || undefined) ?? activeClientFor(g, cwd, process.env);
   const stack = loadStack({
     files: g.file,
-    cwd: process.cwd(),
+    cwd,
     projectName: g.projectName,
     projectDirectory: g.projectDirectory,
     profiles: g.profile,
