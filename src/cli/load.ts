@@ -1,9 +1,8 @@
 // The one way verbs load the stack from the command line: global options + environment → loadStack.
 import type { Command } from 'commander';
 import { loadStack } from '../spec/index.js';
-import { activeClientFor } from '../stacks/active.js';
-import { activeClientFor } from '../stacks/active.js';
 import type { Stack } from '../spec/types.js';
+import { activeClientFor } from '../stacks/active.js';
 import { globalsOf } from './globals.js';
 
 let warned = false;
@@ -11,8 +10,6 @@ let warned = false;
 export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boolean } = {}): Stack {
   const g = globalsOf(cmd);
   const cwd = process.cwd();
-  const client =
-    opts.client ?? g.client ?? (process.env.BERTH_CLIENT || undefined) ?? activeClientFor(g, cwd, process.env);
   const stack = loadStack({
     files: g.file,
     cwd,
@@ -21,7 +18,7 @@ export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boole
     profiles: g.profile,
     envFiles: g.envFile,
     // --client, then BERTH_CLIENT, then the active client recorded by `berth use` (src/stacks/active.ts).
-    client: opts.client ?? g.client ?? (process.env.BERTH_CLIENT || activeClientFor(g, process.cwd(), process.env)),
+    client: opts.client ?? g.client ?? (process.env.BERTH_CLIENT || activeClientFor(g, cwd, process.env)),
     env: process.env,
   });
   // Warnings are printed once per process, however many times a verb loads the stack.
