@@ -19,7 +19,8 @@ if [ "${1:-postgres}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "host all all all $POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
   if [ "$POSTGRES_DB" != postgres ]; then
     # Socket-only server: nobody can connect over TCP (and the healthcheck stays red) until the DB exists.
-    pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+    # fsync=off only for this short-lived server (like initdb --no-sync): its stop is 0.1 s instead of 0.6 s.
+    pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c fsync=off" -w start >/dev/null
     psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d postgres -v db="$POSTGRES_DB" <<'SQL'
 CREATE DATABASE :"db";
 SQL

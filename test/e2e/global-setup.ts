@@ -10,7 +10,15 @@ export default function setup(): void {
       'e2e: the Docker engine does not answer; run `npm run engine` (npm test does it for you)',
     );
   }
-  for (const image of ['berth/busybox:latest']) {
+  for (const image of [
+    'berth/busybox:latest',
+    'berth/debian-stack:latest',
+    'berth/postgres:latest',
+    'berth/redis:latest',
+    'berth/nginx:latest',
+    'berth/haproxy:latest',
+    'berth/python:latest',
+  ]) {
     try {
       execFileSync('docker', ['image', 'inspect', image], { stdio: 'pipe' });
     } catch {
