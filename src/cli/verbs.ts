@@ -11,15 +11,20 @@ export async function registerVerbs(program: Command): Promise<void> {
   const modules: Array<{ register: RegisterVerb }> = await Promise.all([
     // verbs: keep alphabetical
     import('./config.js'),
+    import('./diff.js'),
     import('./down.js'),
+    import('./exec.js'),
+    import('./export.js'),
     import('./logs.js'),
     import('./ls.js'),
     import('./ps.js'),
     import('./restart.js'),
     import('./rm.js'),
+    import('./snapshot.js'),
     import('./start.js'),
     import('./stop.js'),
     import('./up.js'),
+    import('./use.js'),
   ]);
   for (const m of modules) m.register(program);
 }

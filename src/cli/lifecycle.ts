@@ -1,0 +1,83 @@
+// Shared by the lifecycle verbs (up, down, ps, start, stop, restart, rm): reading the stack, choosing
+// services, and printing executor progress. Kept free of heavy imports: verbs load dockerode in their action.
+import type { Command } from 'commander';
+import { badInput } from '../errors.js';
+import type { RunListener } from '../run/events.js';
+import type { Stack } from '../spec/types.js';
+import { globalsOf } from './globals.js';
+
+/** The stack as every verb reads it (src/cli/load.ts), loaded on demand so `--help` stays fast. */
+export async function loadStackFor(cmd: Command): Promise<Stack> {
+  const { loadFromCli } = await import('./load.js');
+  return loadFromCli(cmd);
+}
+
+/**
+ * Verbs that work from labels alone (down, ps, stop) need no stack file when `-p NAME` is given, as with
+ * Compose; with a file they also know the dependency order.
+ */
+export async function loadStackOrProject(cmd: Command): Promise<{ stack?: Stack; project: string }> {
+  const g = globalsOf(cmd);
+  try {
+    const stack = await loadStackFor(cmd);
+    return { stack, project: g.projectName ?? stack.project };
+  } catch (err) {
+    if (g.projectName && g.file.length === 0) return { project: g.projectName };
+    throw err;
+  }
+}
+
+/** Check service names against the stack; with `withDeps`, add their dependencies (transitively). */
+export async function selectServices(
+  stack: Stack,
+  names: string[],
+  withDeps: boolean,
+): Promise<string[] | undefined> {
+  if (!names.length) return undefined;
+  for (const n of names) {
+    if (stack.services[n]) continue;
+    if (stack.disabledServices.includes(n))
+      throw badInput(`service "${n}" is disabled by its profiles`, { hint: 'enable it with --profile' });
+    throw badInput(`no such service: ${n}`, { hint: `services: ${Object.keys(stack.services).join(', ')}` });
+  }
+  if (!withDeps) return names;
+  const { buildGraph, selectWithDeps } = await import('../graph/index.js');
+  return selectWithDeps(buildGraph(stack), names);
+}
+
+export function colorWanted(cmd: Command): boolean {
+  return !globalsOf(cmd).noColor && process.stdout.isTTY === true;
+}
+
+/** Progress lines on stdout, failures on stderr. */
+export async function progressPrinter(cmd: Command): Promise<RunListener> {
+  const { plainRenderer } = await import('../run/render.js');
+  const color = colorWanted(cmd);
+  const out = plainRenderer({ color });
+  const err = plainRenderer({
+    color: color && process.stderr.isTTY === true,
+    write: (s) => process.stderr.write(s),
+  });
+  return (e) => (e.type === 'failure' || e.type === 'warning' || e.type === 'skipped' ? err(e) : out(e));
+}
+
+/** Ctrl-C: the first asks the run to wind down cleanly; a second one exits at once. */
+export function interruptOnSigint(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const onSig = () => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write(
+      'berth: interrupted; finishing the steps in flight (Ctrl-C again to quit at once)\n',
+    );
+    ac.abort();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.removeListener('SIGINT', onSig);
+      process.removeListener('SIGTERM', onSig);
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { ExitCode } from '../errors.js';
+import { loadStackOrProject, progressPrinter, selectServices } from './lifecycle.js';
+
+export function register(program: Command): void {
+  program
+    .command('stop')
+    .description('stop running containers (kept, with their data), dependents first')
+    .argument('[service...]', 'only these services')
+    .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
+    .action(async (names: string[], flags: { timeout?: string }, cmd: Command) => {
+      const { stack, project } = await loadStackOrProject(cmd);
+      const selected = stack ? await selectServices(stack, names, false) : names.length ? names : undefined;
+      const [{ connectEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
+        import('../engine/client.js'),
+        import('../engine/observe.js'),
+        import('../run/stop.js'),
+      ]);
+      const docker = await connectEngine();
+      const containers = (await listProjectContainers(docker, project)).filter(
+        (c) => !c.oneoff && (!selected || selected.includes(c.service)),
+      );
+      const { errors } = await runStop(docker, stack, containers, {
+        timeoutSec: flags.timeout === undefined ? undefined : Number(flags.timeout),
+        onEvent: await progressPrinter(cmd),
+      });
+      if (errors.length) process.exitCode = ExitCode.StackFailure;
+    });
+}

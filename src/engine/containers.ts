@@ -1,0 +1,112 @@
+// Container operations the executor needs, each one engine call (or a short fixed sequence), with the
+// engine's "already in that state" answers treated as success so a re-run after an interruption converges.
+import type Docker from 'dockerode';
+import type { ContainerPlan } from './spec.js';
+
+const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+/** Create a container and attach the networks beyond its first (API 1.41 takes one network at create). */
+export async function createContainer(docker: Docker, plan: ContainerPlan): Promise<string> {
+  const c = await docker.createContainer(plan.options);
+  for (const [net, endpoint] of Object.entries(plan.extraNetworks))
+    await docker.getNetwork(net).connect({ Container: c.id, EndpointConfig: endpoint });
+  return c.id;
+}
+
+export async function startContainer(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getContainer(id).start();
+  } catch (err) {
+    if (status(err) !== 304) throw err; // already started
+  }
+}
+
+/** Stop with the container's own stop signal and grace period (set at create from the stack). */
+export async function stopContainer(docker: Docker, id: string, timeoutSec?: number): Promise<void> {
+  try {
+    await docker.getContainer(id).stop(timeoutSec === undefined ? {} : { t: timeoutSec });
+  } catch (err) {
+    const s = status(err);
+    if (s !== 304 && s !== 404) throw err; // already stopped, or gone
+  }
+}
+
+export async function removeContainer(
+  docker: Docker,
+  id: string,
+  opts: { volumes?: boolean; force?: boolean } = {},
+) {
+  try {
+    await docker.getContainer(id).remove({ v: opts.volumes ?? false, force: opts.force ?? false });
+  } catch (err) {
+    const s = status(err);
+    // 404: gone already; 409 "removal already in progress" ends the same way
+    if (s !== 404 && !(s === 409 && /already in progress/.test(String((err as Error).message)))) throw err;
+  }
+}
+
+export async function renameContainer(docker: Docker, id: string, name: string): Promise<void> {
+  await docker.getContainer(id).rename({ name });
+}
+
+export async function restartContainer(docker: Docker, id: string): Promise<void> {
+  await docker.getContainer(id).restart();
+}
+
+export interface LiveState {
+  running: boolean;
+  status: string;
+  exitCode: number;
+  health?: 'healthy' | 'unhealthy' | 'starting';
+  /** The container has a healthcheck (its own or its image's). */
+  hasHealthcheck: boolean;
+  restarting: boolean;
+}
+
+export async function inspectState(docker: Docker, id: string): Promise<LiveState | undefined> {
+  try {
+    const info = await docker.getContainer(id).inspect();
+    const h = info.State.Health?.Status as LiveState['health'] | 'none' | undefined;
+    const test = info.Config?.Healthcheck?.Test;
+    return {
+      running: info.State.Running,
+      status: info.State.Status,
+      exitCode: info.State.ExitCode,
+      health: h && h !== 'none' ? h : undefined,
+      hasHealthcheck: (h !== undefined && h !== 'none') || (!!test && test[0] !== 'NONE'),
+      restarting: info.State.Restarting,
+    };
+  } catch (err) {
+    if (status(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Split the engine's multiplexed (non-TTY) log stream: 8-byte headers, then the payload. */
+export function demux(buf: Buffer): string {
+  if (buf.length < 8 || buf[1] !== 0 || buf[2] !== 0 || buf[3] !== 0 || buf[0]! > 2)
+    return buf.toString('utf8');
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + len).toString('utf8');
+    i += 8 + len;
+  }
+  return out;
+}
+
+/** The last `n` log lines of a container (stdout and stderr), for failure messages. */
+export async function tailLogs(docker: Docker, id: string, n = 10): Promise<string[]> {
+  try {
+    const buf = (await docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail: n, follow: false })) as unknown as Buffer;
+    return demux(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)))
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .slice(-n);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,290 @@
+// Pure translation of a normalized Service into the engine's container-create options. Split in two: a
+// replica-independent template (what the config hash covers) and the per-replica finishing touches (name,
+// replica label, hash label), so the hash changes exactly when the container would come out different.
+import type Docker from 'dockerode';
+import type { MountSpec, PortSpec, Service, Stack } from '../spec/types.js';
+import { VERSION } from '../version.js';
+import { Label } from './labels.js';
+
+export type CreateOptions = Docker.ContainerCreateOptions;
+
+/** What a replica needs besides its template: networks beyond the first are connected after create (API 1.41 takes one). */
+export interface ContainerPlan {
+  name: string;
+  options: CreateOptions;
+  /** Network engine name → endpoint config, connected between create and start. */
+  extraNetworks: Record<string, Docker.EndpointSettings>;
+}
+
+/** `<project>-<service>-<n>`, or the file's container_name. */
+export function containerName(project: string, service: Service, replica: number): string {
+  return service.container_name ?? `${project}-${service.name}-${replica}`;
+}
+
+/** Engine names of the networks a service joins, primary (highest priority, then declaration order) first. */
+export function serviceNetworks(stack: Stack, service: Service): string[] {
+  if (service.network_mode) return [];
+  const keys = Object.keys(service.networks);
+  const order = keys
+    .map((k, i) => ({ k, i, p: service.networks[k]?.priority ?? 0 }))
+    .sort((a, b) => b.p - a.p || a.i - b.i);
+  return order.map(({ k }) => stack.networks[k]?.name ?? `${stack.project}_${k}`);
+}
+
+function networkKeysInOrder(service: Service): string[] {
+  const keys = Object.keys(service.networks);
+  return keys
+    .map((k, i) => ({ k, i, p: service.networks[k]?.priority ?? 0 }))
+    .sort((a, b) => b.p - a.p || a.i - b.i)
+    .map(({ k }) => k);
+}
+
+/** `service:x` → the container of x's first replica, as Compose resolves it. */
+function serviceRef(stack: Stack, mode: string | undefined): string | undefined {
+  if (!mode) return undefined;
+  if (!mode.startsWith('service:')) return mode;
+  const dep = stack.services[mode.slice('service:'.length)];
+  const name = dep ? containerName(stack.project, dep, 1) : `${stack.project}-${mode.slice(8)}-1`;
+  return `container:${name}`;
+}
+
+/** `service:x[:mode]` or `x[:mode]` → first replica of x; `container:name[:mode]` → that container. */
+function volumesFromRef(stack: Stack, v: string): string {
+  if (v.startsWith('container:')) return v.slice('container:'.length);
+  const [ref = v, mode] = v.replace(/^service:/, '').split(':');
+  const dep = stack.services[ref];
+  const name = dep ? containerName(stack.project, dep, 1) : ref;
+  return mode ? `${name}:${mode}` : name;
+}
+
+function portKey(p: PortSpec): string {
+  return `${p.target}/${p.protocol}`;
+}
+
+function portBindings(ports: PortSpec[]): {
+  exposed: Record<string, object>;
+  bindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+} {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const p of ports) {
+    const key = portKey(p);
+    exposed[key] = {};
+    const list = bindings[key] ?? [];
+    list.push({ HostIp: p.host_ip, HostPort: p.published ?? '' });
+    bindings[key] = list;
+  }
+  return { exposed, bindings };
+}
+
+// The engine's Mounts entries; dockerode's type insists on fields the engine treats as optional.
+type Mount = Record<string, unknown>;
+
+function mount(stack: Stack, m: MountSpec): Docker.MountSettings {
+  const out: Mount = { Type: m.type, Target: m.target, ReadOnly: m.read_only };
+  if (m.type === 'volume') {
+    if (m.source) out.Source = stack.volumes[m.source]?.name ?? m.source;
+    if (m.volume?.nocopy !== undefined || m.volume?.subpath)
+      out.VolumeOptions = {
+        NoCopy: m.volume?.nocopy ?? false,
+        ...(m.volume?.subpath ? { Subpath: m.volume.subpath } : {}),
+      };
+  } else if (m.type === 'bind') {
+    out.Source = m.source;
+    if (m.bind?.propagation) out.BindOptions = { Propagation: m.bind.propagation };
+  } else if (m.type === 'tmpfs') {
+    if (m.tmpfs?.size !== undefined || m.tmpfs?.mode !== undefined)
+      out.TmpfsOptions = compact({ SizeBytes: m.tmpfs?.size, Mode: m.tmpfs?.mode });
+  } else if (m.source) {
+    out.Source = m.source;
+  }
+  if (m.consistency) out.Consistency = m.consistency;
+  return out as unknown as Docker.MountSettings;
+}
+
+const isBind = (m: MountSpec) => m.type === 'bind' && m.bind?.create_host_path !== false && !!m.source;
+const nonBinds = (list: MountSpec[]) => list.filter((m) => !isBind(m));
+
+function bindsOf(list: MountSpec[]): string[] | undefined {
+  const binds = list.filter(isBind).map((m) => {
+    const opts = [m.read_only ? 'ro' : 'rw'];
+    if (m.bind?.selinux) opts.push(m.bind.selinux);
+    if (m.bind?.propagation) opts.push(m.bind.propagation);
+    return `${m.source}:${m.target}:${opts.join(',')}`;
+  });
+  return binds.length ? binds : undefined;
+}
+
+function restartPolicy(restart: string | undefined): Docker.HostRestartPolicy | undefined {
+  if (!restart || restart === 'no') return undefined;
+  const [name, count] = restart.split(':');
+  return { Name: name ?? 'no', ...(count ? { MaximumRetryCount: Number(count) } : {}) };
+}
+
+function tmpfsMap(tmpfs: string[]): Record<string, string> | undefined {
+  if (!tmpfs.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const t of tmpfs) {
+    const i = t.indexOf(':');
+    if (i < 0) out[t] = '';
+    else out[t.slice(0, i)] = t.slice(i + 1);
+  }
+  return out;
+}
+
+function devices(
+  list: string[],
+): Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> {
+  return list.map((d) => {
+    const [host = d, inner, perms] = d.split(':');
+    return { PathOnHost: host, PathInContainer: inner ?? host, CgroupPermissions: perms ?? 'rwm' };
+  });
+}
+
+const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1_000_000);
+
+/** Drop undefined fields so the template's JSON (and so its hash) does not depend on which optional keys exist. */
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/**
+ * Everything about a service's containers that does not depend on the replica number. The image is the
+ * reference as written; the resolved image ID goes into the hash (not the options) so `ps` shows readable names.
+ */
+export function containerTemplate(stack: Stack, service: Service): CreateOptions {
+  const { exposed, bindings } = portBindings(service.ports);
+  for (const e of service.expose) {
+    const key = e.includes('/') ? e : `${e}/tcp`;
+    exposed[key] ??= {};
+  }
+  const hc = service.healthcheck;
+  const labels: Record<string, string> = {
+    ...service.labels,
+    [Label.project]: stack.project,
+    [Label.service]: service.name,
+    [Label.stack]: stack.name,
+    ...(stack.client ? { [Label.client]: stack.client } : {}),
+    ...(stack.files[0] ? { [Label.file]: stack.files[0] } : {}),
+  };
+  const hostConfig: Docker.HostConfig = compact({
+    // Binds for host paths, as Compose does for the short syntax: the engine creates a missing directory there,
+    // while the Mounts API refuses; everything else (and `create_host_path: false`) goes through Mounts.
+    Binds: bindsOf(service.volumes),
+    Mounts: nonBinds(service.volumes).length
+      ? nonBinds(service.volumes).map((m) => mount(stack, m))
+      : undefined,
+    PortBindings: Object.keys(bindings).length ? bindings : undefined,
+    RestartPolicy: restartPolicy(service.restart),
+    NetworkMode: service.network_mode
+      ? serviceRef(stack, service.network_mode)
+      : serviceNetworks(stack, service)[0],
+    IpcMode: serviceRef(stack, service.ipc),
+    PidMode: serviceRef(stack, service.pid),
+    VolumesFrom: service.volumes_from.length
+      ? service.volumes_from.map((v) => volumesFromRef(stack, v))
+      : undefined,
+    Tmpfs: tmpfsMap(service.tmpfs),
+    ExtraHosts: service.extra_hosts.length ? service.extra_hosts.map((h) => h.replace('=', ':')) : undefined,
+    Dns: service.dns.length ? service.dns : undefined,
+    CapAdd: service.cap_add.length ? service.cap_add : undefined,
+    CapDrop: service.cap_drop.length ? service.cap_drop : undefined,
+    Privileged: service.privileged || undefined,
+    ReadonlyRootfs: service.read_only || undefined,
+    SecurityOpt: service.security_opt.length ? service.security_opt : undefined,
+    Sysctls: Object.keys(service.sysctls).length ? service.sysctls : undefined,
+    Ulimits: Object.keys(service.ulimits).length
+      ? Object.entries(service.ulimits).map(([Name, l]) => ({ Name, Soft: l.soft, Hard: l.hard }))
+      : undefined,
+    Devices: service.devices.length ? devices(service.devices) : undefined,
+    LogConfig: service.logging?.driver
+      ? { Type: service.logging.driver, Config: service.logging.options }
+      : undefined,
+    Init: service.init,
+    NanoCpus: service.resources.nanoCpus,
+    Memory: service.resources.memoryBytes,
+    MemoryReservation: service.resources.memoryReservationBytes,
+    PidsLimit: service.resources.pidsLimit,
+    ShmSize: service.resources.shmSizeBytes,
+    CpuShares: service.resources.cpuShares,
+    CpusetCpus: service.resources.cpuset,
+  });
+  return compact({
+    Image: service.image,
+    platform: service.platform,
+    Cmd: service.command,
+    Entrypoint: service.entrypoint,
+    // Sorted: reordering lines in the file must not change the hash.
+    Env: Object.entries(service.environment)
+      .map(([k, v]) => `${k}=${v}`)
+      .sort(),
+    User: service.user,
+    WorkingDir: service.working_dir,
+    Hostname: service.hostname,
+    Domainname: service.domainname,
+    Tty: service.tty || undefined,
+    OpenStdin: service.stdin_open || undefined,
+    ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
+    StopSignal: service.stop_signal,
+    StopTimeout:
+      service.stopGracePeriodMs === undefined ? undefined : Math.ceil(service.stopGracePeriodMs / 1000),
+    Healthcheck: hc
+      ? hc.disable
+        ? { Test: ['NONE'] }
+        : compact({
+            Test: hc.test,
+            Interval: ns(hc.intervalMs),
+            Timeout: ns(hc.timeoutMs),
+            StartPeriod: ns(hc.startPeriodMs),
+            StartInterval: ns(hc.startIntervalMs),
+            Retries: hc.retries,
+          } as Docker.HealthConfig)
+      : undefined,
+    Labels: labels,
+    HostConfig: hostConfig,
+  });
+}
+
+/** Name, labels and network endpoints of one replica, on top of the template. */
+export function containerForReplica(
+  stack: Stack,
+  service: Service,
+  template: CreateOptions,
+  replica: number,
+  hash: string,
+  name = containerName(stack.project, service, replica),
+): ContainerPlan {
+  const canonical = containerName(stack.project, service, replica);
+  const endpoints: Record<string, Docker.EndpointSettings> = {};
+  for (const key of networkKeysInOrder(service)) {
+    const n = service.networks[key]!;
+    const engineName = stack.networks[key]?.name ?? `${stack.project}_${key}`;
+    const ipam =
+      n.ipv4_address || n.ipv6_address
+        ? { IPv4Address: n.ipv4_address, IPv6Address: n.ipv6_address }
+        : undefined;
+    // The service name (DNS round-robin over replicas) and the final container name, which a temporary
+    // recreate name would otherwise hide until the rename.
+    endpoints[engineName] = compact({
+      Aliases: [...new Set([service.name, canonical, ...n.aliases])],
+      IPAMConfig: ipam,
+      MacAddress: n.mac_address,
+    } as Docker.EndpointSettings);
+  }
+  const [first, ...rest] = Object.keys(endpoints);
+  const options: CreateOptions = {
+    ...template,
+    name,
+    Labels: {
+      ...template.Labels,
+      [Label.replica]: String(replica),
+      [Label.configHash]: hash,
+      [Label.version]: VERSION,
+    },
+    ...(first ? { NetworkingConfig: { EndpointsConfig: { [first]: endpoints[first]! } } } : {}),
+  };
+  const extraNetworks: Record<string, Docker.EndpointSettings> = {};
+  for (const r of rest) extraNetworks[r] = endpoints[r]!;
+  return { name, options, extraNetworks };
+}

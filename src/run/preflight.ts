@@ -1,0 +1,153 @@
+// Checks made before anything is created, so a failing `up` leaves nothing half-applied: every host port the
+// plan will publish must be free, and when it is not, the message names who holds it.
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import { Label } from '../engine/labels.js';
+import { type ObservedContainer, toObservedContainer } from '../engine/observe.js';
+import { probePort } from '../engine/ports.js';
+import { BerthError, ExitCode } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+import type { Stack } from '../spec/types.js';
+
+export interface WantedPort {
+  service: string;
+  hostIp: string;
+  port: number;
+  protocol: string;
+}
+
+/** Fixed host ports of the containers the plan creates or starts (ranges and ephemeral ports are the engine's). */
+export function wantedPorts(stack: Stack, plan: Plan): WantedPort[] {
+  const out: WantedPort[] = [];
+  for (const a of plan.actions) {
+    if (a.kind !== 'create' && a.kind !== 'recreate' && a.kind !== 'start') continue;
+    for (const p of stack.services[a.service]?.ports ?? []) {
+      if (!p.published || !/^\d+$/.test(p.published)) continue;
+      out.push({
+        service: a.service,
+        hostIp: p.host_ip || '0.0.0.0',
+        port: Number(p.published),
+        protocol: p.protocol,
+      });
+    }
+  }
+  return out;
+}
+
+const overlaps = (a: string, b: string) =>
+  a === b || a === '0.0.0.0' || b === '0.0.0.0' || a === '::' || b === '::';
+
+/** Pure part: clashes inside the plan itself (two services, or two replicas, on one host port). */
+export function clashesWithin(ports: WantedPort[]): string[] {
+  const msgs: string[] = [];
+  for (let i = 0; i < ports.length; i++)
+    for (let j = 0; j < i; j++) {
+      const a = ports[i]!;
+      const b = ports[j]!;
+      if (a.port !== b.port || a.protocol !== b.protocol || !overlaps(a.hostIp, b.hostIp)) continue;
+      msgs.push(
+        a.service === b.service
+          ? `port ${a.hostIp}:${a.port} is published by more than one replica of service "${a.service}"; publish a range or drop the host port`
+          : `port ${a.hostIp}:${a.port} is published by both "${b.service}" and "${a.service}"`,
+      );
+    }
+  return [...new Set(msgs)];
+}
+
+/** The process listening on a TCP port, from /proc (Linux; best effort, may be hidden for other users). */
+async function processListening(port: number): Promise<string | undefined> {
+  try {
+    const inodes = new Set<string>();
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      const text = await readFile(f, 'utf8').catch(() => '');
+      for (const l of text.split('\n').slice(1)) {
+        const cols = l.trim().split(/\s+/);
+        if (cols.length < 10 || cols[3] !== '0A') continue; // 0A: LISTEN
+        if (Number.parseInt(cols[1]!.split(':')[1]!, 16) === port) inodes.add(cols[9]!);
+      }
+    }
+    if (!inodes.size) return undefined;
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+      for (const fd of fds) {
+        const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m && inodes.has(m[1]!)) {
+          const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''))
+            .split('\0')
+            .filter(Boolean);
+          return `process ${pid} (${cmd.slice(0, 3).join(' ') || 'unknown'})`;
+        }
+      }
+    }
+  } catch {
+    /* best effort */
+  }
+  return undefined;
+}
+
+function holderMessage(
+  w: WantedPort,
+  holder: ObservedContainer | undefined,
+  other: string | undefined,
+): string {
+  const where = `${w.hostIp}:${w.port}`;
+  if (holder?.project) {
+    return (
+      `port ${where} (service "${w.service}") is taken by berth project "${holder.project}" (service ${holder.service}); ` +
+      `stop it with \`berth -p ${holder.project} stop\` or \`berth use <client>\`, or change the port`
+    );
+  }
+  if (other) return `port ${where} (service "${w.service}") is taken by ${other}; stop it or change the port`;
+  return `port ${where} (service "${w.service}") is taken by another process; free it or change the port`;
+}
+
+/**
+ * Throws one error listing every port that cannot be published, before the executor creates anything. Ports
+ * held by this project's own containers that the plan replaces or stops are fine: they are released first.
+ */
+export async function checkPorts(docker: Docker, stack: Stack, plan: Plan): Promise<void> {
+  const wanted = wantedPorts(stack, plan);
+  if (!wanted.length) return;
+  const msgs = clashesWithin(wanted);
+  const releasing = new Set<string>();
+  for (const a of plan.actions) {
+    if (a.kind === 'recreate') releasing.add(a.old.id);
+    if (a.kind === 'remove') releasing.add(a.container.id);
+  }
+  const running = (await docker.listContainers({})).map(toObservedContainer);
+  for (const w of wanted) {
+    const held = running.find(
+      (c) =>
+        !releasing.has(c.id) &&
+        c.ports.some(
+          (p) => p.hostPort === w.port && p.protocol === w.protocol && overlaps(p.hostIp, w.hostIp),
+        ),
+    );
+    if (held) {
+      if (held.project === stack.project && held.service === w.service) continue; // its own running replica
+      const name = held.labels[Label.project] ? undefined : `container ${held.name}`;
+      msgs.push(holderMessage(w, held.labels[Label.project] ? held : undefined, name));
+      continue;
+    }
+    const code = await probePort(w.hostIp, w.port, w.protocol);
+    if (code === 'EADDRINUSE') {
+      const ownOld = plan.actions.some(
+        (a) =>
+          a.kind === 'recreate' && a.service === w.service && a.old.ports.some((p) => p.hostPort === w.port),
+      );
+      if (ownOld) continue;
+      msgs.push(holderMessage(w, undefined, await processListening(w.port)));
+    } else if (code === 'EADDRNOTAVAIL') {
+      msgs.push(
+        `port ${w.hostIp}:${w.port} (service "${w.service}"): host IP ${w.hostIp} is not an address of this machine`,
+      );
+    }
+  }
+  if (msgs.length)
+    throw new BerthError(msgs.join('\n'), {
+      exitCode: ExitCode.StackFailure,
+      hint: 'nothing was created or changed',
+    });
+}

@@ -1,0 +1,121 @@
+// Stop and remove in reverse dependency order: a service stops once every service that depends on it has
+// stopped, so nothing loses a dependency while it still runs. Independent services go in parallel.
+import type Docker from 'dockerode';
+import { removeContainer, stopContainer } from '../engine/containers.js';
+import type { ObservedContainer } from '../engine/observe.js';
+import type { Graph } from '../graph/index.js';
+import type { Stack } from '../spec/types.js';
+import type { RunListener } from './events.js';
+import { engineMessage } from './up.js';
+
+export interface StopOptions {
+  concurrency?: number;
+  onEvent?: RunListener;
+  /** Remove the containers after stopping them (`down`, `rm -s`). */
+  remove?: boolean;
+  /** Remove anonymous volumes with the containers (`down -v`, `rm -v`). */
+  volumes?: boolean;
+  /** Seconds before the engine kills; default: each container's own stop_grace_period. */
+  timeoutSec?: number;
+}
+
+/** Services that depend on each service, restricted to `present`. */
+export function dependentsMap(graph: Graph | undefined, present: Set<string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of present) out.set(s, []);
+  if (!graph) return out;
+  for (const e of graph.edges) if (present.has(e.from) && present.has(e.to)) out.get(e.to)!.push(e.from);
+  return out;
+}
+
+export async function runStop(
+  docker: Docker,
+  stack: Stack | undefined,
+  containers: ObservedContainer[],
+  opts: StopOptions = {},
+): Promise<{ errors: string[] }> {
+  const { default: PQueue } = await import('p-queue');
+  const queue = new PQueue({ concurrency: opts.concurrency ?? 12 });
+  const emit = opts.onEvent ?? (() => {});
+  const errors: string[] = [];
+  const byService = new Map<string, ObservedContainer[]>();
+  for (const c of containers) byService.set(c.service, [...(byService.get(c.service) ?? []), c]);
+  const graph = stack ? (await import('../graph/index.js')).buildGraph(stack) : undefined;
+  const dependents = dependentsMap(graph, new Set(byService.keys()));
+  const done = new Map<string, Promise<void>>();
+
+  const stopService = (name: string, path: string[] = []): Promise<void> => {
+    let p = done.get(name);
+    if (p) return p;
+    p = (async () => {
+      // a cycle cannot come from a valid stack; guard anyway so a hand-made one cannot hang `down`
+      const after = (dependents.get(name) ?? []).filter((d) => !path.includes(d));
+      await Promise.all(after.map((d) => stopService(d, [...path, name])));
+      await Promise.all(
+        (byService.get(name) ?? []).map((c) =>
+          queue.add(async () => {
+            const t0 = Date.now();
+            try {
+              if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
+                emit({
+                  type: 'progress',
+                  kind: 'Container',
+                  name: c.name,
+                  service: name,
+                  status: 'Stopping',
+                  done: false,
+                });
+                await stopContainer(docker, c.id, opts.timeoutSec);
+                emit({
+                  type: 'progress',
+                  kind: 'Container',
+                  name: c.name,
+                  service: name,
+                  status: 'Stopped',
+                  done: !opts.remove,
+                  elapsedMs: Date.now() - t0,
+                });
+              }
+              if (opts.remove) {
+                emit({
+                  type: 'progress',
+                  kind: 'Container',
+                  name: c.name,
+                  service: name,
+                  status: 'Removing',
+                  done: false,
+                });
+                await removeContainer(docker, c.id, { volumes: opts.volumes, force: true });
+                emit({
+                  type: 'progress',
+                  kind: 'Container',
+                  name: c.name,
+                  service: name,
+                  status: 'Removed',
+                  done: true,
+                  elapsedMs: Date.now() - t0,
+                });
+              }
+            } catch (err) {
+              const msg = `${c.name}: ${engineMessage(err)}`;
+              errors.push(msg);
+              emit({
+                type: 'progress',
+                kind: 'Container',
+                name: c.name,
+                service: name,
+                status: 'Error',
+                done: true,
+                detail: msg,
+              });
+            }
+          }),
+        ),
+      );
+    })();
+    done.set(name, p);
+    return p;
+  };
+  await Promise.all([...byService.keys()].map((s) => stopService(s)));
+  return { errors };
+}

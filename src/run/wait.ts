@@ -1,0 +1,111 @@
+// Waiting for containers to reach a state (healthy, exited, running) without hammering the engine: one event
+// stream per run wakes the waiters, and each wake-up costs one inspect of that container. A slow fallback poll
+// covers an event the stream might miss.
+import type Docker from 'dockerode';
+import { inspectState, type LiveState } from '../engine/containers.js';
+import { type EventWatch, watchContainerEvents } from '../engine/events.js';
+
+export type Verdict = 'ok' | 'fail' | 'wait';
+
+const FALLBACK_POLL_MS = 500;
+
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+export class ContainerWaiter {
+  private watch?: Promise<EventWatch | undefined>;
+  private readonly wakers = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly project: string,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  private ensureWatch(): Promise<EventWatch | undefined> {
+    this.watch ??= watchContainerEvents(this.docker, this.project, (e) => {
+      const set = this.wakers.get(e.id);
+      if (set) for (const wake of [...set]) wake();
+    }).catch(() => undefined);
+    return this.watch;
+  }
+
+  /** Resolve with the container's state once `check` says ok; reject with the state when it says fail. */
+  async until(
+    id: string,
+    check: (s: LiveState | undefined) => Verdict,
+    timeoutMs = Number.POSITIVE_INFINITY,
+  ): Promise<LiveState | undefined> {
+    await this.ensureWatch();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.signal?.aborted) throw new Interrupted();
+      const s = await inspectState(this.docker, id);
+      const v = check(s);
+      if (v === 'ok') return s;
+      if (v === 'fail') throw new WaitFailed(s);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new WaitTimedOut(s);
+      await this.nextEvent(id, Math.min(left, FALLBACK_POLL_MS));
+    }
+  }
+
+  private nextEvent(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.wakers.get(id) ?? new Set<() => void>();
+      this.wakers.set(id, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        this.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      this.signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = await this.watch;
+    w?.close();
+  }
+}
+
+export class WaitFailed extends Error {
+  constructor(readonly state: LiveState | undefined) {
+    super('condition failed');
+  }
+}
+
+export class WaitTimedOut extends Error {
+  constructor(readonly state: LiveState | undefined) {
+    super('timed out');
+  }
+}
+
+export const healthy = (s: LiveState | undefined): Verdict => {
+  if (!s) return 'fail';
+  if (s.health === 'healthy') return 'ok';
+  if (s.health === 'unhealthy') return 'fail';
+  if (!s.running && !s.restarting) return 'fail';
+  return 'wait';
+};
+
+export const completedSuccessfully = (s: LiveState | undefined): Verdict => {
+  if (!s) return 'fail';
+  if (s.running || s.restarting || s.status === 'created') return 'wait';
+  return s.exitCode === 0 ? 'ok' : 'fail';
+};
+
+/** For `--wait`: healthy when it has a healthcheck, else running (or finished with exit 0: a one-shot job). */
+export const ready = (s: LiveState | undefined): Verdict => {
+  if (!s) return 'fail';
+  if (s.hasHealthcheck) return healthy(s);
+  if (s.running) return 'ok';
+  if (s.restarting || s.status === 'created') return 'wait';
+  return s.exitCode === 0 ? 'ok' : 'fail';
+};
