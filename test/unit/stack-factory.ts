@@ -1,0 +1,97 @@
+// Hand-made Stack values for unit tests of the planner, hash and engine spec (no YAML, no engine).
+import type { ObservedContainer, ObservedState } from '../../src/engine/observe.js';
+import type { Service, Stack } from '../../src/spec/types.js';
+
+export function service(name: string, over: Partial<Service> = {}): Service {
+  return {
+    name,
+    image: 'berth/busybox:latest',
+    pull_policy: 'missing',
+    command: ['sleep', '3600'],
+    environment: {},
+    ports: [],
+    expose: [],
+    volumes: [],
+    volumes_from: [],
+    tmpfs: [],
+    depends_on: {},
+    networks: { default: { aliases: [] } },
+    links: [],
+    replicas: 1,
+    labels: {},
+    extra_hosts: [],
+    dns: [],
+    cap_add: [],
+    cap_drop: [],
+    privileged: false,
+    read_only: false,
+    tty: false,
+    stdin_open: false,
+    security_opt: [],
+    sysctls: {},
+    ulimits: {},
+    devices: [],
+    profiles: [],
+    resources: {},
+    ...over,
+  };
+}
+
+export function stack(services: Service[], over: Partial<Stack> = {}): Stack {
+  const project = over.project ?? 'demo';
+  return {
+    name: project,
+    project,
+    workingDir: '/srv/demo',
+    files: ['/srv/demo/berth.yaml'],
+    services: Object.fromEntries(services.map((s) => [s.name, s])),
+    disabledServices: [],
+    networks: {
+      default: {
+        name: `${project}_default`,
+        driver_opts: {},
+        external: false,
+        internal: false,
+        attachable: false,
+        enable_ipv6: false,
+        labels: {},
+      },
+    },
+    volumes: {},
+    warnings: [],
+    ...over,
+  };
+}
+
+export function container(
+  over: Partial<ObservedContainer> & { service: string; replica: number },
+): ObservedContainer {
+  const project = over.project ?? 'demo';
+  return {
+    id: `${over.service}${over.replica}`.padEnd(64, '0'),
+    name: `${project}-${over.service}-${over.replica}`,
+    project,
+    hash: '',
+    state: 'running',
+    status: 'Up 1 minute',
+    image: 'berth/busybox:latest',
+    imageId: 'sha256:img',
+    command: 'sleep 3600',
+    created: 0,
+    networks: [`${project}_default`],
+    ports: [],
+    labels: {},
+    oneoff: false,
+    ...over,
+  };
+}
+
+export function observed(containers: ObservedContainer[], over: Partial<ObservedState> = {}): ObservedState {
+  return {
+    project: 'demo',
+    containers,
+    networks: [{ id: 'n1', name: 'demo_default', key: 'default' }],
+    volumes: [],
+    ...over,
+  };
+}
