@@ -33,6 +33,9 @@ export function service(name: string, over: Partial<Service> = {}): Service {
     devices: [],
     profiles: [],
     resources: {},
+    group_add: [],
+    dns_search: [],
+    dns_opt: [],
     ...over,
   };
 }
