@@ -135,6 +135,7 @@ export function renderMarkdown(opts: {
   targets: Target[];
   notes: string[];
   extra: string[];
+  profile: string[];
 }): string {
   const { facts: f, results: r, stacks, tools } = opts;
   const L: string[] = [];
@@ -205,6 +206,7 @@ export function renderMarkdown(opts: {
     L.push('');
   }
   if (opts.extra.length) L.push("## From the spec and logs engineers' benches", '', ...opts.extra, '');
+  if (opts.profile.length) L.push('## Profile (not in the medians)', '', ...opts.profile, '');
   if (opts.notes.length) L.push('## Notes', '', ...opts.notes.map((n) => `- ${n}`), '');
   L.push('## Raw samples (seconds)', '', '<details><summary>every timed step</summary>', '', '```');
   for (const [k, c] of [...r.cells.entries(), ...opts.config.cells.entries()])

@@ -1,6 +1,7 @@
 // `npm run bench`: berth against the engine floor, docker-compose and dockerode-compose on generated stacks.
 // Flags: --quick (10 services, 3 runs), --runs N, --sizes 10,30,60, --shapes flat,layered,
-// --tools floor,berth,compose,dcompose, --steps up,noop,recreate,down,config, --out FILE, --no-build.
+// --tools floor,berth,compose,dcompose, --steps up,noop,recreate,down,config, --out FILE, --no-build,
+// --no-profile (skip the one profiled lifecycle per tool through a counting proxy).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,18 @@ import {
 } from './gen.js';
 import { freePorts } from './ports.js';
 import { lastLines, timed } from './proc.js';
-import { type Facts, Results, renderMarkdown, STEPS, type Step, secs, targets } from './report.js';
+import { CountingProxy, type Profile, summarize } from './profile.js';
+import {
+  type Facts,
+  median,
+  Results,
+  renderMarkdown,
+  STEP_TITLES,
+  STEPS,
+  type Step,
+  secs,
+  targets,
+} from './report.js';
 import { allRunning, changed, describeLeft, leftovers, removeAll, snapshot } from './state.js';
 import { berthVerbs, makeTools, type StepFiles, type Tool, type ToolName } from './tools.js';
 
@@ -40,6 +52,7 @@ const { values: flags } = parseArgs({
     steps: { type: 'string', default: 'up,noop,recreate,down,config' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false },
   },
 });
 
@@ -178,7 +191,9 @@ async function lifecycle(
       const noop = await tool.up(project, f, false);
       if (noop.code !== 0 && tool.name === 'dcompose') {
         // A known limit of dockerode-compose: it creates every container by name without looking first.
-        const why = `cannot run \`up\` twice: ${lastLines(noop.output, 1)}`;
+        const why = noop.output.includes('409')
+          ? 'cannot run `up` twice: it creates every container by name without looking first, so the second `up` fails with HTTP 409 (name already in use)'
+          : `cannot run \`up\` twice: ${lastLines(noop.output, 1)}`;
         secondUpBroken.set(tool.name, why);
         results.cell(stackName, tool.name, 'noop').na = why;
         if (wantSteps.has('recreate')) results.cell(stackName, tool.name, 'recreate').na = why;
@@ -274,6 +289,90 @@ async function configBench(
   return r;
 }
 
+/**
+ * One lifecycle per tool on the largest stack through the counting proxy (DOCKER_HOST for the child only), and
+ * the bare start-up of each CLI: where the time goes, for whoever tunes berth. Not part of the medians.
+ */
+async function profilePass(
+  stackName: string,
+  stack: GenStack,
+  tools: ToolName[],
+  toolImpl: Record<ToolName, Tool>,
+): Promise<string[]> {
+  const L: string[] = [];
+  const sock = join(OUT, `${session}-proxy.sock`);
+  const proxy = new CountingProxy(sock);
+  await proxy.start();
+  const saved = process.env.DOCKER_HOST;
+  const rows: Array<[ToolName, Step, Profile]> = [];
+  try {
+    process.env.DOCKER_HOST = `unix://${sock}`;
+    for (const t of tools.filter((x) => x !== 'dcompose')) {
+      const project = `${session}-profile-${t}`;
+      const f = writeProjectFiles(project, stack);
+      try {
+        for (const step of STEPS) {
+          proxy.calls = [];
+          const t0 = performance.now();
+          const res =
+            step === 'down'
+              ? await toolImpl[t].down(project, f)
+              : await toolImpl[t].up(project, f, step === 'recreate');
+          rows.push([t, step, summarize(proxy.calls, t0, res.ms)]);
+          if (res.code !== 0) break;
+        }
+      } finally {
+        process.env.DOCKER_HOST = saved;
+        await removeAll(docker, project);
+        rmSync(join(OUT, project), { recursive: true, force: true });
+        process.env.DOCKER_HOST = `unix://${sock}`;
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = saved;
+    await proxy.stop();
+  }
+  L.push(
+    `One lifecycle per tool on \`${stackName}\` through a counting proxy in front of the engine socket.`,
+  );
+  L.push(
+    '"before 1st call" is process start-up plus parsing; "after last answer" is work after the engine is done.',
+    '',
+  );
+  L.push('| tool | step | total | before 1st call | API calls | after last answer | calls by kind |');
+  L.push('|---|---|---:|---:|---:|---:|---|');
+  for (const [t, step, p] of rows) {
+    const kinds = p.byKind
+      .slice(0, 7)
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ');
+    L.push(
+      `| ${t} | ${STEP_TITLES[step]} | ${secs(p.totalMs)} | ${secs(p.beforeFirstCallMs)} | ${p.calls} | ${secs(p.afterLastAnswerMs)} | ${kinds} |`,
+    );
+  }
+  L.push('');
+  const startup = async (cmd: string, args: string[]) => {
+    const xs: number[] = [];
+    for (let i = 0; i < 5; i++) xs.push((await timed(cmd, args)).ms);
+    return median(xs)!;
+  };
+  const bare = await startup(process.execPath, ['-e', '']);
+  const parts = [`\`node -e ""\` ${secs(bare)}`];
+  if (tools.includes('berth'))
+    parts.push(
+      `\`berth --version\` ${secs(await startup(process.execPath, [join(ROOT, 'bin/berth.js'), '--version']))}`,
+    );
+  parts.push(
+    `\`node floor.mjs\` (usage error, dockerode loaded) ${secs(await startup(process.execPath, [join(BIN, 'floor.mjs')]))}`,
+  );
+  if (tools.includes('compose'))
+    parts.push(`\`docker-compose version\` ${secs(await startup('docker-compose', ['version']))}`);
+  L.push(`Process start-up alone (median of 5): ${parts.join('; ')}.`);
+  for (const l of L) log(l);
+  return L;
+}
+
 /** The spec and logs engineers' own benches (bench/config.ts, bench/logs.ts), when they exist. */
 async function peerBenches(): Promise<string[]> {
   const out: string[] = [];
@@ -336,6 +435,8 @@ async function main(): Promise<void> {
     }
     const config = await configBench(stacks, berthConfig, tools);
     const extra = await peerBenches();
+    const [profName, profStack] = stacks.at(-1)!;
+    const profile = flags['no-profile'] ? [] : await profilePass(profName, profStack, tools, toolImpl);
 
     const largestSize = Math.max(...sizes);
     const largest = shapes.map((s) => `${s} ${largestSize}`);
@@ -385,6 +486,7 @@ async function main(): Promise<void> {
       ),
       notes,
       extra,
+      profile,
     });
     writeFileSync(outFile, md);
     log(`\n${md.split('## Raw samples')[0]}`);
