@@ -144,9 +144,11 @@ function stackName(opts: LoadOptions, m: Obj, workingDir: string, sources: Sourc
   if (fromEnv) return normalizeProjectName(fromEnv, 'COMPOSE_PROJECT_NAME');
   if (m.name !== undefined && m.name !== null && String(m.name) !== '') {
     try {
-      return normalizeProjectName(String(m.name), '`name:`');
+      return normalizeProjectName(String(m.name), 'name');
     } catch (e) {
-      throw sources.error(['name'], (e as BerthError).message, { hint: (e as BerthError).hint });
+      throw sources.error(['name'], (e as BerthError).message.replace(/^name: /, ''), {
+        hint: (e as BerthError).hint,
+      });
     }
   }
   return normalizeProjectName(path.basename(workingDir), 'the directory name', true);

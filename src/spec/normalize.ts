@@ -44,6 +44,8 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]);
 const strList = (v: unknown): string[] => list(v).map(str);
+/** Booleans may arrive as strings after interpolation (`${DEBUG:-false}`). */
+const bool = (v: unknown): boolean => v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v));
 
 export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
   const errors: BerthError[] = [];
@@ -56,7 +58,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
   const volumes: Record<string, VolumeSpec> = {};
   for (const [key, raw] of Object.entries(isObj(model.volumes) ? model.volumes : {})) {
     const v = isObj(raw) ? raw : {};
-    const external = v.external === true || isObj(v.external);
+    const external = bool(v.external) || isObj(v.external);
     volumes[key] = {
       name: v.name !== undefined ? str(v.name) : external ? key : `${ctx.project}_${key}`,
       driver: v.driver === undefined ? undefined : str(v.driver),
@@ -102,15 +104,15 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
 }
 
 function network(key: string, v: Obj, project: string): NetworkSpec {
-  const external = v.external === true || isObj(v.external);
+  const external = bool(v.external) || isObj(v.external);
   const ipam = isObj(v.ipam) ? v.ipam : undefined;
   return {
     name: v.name !== undefined ? str(v.name) : external ? key : `${project}_${key}`,
     driver: v.driver === undefined ? undefined : str(v.driver),
     driver_opts: stringMap(v.driver_opts),
     external,
-    internal: v.internal === true,
-    attachable: v.attachable === true,
+    internal: bool(v.internal),
+    attachable: bool(v.attachable),
     enable_ipv6: v.enable_ipv6 === true,
     ipam: ipam
       ? {
@@ -160,7 +162,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
   const replicas = replicasRaw === undefined ? 1 : Number(replicasRaw);
   if (!Number.isInteger(replicas) || replicas < 0) {
     err(
-      [...at, isObj(s.deploy) && s.deploy.replicas !== undefined ? 'deploy' : 'scale'],
+      isObj(s.deploy) && s.deploy.replicas !== undefined ? [...at, 'deploy', 'replicas'] : [...at, 'scale'],
       `${str(replicasRaw)} is not a number of replicas`,
     );
   }
@@ -200,17 +202,17 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     hostname: opt(s.hostname),
     domainname: opt(s.domainname),
     restart: opt(s.restart),
-    init: s.init === undefined ? undefined : s.init === true,
+    init: s.init === undefined ? undefined : bool(s.init),
     stop_signal: opt(s.stop_signal),
     stopGracePeriodMs: duration(s.stop_grace_period, [...at, 'stop_grace_period'], ctx),
     extra_hosts: extraHosts(s.extra_hosts),
     dns: strList(s.dns),
     cap_add: strList(s.cap_add),
     cap_drop: strList(s.cap_drop),
-    privileged: s.privileged === true,
-    read_only: s.read_only === true,
-    tty: s.tty === true,
-    stdin_open: s.stdin_open === true,
+    privileged: bool(s.privileged),
+    read_only: bool(s.read_only),
+    tty: bool(s.tty),
+    stdin_open: bool(s.stdin_open),
     security_opt: strList(s.security_opt),
     sysctls: stringMap(toKvMap(s.sysctls ?? {})),
     ulimits: ulimits(s.ulimits, [...at, 'ulimits'], ctx),
@@ -294,8 +296,8 @@ function buildSpec(raw: unknown, at: Path, ctx: SvcCtx): BuildSpec {
     target: opt(b.target),
     labels: stringMap(toKvMap(b.labels ?? {})),
     network: opt(b.network),
-    no_cache: b.no_cache === undefined ? undefined : b.no_cache === true,
-    pull: b.pull === undefined ? undefined : b.pull === true,
+    no_cache: b.no_cache === undefined ? undefined : bool(b.no_cache),
+    pull: b.pull === undefined ? undefined : bool(b.pull),
     shm_size: b.shm_size === undefined ? undefined : bytes(b.shm_size, [...at, 'shm_size'], ctx),
     extra_hosts: b.extra_hosts === undefined ? undefined : extraHosts(b.extra_hosts),
     tags: b.tags === undefined ? undefined : strList(b.tags),
@@ -328,7 +330,7 @@ function environment(s: Obj, at: Path, ctx: SvcCtx): Record<string, string> {
   list(s.env_file).forEach((entry, i) => {
     const e = isObj(entry) ? entry : { path: entry };
     const file = resolvePath(str(e.path), ctx);
-    const required = e.required === undefined ? true : e.required === true;
+    const required = e.required === undefined ? true : bool(e.required);
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -487,16 +489,16 @@ function mount(raw: unknown, at: Path, ctx: SvcCtx): MountSpec | undefined {
       type,
       source,
       target,
-      read_only: raw.read_only === true,
+      read_only: bool(raw.read_only),
       bind:
         type === 'bind'
           ? {
-              create_host_path: bind?.create_host_path === undefined ? true : bind.create_host_path === true,
+              create_host_path: bind?.create_host_path === undefined ? true : bool(bind.create_host_path),
               propagation: opt(bind?.propagation),
               selinux: opt(bind?.selinux) as 'z' | 'Z' | undefined,
             }
           : undefined,
-      volume: vol ? { nocopy: vol.nocopy === true ? true : undefined, subpath: opt(vol.subpath) } : undefined,
+      volume: vol ? { nocopy: bool(vol.nocopy) ? true : undefined, subpath: opt(vol.subpath) } : undefined,
       tmpfs: tmpfs
         ? {
             size: tmpfs.size === undefined ? undefined : bytes(tmpfs.size, [...at, 'tmpfs', 'size'], ctx),
@@ -663,8 +665,8 @@ function dependsOn(raw: unknown, at: Path, ctx: SvcCtx): Record<string, Dependen
     }
     out[name] = {
       condition,
-      required: o.required === undefined ? true : o.required === true,
-      restart: o.restart === true,
+      required: o.required === undefined ? true : bool(o.required),
+      restart: bool(o.restart),
     };
   }
   return out;
@@ -675,7 +677,7 @@ function healthcheck(raw: unknown, at: Path, ctx: SvcCtx): Healthcheck | undefin
   let test: string[] = [];
   if (typeof raw.test === 'string') test = ['CMD-SHELL', raw.test];
   else if (Array.isArray(raw.test)) test = raw.test.map(str);
-  const disable = raw.disable === true || test[0] === 'NONE';
+  const disable = bool(raw.disable) || test[0] === 'NONE';
   if (disable) test = ['NONE'];
   if (!disable && test.length > 0 && !['CMD', 'CMD-SHELL'].includes(test[0]!)) {
     ctx.err(

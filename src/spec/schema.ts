@@ -150,6 +150,12 @@ function mapErrors(doc: SourceDoc, errs: ErrorObject[]): BerthError[] {
         isUnder(o.instancePath, e.instancePath),
     );
   });
+  // At one path, the error whose schema says what it expects (usually the anyOf) tells the story best.
+  const rank = (e: ErrorObject) =>
+    (e.keyword === 'additionalProperties' ? 0 : e.keyword === 'required' ? 1 : 2) * 10 +
+    ((e.parentSchema as { expect?: string } | undefined)?.expect ? 0 : 1) +
+    (e.keyword === 'anyOf' || e.keyword === 'oneOf' ? 0 : 2);
+  kept.sort((a, b) => (a.instancePath === b.instancePath ? rank(a) - rank(b) : 0));
   const out: BerthError[] = [];
   const done = new Set<string>();
   for (const e of kept) {

@@ -217,7 +217,7 @@ export function errorAt(
   message: string,
   opts: { hint?: string; kind?: 'key' | 'value' } = {},
 ): BerthError {
-  const pos = doc ? locateIn(doc, path, opts.kind) : undefined;
+  const pos = doc ? (locateIn(doc, path, opts.kind) ?? { file: doc.shown, line: 1, col: 1 }) : undefined;
   const label = path.length > 0 ? `\`${displayPath(path)}\`: ` : '';
   return badInput(`${label}${message}`, {
     pos,
