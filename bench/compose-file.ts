@@ -23,5 +23,5 @@ export function toComposeYaml(stack: GenStack): string {
   }
   const doc: Record<string, unknown> = { services };
   if (stack.volumes.length > 0) doc.volumes = Object.fromEntries(stack.volumes.map((v) => [v, {}]));
-  return stringify(doc);
+  return stringify(doc, { aliasDuplicateObjects: false });
 }

@@ -135,18 +135,19 @@ async function prepare(): Promise<{ tools: ToolName[]; notes: string[]; berthCon
 function writeProjectFiles(project: string, stack: GenStack): StepFiles {
   const dir = join(OUT, project);
   mkdirSync(dir, { recursive: true });
-  const edited = withChangedService(stack, recreateTarget(stack), '2');
-  const f: StepFiles = {
-    compose: join(dir, 'compose.yaml'),
-    composeChanged: join(dir, 'compose-changed.yaml'),
-    floor: join(dir, 'floor.json'),
-    floorChanged: join(dir, 'floor-changed.json'),
+  const compose = join(dir, 'compose.yaml');
+  const floor = join(dir, 'floor.json');
+  writeFileSync(compose, toComposeYaml(stack));
+  writeFileSync(floor, JSON.stringify({ project, stack } satisfies FloorSpec));
+  return {
+    compose,
+    floor,
+    edit() {
+      const edited = withChangedService(stack, recreateTarget(stack), '2');
+      writeFileSync(compose, toComposeYaml(edited));
+      writeFileSync(floor, JSON.stringify({ project, stack: edited } satisfies FloorSpec));
+    },
   };
-  writeFileSync(f.compose, toComposeYaml(stack));
-  writeFileSync(f.composeChanged, toComposeYaml(edited));
-  writeFileSync(f.floor, JSON.stringify({ project, stack } satisfies FloorSpec));
-  writeFileSync(f.floorChanged, JSON.stringify({ project, stack: edited } satisfies FloorSpec));
-  return f;
 }
 
 class StepFailed extends Error {}
@@ -176,7 +177,7 @@ async function lifecycle(
     cell.samples.push(ms);
   };
   try {
-    const up = await tool.up(project, f, false);
+    const up = await tool.up(project, f);
     if (up.code !== 0) record('up', up.ms, `exit ${up.code}`, up.output);
     const s1 = await snapshot(docker, tool.labels, project);
     record('up', up.ms, allRunning(s1, services));
@@ -188,7 +189,7 @@ async function lifecycle(
       if (wantSteps.has('recreate')) results.cell(stackName, tool.name, 'recreate').na = broken;
     }
     if (wantSteps.has('noop') && !broken) {
-      const noop = await tool.up(project, f, false);
+      const noop = await tool.up(project, f);
       if (noop.code !== 0 && tool.name === 'dcompose') {
         // A known limit of dockerode-compose: it creates every container by name without looking first.
         const why = noop.output.includes('409')
@@ -211,7 +212,8 @@ async function lifecycle(
       }
     }
     if (wantSteps.has('recreate') && !secondUpBroken.get(tool.name)) {
-      const rec = await tool.up(project, f, true);
+      f.edit();
+      const rec = await tool.up(project, f);
       if (rec.code !== 0) record('recreate', rec.ms, `exit ${rec.code}`, rec.output);
       const s3 = await snapshot(docker, tool.labels, project);
       const moved = changed(s2, s3);
@@ -313,11 +315,9 @@ async function profilePass(
       try {
         for (const step of STEPS) {
           proxy.calls = [];
+          if (step === 'recreate') f.edit();
           const t0 = performance.now();
-          const res =
-            step === 'down'
-              ? await toolImpl[t].down(project, f)
-              : await toolImpl[t].up(project, f, step === 'recreate');
+          const res = step === 'down' ? await toolImpl[t].down(project, f) : await toolImpl[t].up(project, f);
           rows.push([t, step, summarize(proxy.calls, t0, res.ms)]);
           if (res.code !== 0) break;
         }

@@ -13,18 +13,20 @@ export const TOOL_TITLES: Record<ToolName, string> = {
   dcompose: 'dockerode-compose',
 };
 
-/** Files a tool reads for one project: the Compose file and the floor's JSON, before and after the change. */
+/**
+ * Files a tool reads for one project: the Compose file and the floor's JSON. `edit()` rewrites both in place
+ * with one service changed, as a user edits their stack file (same path: the path itself must not matter).
+ */
 export interface StepFiles {
   compose: string;
-  composeChanged: string;
   floor: string;
-  floorChanged: string;
+  edit(): void;
 }
 
 export interface Tool {
   name: ToolName;
   labels: ProjectLabels;
-  up(project: string, f: StepFiles, changed: boolean): Promise<Timed>;
+  up(project: string, f: StepFiles): Promise<Timed>;
   down(project: string, f: StepFiles): Promise<Timed>;
   /** Why the tool cannot run no-op `up` / recreate at all, if it cannot. */
   noSecondUp?: string;
@@ -38,15 +40,14 @@ export function makeTools(root: string, outDir: string): Record<ToolName, Tool> 
     floor: {
       name: 'floor',
       labels: { project: FLOOR_PROJECT, service: FLOOR_SERVICE },
-      up: (_p, f, changed) =>
-        timed(node, [join(outDir, 'floor.mjs'), 'up', changed ? f.floorChanged : f.floor]),
+      up: (_p, f) => timed(node, [join(outDir, 'floor.mjs'), 'up', f.floor]),
       down: (_p, f) => timed(node, [join(outDir, 'floor.mjs'), 'down', f.floor]),
     },
     berth: {
       name: 'berth',
       labels: { project: 'dev.berth.project', service: 'dev.berth.service' },
-      up: (p, f, changed) =>
-        timed(node, [berthBin, '-f', changed ? f.composeChanged : f.compose, '-p', p, 'up', '-d'], {
+      up: (p, f) =>
+        timed(node, [berthBin, '-f', f.compose, '-p', p, 'up', '-d'], {
           ...process.env,
           NO_COLOR: '1',
         }),
@@ -56,8 +57,8 @@ export function makeTools(root: string, outDir: string): Record<ToolName, Tool> 
     compose: {
       name: 'compose',
       labels: composeLabels,
-      up: (p, f, changed) =>
-        timed('docker-compose', ['-f', changed ? f.composeChanged : f.compose, '-p', p, 'up', '-d'], {
+      up: (p, f) =>
+        timed('docker-compose', ['-f', f.compose, '-p', p, 'up', '-d'], {
           ...process.env,
           COMPOSE_INTERACTIVE_NO_CLI: '1',
         }),
@@ -66,8 +67,7 @@ export function makeTools(root: string, outDir: string): Record<ToolName, Tool> 
     dcompose: {
       name: 'dcompose',
       labels: composeLabels,
-      up: (p, f, changed) =>
-        timed(node, [join(outDir, 'dcompose.mjs'), 'up', changed ? f.composeChanged : f.compose, p]),
+      up: (p, f) => timed(node, [join(outDir, 'dcompose.mjs'), 'up', f.compose, p]),
       down: (p, f) => timed(node, [join(outDir, 'dcompose.mjs'), 'down', f.compose, p]),
     },
   };
