@@ -1,8 +1,9 @@
 // Validation of one stack file against schemas/stack.schema.json (ajv, compiled once), with every error
 // mapped back to file:line:col in plain words. Compose keys berth cannot honour are named as unsupported;
 // keys it can safely ignore become warnings.
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+// Precompiled from schemas/stack.schema.json by schemas/generate.ts: no ajv compile at start-up.
+import { validate as generated } from '../../schemas/stack-validator.gen.js';
 import type { BerthError } from '../errors.js';
 import { displayPath } from './paths.js';
 import { errorAt, locateIn, type Path, type SourceDoc } from './source.js';
@@ -84,17 +85,8 @@ function isService(p: Path): boolean {
   return p.length === 2 && p[0] === 'services';
 }
 
-let compiled: ValidateFunction | undefined;
-
 function validator(): ValidateFunction {
-  if (compiled) return compiled;
-  const schema = JSON.parse(
-    readFileSync(new URL('../../schemas/stack.schema.json', import.meta.url), 'utf8'),
-  );
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
-  ajv.addKeyword({ keyword: 'expect', schemaType: 'string' });
-  compiled = ajv.compile(schema);
-  return compiled;
+  return generated as ValidateFunction;
 }
 
 export function validateDoc(doc: SourceDoc, errors: BerthError[], warn: (w: string) => void): void {
