@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { globalsOf } from './globals.js';
-import { stackTarget } from './stack-target.js';
+import { loadStackOrProject } from './lifecycle.js';
 
 interface LogsFlags {
   follow?: boolean;
@@ -31,18 +31,19 @@ export function register(program: Command): void {
     .option('--no-prefix', 'no `service |` prefix')
     .option('--index <n>', 'only this replica of the service(s)')
     .action(async (services: string[], flags: LogsFlags, cmd: Command) => {
-      const [{ followLogs, streamSink, engineTime }, target] = await Promise.all([
-        import('../logs/index.js'),
-        stackTarget(cmd),
-      ]);
+      const { stack, project } = await loadStackOrProject(cmd);
+      const { followLogs, streamSink, engineTime } = await import('../logs/index.js');
       const g = globalsOf(cmd);
       const tail = parseTail(flags.tail);
       const index = flags.index === undefined ? undefined : positiveInt(flags.index, '--index');
-      if (target.services) {
-        const known = new Set(target.services.map((s) => s.name));
+      const since = flags.since === undefined ? undefined : engineTime(flags.since, '--since');
+      const until = flags.until === undefined ? undefined : engineTime(flags.until, '--until');
+      if (stack) {
         for (const s of services) {
-          if (!known.has(s)) {
-            throw badInput(`no such service: ${s}`, { hint: `services: ${[...known].join(', ')}` });
+          if (!stack.services[s]) {
+            throw badInput(`no such service: ${s}`, {
+              hint: `services: ${Object.keys(stack.services).join(', ')}`,
+            });
           }
         }
       }
@@ -50,7 +51,7 @@ export function register(program: Command): void {
       const sink = streamSink(
         process.stdout,
         { color, prefix: flags.prefix !== false, timestamps: flags.timestamps === true },
-        target.services?.map((s) => s.name),
+        stack ? Object.keys(stack.services) : [],
       );
       const ac = new AbortController();
       const stop = () => ac.abort();
@@ -62,16 +63,7 @@ export function register(program: Command): void {
       });
       try {
         await followLogs(
-          {
-            project: target.project,
-            services,
-            index,
-            follow: flags.follow === true,
-            since: flags.since === undefined ? undefined : engineTime(flags.since, '--since'),
-            until: flags.until === undefined ? undefined : engineTime(flags.until, '--until'),
-            tail,
-            signal: ac.signal,
-          },
+          { project, services, index, follow: flags.follow === true, since, until, tail, signal: ac.signal },
           sink,
         );
       } finally {
@@ -83,13 +75,15 @@ export function register(program: Command): void {
 
 function parseTail(v: string | undefined): number | 'all' | undefined {
   if (v === undefined || v === 'all') return v;
-  if (!/^\d+$/.test(v))
+  if (!/^\d+$/.test(v)) {
     throw badInput(`--tail ${JSON.stringify(v)} is not a number`, { hint: 'give a line count or "all"' });
+  }
   return Number(v);
 }
 
 function positiveInt(v: string, flag: string): number {
-  if (!/^[1-9]\d*$/.test(v))
+  if (!/^[1-9]\d*$/.test(v)) {
     throw badInput(`${flag} ${JSON.stringify(v)} is not a replica number`, { hint: 'replicas count from 1' });
+  }
   return Number(v);
 }

@@ -23,6 +23,7 @@ export async function registerVerbs(program: Command): Promise<void> {
     import('./snapshot.js'),
     import('./start.js'),
     import('./stop.js'),
+    import('./ui.js'),
     import('./up.js'),
     import('./use.js'),
   ]);

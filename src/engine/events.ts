@@ -96,3 +96,65 @@ export async function watchContainerEvents(
     },
   };
 }
+
+export interface ContainerFacts {
+  id: string;
+  name: string;
+  service: string;
+  replica: number;
+  /** created, running, paused, restarting, exited, dead, removing (or `stopping`, seen from events) */
+  state: string;
+  health?: string;
+  /** ms since the epoch of the latest start. */
+  startedAt?: number;
+  restarts: number;
+  image: string;
+  ports: Array<{ hostIp: string; hostPort: number; target: number; protocol: string }>;
+  /** Has been started at least once (so the next start counts as a restart). */
+  started?: boolean;
+}
+
+/** What a container looks like now, for the UI after an event (ports and start time are not in events). */
+export async function inspectContainerFacts(docker: Docker, id: string): Promise<ContainerFacts | undefined> {
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await docker.getContainer(id).inspect();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+  const labels = info.Config?.Labels ?? {};
+  const service = labels[Label.service];
+  if (!service || labels[Label.oneoff] !== undefined) return undefined;
+  const started =
+    info.State?.StartedAt && !info.State.StartedAt.startsWith('0001')
+      ? Date.parse(info.State.StartedAt)
+      : undefined;
+  const ports: ContainerFacts['ports'] = [];
+  for (const [key, bindings] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
+    const [target, protocol] = key.split('/');
+    for (const b of bindings ?? []) {
+      if (b.HostPort)
+        ports.push({
+          hostIp: b.HostIp,
+          hostPort: Number(b.HostPort),
+          target: Number(target),
+          protocol: protocol ?? 'tcp',
+        });
+    }
+  }
+  const health = info.State?.Health?.Status;
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    service,
+    replica: Number(labels[Label.replica] ?? 1) || 1,
+    state: info.State?.Restarting ? 'restarting' : (info.State?.Status ?? 'created'),
+    health: health && health !== 'none' ? health : undefined,
+    startedAt: info.State?.Running ? started : undefined,
+    restarts: info.RestartCount ?? 0,
+    image: info.Config?.Image ?? '',
+    ports,
+    started: started !== undefined,
+  };
+}

@@ -1,0 +1,4 @@
+// The terminal UI's entry point; the components are exported for tests and for reuse.
+export { App, type AppProps, type UiActions } from './App.js';
+export { runUi, type UiOptions, type UiTarget } from './run.js';
+export { UiStore } from './store.js';

@@ -1,0 +1,176 @@
+// `berth ui` and attached `up` on a terminal: wires the engine (snapshot, event stream, log feed, container
+// actions) to the store the App renders. Live state comes from the event stream; the only timers are the
+// App's frame batching and its one-second uptime clock.
+import type Docker from 'dockerode';
+import { render } from 'ink';
+import { connectEngine } from '../engine/client.js';
+import { restartContainer, startContainer, stopContainer } from '../engine/containers.js';
+import {
+  type ContainerEvent,
+  type EventWatch,
+  inspectContainerFacts,
+  watchContainerEvents,
+} from '../engine/events.js';
+import { Label, projectFilter } from '../engine/labels.js';
+import { followLogs } from '../logs/follow.js';
+import { App, type UiActions } from './App.js';
+import type { StackService } from './model.js';
+import { UiStore } from './store.js';
+
+export interface UiTarget {
+  project: string;
+  stackName?: string;
+  client?: string;
+  /** Services of the stack file with their wanted replicas (empty without a file). */
+  services: StackService[];
+}
+
+export interface UiOptions extends UiTarget {
+  color: boolean;
+  docker?: Docker;
+  /** Lines of history per container shown at start. */
+  tail?: number;
+  /**
+   * Attached `up`: quitting (q, Ctrl-C) stops the stack through this, and the UI shows its progress lines
+   * until it is done. Without it, quitting leaves the stack running.
+   */
+  stopStack?: (progress: (line: string) => void) => Promise<void>;
+  clients?: () => Promise<{ names: string[]; active?: string }>;
+  /** Switch the active client; resolves with what to show next. */
+  switchClient?: (name: string) => Promise<UiTarget>;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+export async function runUi(opts: UiOptions): Promise<void> {
+  const docker = opts.docker ?? (await connectEngine());
+  const version = await docker.version().catch(() => ({ Version: '?' }));
+  const engine = `docker ${version.Version} (${process.env.DOCKER_HOST ?? 'local socket'})`;
+  const headerOf = (t: UiTarget) => ({
+    stack: t.stackName ?? t.project,
+    project: t.project,
+    client: t.client,
+    engine,
+  });
+  const store = new UiStore(headerOf(opts), opts.services);
+
+  let target: UiTarget = opts;
+  let events: EventWatch | undefined;
+  let feed: AbortController | undefined;
+  let feedRunning = false;
+  let closed = false;
+
+  const startFeed = (tail: number) => {
+    feed = new AbortController();
+    feedRunning = true;
+    const signal = feed.signal;
+    void followLogs(
+      { project: target.project, follow: true, tail, signal, docker },
+      {
+        // The ring buffer is bounded, so the UI always takes lines at once and never holds the feed back.
+        write: (lines) => {
+          store.pushLogs(lines);
+          return true;
+        },
+        drain: () => Promise.resolve(),
+      },
+    )
+      .catch((err: unknown) => store.setStatus(`logs: ${(err as Error).message}`))
+      .finally(() => {
+        if (feed?.signal === signal) feedRunning = false;
+      });
+  };
+
+  const onEvent = (e: ContainerEvent) => {
+    if (!e.service || e.attributes[Label.oneoff] !== undefined) return;
+    store.event(e);
+    // Ports and start times are not in events: look once when a container starts or is first seen.
+    if (e.action === 'start' || (!store.has(e.id) && e.action !== 'destroy')) {
+      void inspectContainerFacts(docker, e.id).then((f) => {
+        if (f && !closed) store.upsert(f);
+      });
+    }
+    // The feed ends when the stack is gone; when it comes back (`berth up` elsewhere), follow it again.
+    if (e.action === 'start' && !feedRunning && !closed) startFeed(0);
+  };
+
+  const follow = async (t: UiTarget) => {
+    events?.close();
+    feed?.abort();
+    target = t;
+    events = await watchContainerEvents(docker, t.project, onEvent);
+    const list = await docker.listContainers({ all: true, filters: projectFilter(t.project) });
+    const facts = await Promise.all(list.map((c) => inspectContainerFacts(docker, c.Id)));
+    store.reset(
+      facts.filter((f) => f !== undefined),
+      headerOf(t),
+      t.services,
+    );
+    startFeed(opts.tail ?? 200);
+  };
+  await follow(opts);
+
+  const each = async (service: string, fn: (id: string) => Promise<void>) => {
+    const ids = store.containersOf(service).map((c) => c.id);
+    if (ids.length === 0) throw new Error(`${service} has no containers (create them with \`berth up\`)`);
+    await Promise.all(ids.map(fn));
+  };
+
+  let quitting: Promise<void> | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  const close = () => {
+    closed = true;
+    events?.close();
+    feed?.abort();
+    instance.unmount();
+    resolveDone();
+  };
+
+  const actions: UiActions = {
+    restart: (s) => each(s, (id) => restartContainer(docker, id)),
+    toggle: (s) => {
+      const running = store.containersOf(s).some((c) => c.state === 'running');
+      return each(s, (id) => (running ? stopContainer(docker, id) : startContainer(docker, id)));
+    },
+    clients: opts.clients ?? (async () => ({ names: [] })),
+    switchClient: opts.switchClient
+      ? async (name) => {
+          const next = await opts.switchClient!(name);
+          await follow(next);
+        }
+      : undefined,
+    quit: () => {
+      if (quitting) return;
+      if (!opts.stopStack) {
+        quitting = Promise.resolve();
+        close();
+        return;
+      }
+      store.addProgress('Gracefully stopping… (Ctrl-C again to force)');
+      quitting = opts
+        .stopStack((line) => store.addProgress(line))
+        .catch((err: unknown) => store.addProgress(`stop failed: ${(err as Error).message}`))
+        .finally(() => setTimeout(close, 300));
+    },
+  };
+
+  const onSignal = () => (quitting ? process.exit(130) : actions.quit());
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const instance = render(<App store={store} actions={actions} color={opts.color} />, {
+    exitOnCtrlC: false,
+    patchConsole: true,
+    stdout: opts.stdout ?? process.stdout,
+    stdin: opts.stdin ?? process.stdin,
+  });
+  try {
+    await done;
+    await instance.waitUntilExit().catch(() => {});
+  } finally {
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,99 @@
+// The UI's state outside React: containers (snapshot + engine events), the log ring and status messages.
+// Producers (the event stream, the log feed) write here at any rate; the App re-renders on a timer at most a
+// few times a second when something changed, so a burst of log lines costs one render, not one per line.
+import type { ContainerEvent } from '../engine/events.js';
+import type { LogLine } from '../logs/types.js';
+import { LogBuffer } from './log-buffer.js';
+import { applyEvent, type ContainerFacts, type ServiceRow, type StackService, serviceRows } from './model.js';
+
+export interface UiHeader {
+  stack: string;
+  project: string;
+  client?: string;
+  engine: string;
+}
+
+export class UiStore {
+  readonly logs: LogBuffer;
+  private readonly containers = new Map<string, ContainerFacts>();
+  private rowsCache: ServiceRow[] | undefined;
+  /** Bumped on every change; the App compares it to decide whether to render. */
+  version = 0;
+  status = '';
+  /** Shown instead of the logs while the stack stops (attached `up` after Ctrl-C). */
+  progress: string[] | undefined;
+  private listeners = new Set<() => void>();
+
+  constructor(
+    public header: UiHeader,
+    public stack: StackService[] = [],
+    logCapacity = 5000,
+  ) {
+    this.logs = new LogBuffer(logCapacity);
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(rows: boolean): void {
+    if (rows) this.rowsCache = undefined;
+    this.version++;
+    for (const fn of this.listeners) fn();
+  }
+
+  rows(): ServiceRow[] {
+    this.rowsCache ??= serviceRows(this.containers.values(), this.stack);
+    return this.rowsCache;
+  }
+
+  /** Replace everything known about the containers (initial snapshot, or after switching client). */
+  reset(facts: ContainerFacts[], header?: UiHeader, stack?: StackService[]): void {
+    this.containers.clear();
+    for (const f of facts)
+      this.containers.set(f.id, { ...f, started: f.started ?? f.startedAt !== undefined });
+    if (header) this.header = header;
+    if (stack) this.stack = stack;
+    this.changed(true);
+  }
+
+  upsert(f: ContainerFacts): void {
+    const old = this.containers.get(f.id);
+    // Events know restarts seen live; an inspect knows the engine's own count: keep the larger.
+    this.containers.set(f.id, {
+      ...f,
+      restarts: Math.max(f.restarts, old?.restarts ?? 0),
+      started: old?.started ?? f.startedAt !== undefined,
+    });
+    this.changed(true);
+  }
+
+  has(id: string): boolean {
+    return this.containers.has(id);
+  }
+
+  event(e: ContainerEvent): void {
+    applyEvent(this.containers, e);
+    this.changed(true);
+  }
+
+  pushLogs(lines: LogLine[]): void {
+    this.logs.push(lines);
+    this.changed(false);
+  }
+
+  setStatus(s: string): void {
+    this.status = s;
+    this.changed(false);
+  }
+
+  addProgress(line: string): void {
+    this.progress = [...(this.progress ?? []), line];
+    this.changed(false);
+  }
+
+  containersOf(service: string): ContainerFacts[] {
+    return [...this.containers.values()].filter((c) => c.service === service);
+  }
+}
