@@ -103,3 +103,41 @@ export function holderMessage(h: PortHolder, client: string): string {
     `stop it with \`berth -p ${h.project} stop\`, or change the port in clients/${client}.yaml`
   );
 }
+
+/**
+ * Split the containers to stop into those that must be stopped before the new client starts (they hold a
+ * host port it publishes, plus everything that depends on them, so the stop order stays graceful) and the
+ * rest, which can stop while the new client comes up: on the demo only `lb` blocks the switch.
+ */
+export function splitStops(
+  stopping: ObservedContainer[],
+  wanted: HostPort[],
+  stack: Pick<Stack, 'services'>,
+): { first: ObservedContainer[]; later: ObservedContainer[] } {
+  const clash = (c: ObservedContainer) =>
+    c.ports.some((p) =>
+      wanted.some((w) => w.port === p.hostPort && w.protocol === p.protocol && overlaps(w.hostIp, p.hostIp)),
+    );
+  const firstIds = new Set<string>();
+  for (const [, cs] of byProject(stopping)) {
+    const services = new Set(cs.filter(clash).map((c) => c.service));
+    // Services that depend on a port holder stop before it: close the set over reverse dependencies.
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const c of cs) {
+        if (services.has(c.service)) continue;
+        const deps = Object.keys(stack.services[c.service]?.depends_on ?? {});
+        if (deps.some((d) => services.has(d))) {
+          services.add(c.service);
+          grew = true;
+        }
+      }
+    }
+    for (const c of cs) if (services.has(c.service)) firstIds.add(c.id);
+  }
+  return {
+    first: stopping.filter((c) => firstIds.has(c.id)),
+    later: stopping.filter((c) => !firstIds.has(c.id)),
+  };
+}

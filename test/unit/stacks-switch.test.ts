@@ -8,6 +8,7 @@ import {
   otherClientsRunning,
   portsFreedByStopping,
   portsHeldByOthers,
+  splitStops,
 } from '../../src/stacks/switch.js';
 
 let n = 0;
@@ -127,5 +128,45 @@ describe('ports', () => {
     expect(portsFreedByStopping([container('demo-acme', 'lb', { ports: [lbPort] })])).toEqual(
       new Set(['tcp/8080']),
     );
+  });
+});
+
+describe('splitStops', () => {
+  const deps = (...names: string[]) => Object.fromEntries(names.map((n) => [n, {}]));
+  const stack = {
+    services: {
+      lb: { name: 'lb', depends_on: deps('nginx'), ports: [] },
+      nginx: { name: 'nginx', depends_on: deps('app'), ports: [] },
+      app: { name: 'app', depends_on: deps('db'), ports: [] },
+      db: { name: 'db', depends_on: {}, ports: [] },
+      admin: { name: 'admin', depends_on: deps('db'), ports: [] },
+    },
+  } as unknown as Stack;
+  const wanted = [{ service: 'lb', hostIp: '127.0.0.1', port: 8080, protocol: 'tcp' }];
+
+  test('only the port holders (and what depends on them) must stop before the switch', () => {
+    const cs = [
+      container('demo-globex', 'lb', { stack: 'demo', ports: [lbPort] }),
+      container('demo-globex', 'nginx', { stack: 'demo' }),
+      container('demo-globex', 'app', { stack: 'demo' }),
+      container('demo-globex', 'db', { stack: 'demo' }),
+    ];
+    const { first, later } = splitStops(cs, wanted, stack);
+    expect(first.map((c) => c.service)).toEqual(['lb']);
+    expect(later.map((c) => c.service)).toEqual(['nginx', 'app', 'db']);
+  });
+
+  test('a port on a dependency pulls in every service that depends on it, per project', () => {
+    const cs = [
+      container('demo-globex', 'lb', { stack: 'demo' }),
+      container('demo-globex', 'nginx', { stack: 'demo' }),
+      container('demo-globex', 'app', { stack: 'demo' }),
+      container('demo-globex', 'db', { stack: 'demo', ports: [lbPort] }),
+      container('demo-globex', 'admin', { stack: 'demo' }),
+      container('demo-initech', 'app', { stack: 'demo' }),
+    ];
+    const { first, later } = splitStops(cs, wanted, stack);
+    expect(first.map((c) => c.service).sort()).toEqual(['admin', 'app', 'db', 'lb', 'nginx']);
+    expect(later.map((c) => `${c.project}/${c.service}`)).toEqual(['demo-initech/app']);
   });
 });

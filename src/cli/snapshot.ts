@@ -1,0 +1,98 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { badInput } from '../errors.js';
+import type { Stack } from '../spec/types.js';
+
+/** The stack this verb acts on and, when a service is named, the service checked against the stack file. */
+export interface ServiceTarget {
+  stack: Stack;
+  project: string;
+  service?: string;
+}
+
+export async function serviceTarget(cmd: Command, service: string | undefined): Promise<ServiceTarget> {
+  const { loadFromCli } = await import('./load.js');
+  const stack = await loadFromCli(cmd);
+  if (service !== undefined && !stack.services[service]) {
+    const disabled = stack.disabledServices.includes(service);
+    throw badInput(
+      disabled
+        ? `service ${service} is not enabled (its profiles are not active)`
+        : `no such service: ${service}`,
+      {
+        hint: disabled
+          ? 'enable its profile with --profile'
+          : `services of ${stack.project}: ${Object.keys(stack.services).join(', ')}`,
+      },
+    );
+  }
+  return { stack, project: stack.project, service };
+}
+
+export const parseIndex = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a replica number (1, 2, ...)');
+  return n;
+};
+
+export const checkFormat = (format: string) => {
+  if (format !== 'table' && format !== 'json') throw badInput(`--format ${format}: expected table or json`);
+};
+
+interface SnapshotOptions {
+  tag?: string;
+  index?: number;
+  list?: boolean;
+  format: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('snapshot')
+    .description("commit a service's container to an image labelled with project, service and time")
+    .argument('[service]', 'service to snapshot')
+    .option('-t, --tag <name>', 'image tag (default: the UTC time, e.g. 20261121-205803)')
+    .option('--index <n>', 'replica to snapshot (default: 1)', parseIndex)
+    .option('--list', 'list the snapshots of this stack (every client)')
+    .option('--format <format>', 'table or json (with --list)', 'table')
+    .addHelpText(
+      'after',
+      '\nThe image is berth-snapshot/<project>-<service>:<tag>. Run a service from it by setting\n' +
+        '`image:` to that name in the client overlay (clients/<client>.yaml), then `berth up`.',
+    )
+    .action(async (service: string | undefined, opts: SnapshotOptions, cmd: Command) => {
+      checkFormat(opts.format);
+      const { checkTag, formatSnapshotTable, sortSnapshots } = await import('../stacks/snapshots.js');
+      if (opts.tag !== undefined) checkTag(opts.tag);
+      if (!opts.list && service === undefined)
+        throw badInput('which service? `berth snapshot SERVICE` (or `berth snapshot --list`)');
+      const target = await serviceTarget(cmd, opts.list ? undefined : service);
+      const { connectEngine } = await import('../engine/client.js');
+      const { commitSnapshot, listSnapshots } = await import('../engine/snapshots.js');
+      const docker = await connectEngine();
+      if (opts.list) {
+        const list = sortSnapshots(
+          await listSnapshots(docker, { stack: target.stack.name, service: service ?? undefined }),
+        );
+        process.stdout.write(
+          opts.format === 'json'
+            ? `${JSON.stringify(list, null, 2)}\n`
+            : `${list.length ? formatSnapshotTable(list) : 'no snapshots of this stack yet'}\n`,
+        );
+        return;
+      }
+      const snap = await commitSnapshot(docker, {
+        project: target.project,
+        stack: target.stack.name,
+        client: target.stack.client,
+        service: service!,
+        index: opts.index,
+        tag: opts.tag,
+      });
+      process.stdout.write(`${snap.ref}\n`);
+      process.stderr.write(
+        `snapshot of ${target.project}/${service} saved; to run from it, set \`image: ${snap.ref}\` for ${service} in ${
+          target.stack.client ? `clients/${target.stack.client}.yaml` : 'an overlay'
+        }\n`,
+      );
+    });
+}
