@@ -127,8 +127,9 @@ fi
 
 t0=$(now_ms)
 if has_berth_up; then
-  log "berth -f $FILE -p $PROJECT up -d --wait"
-  berth up -d --wait
+  # --build: the app image follows its Dockerfile and a rebuilt berth/python (cached: about a second).
+  log "berth -f $FILE -p $PROJECT up -d --wait --build"
+  berth up -d --wait --build
 else
   log "this berth has no \`up\` yet: running the stack with the docker CLI (project $PROJECT)"
   fallback_up

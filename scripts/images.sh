@@ -43,11 +43,14 @@ drop_old() { [ -z "$1" ] || [ "$1" = "$(id_of "$2")" ] || "$DOCKER" rmi "$1" >/d
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 apt_install() {
   command -v apt-get >/dev/null || die "need $* and there is no apt-get here; install it yourself"
+  local t0
+  t0=$(now_ms)
   log "installing $* with apt-get"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/tmp/berth-apt.log 2>&1 || {
     as_root apt-get update -qq >>/tmp/berth-apt.log 2>&1
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >>/tmp/berth-apt.log 2>&1
   } || die "apt-get install $* failed; see /tmp/berth-apt.log"
+  log "installed $* in $(since "$t0")"
 }
 
 # busybox-static from Debian, extracted (never installed: it conflicts with the host's busybox).
