@@ -128,17 +128,18 @@ build_service() {
 start=$(now_ms)
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=(busybox debian-stack "${SERVICES[@]}")
-services=()
+services=() base_done=
 for name in "${want[@]}"; do
   case $name in
     busybox) build_busybox ;;
-    debian-stack) build_debian_stack ;;
+    debian-stack) build_debian_stack && base_done=1 ;;
     postgres | redis | nginx | haproxy | python) services+=("$name") ;;
     *) die "unknown image '$name' (known: busybox debian-stack ${SERVICES[*]})" ;;
   esac
 done
 if [ ${#services[@]} -gt 0 ]; then
-  [ -n "$(id_of berth/debian-stack:latest)" ] || build_debian_stack
+  # A service image is only as current as its base: bring the base up to date first (a no-op when it is).
+  [ -n "$base_done" ] || build_debian_stack
   pids=()
   for name in "${services[@]}"; do
     build_service "$name" &
