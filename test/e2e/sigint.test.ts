@@ -1,0 +1,58 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { cleanupProject, uniqueProject } from './helpers.js';
+import { collect, engineContainers, fixture, stackCli } from './up-cli.js';
+
+const SERVICES = Array.from({ length: 10 }, (_, i) => `s${i + 1}-1`);
+
+async function converged(project: string) {
+  const list = await engineContainers(project);
+  expect(list.map((c) => c.name.replace(`${project}-`, '')).sort()).toEqual([...SERVICES].sort());
+  expect(list.every((c) => c.state === 'running')).toBe(true);
+}
+
+describe('Ctrl-C during up', () => {
+  const project = uniqueProject('sigint');
+  afterAll(() => cleanupProject(project));
+  const cli = stackCli(project, fixture('wide'));
+
+  test('in the middle of a cold up, then up again: the full stack, no leftovers', async () => {
+    const child = cli.spawn('up', '-d');
+    const done = collect(child);
+    // interrupt once the first containers exist, while s2-s5 wait for s1 to be healthy
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('Started')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/interrupted/);
+    const partial = await engineContainers(project);
+    expect(partial.filter((c) => c.state === 'running').length).toBeLessThan(10);
+
+    const again = await cli.run('up', '-d');
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    await converged(project);
+    expect((await cli.run('up', '-d')).stdout).toMatch(/Everything is up to date/);
+  });
+
+  test('in the middle of a recreate, then up again: no temporary containers left', async () => {
+    const child = cli.spawn('up', '-d', '--force-recreate');
+    const done = collect(child);
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('Recreated')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    // what is left: old containers under their names, maybe some already recreated; never a temp one
+    for (const c of await engineContainers(project))
+      expect(c.name).toMatch(new RegExp(`^${project}-s\\d+-1$`));
+    expect((await cli.run('up', '-d')).code).toBe(0);
+    await converged(project);
+  });
+});

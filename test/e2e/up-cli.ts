@@ -1,0 +1,96 @@
+// Running the built CLI as a child process, as a user would, for the lifecycle verbs' e2e tests.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { docker } from './helpers.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(ROOT, 'bin/berth.js');
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function spawnBerth(args: string[], env: Record<string, string> = {}, cwd = ROOT): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function collect(child: ChildProcess): Promise<Run> {
+  const t0 = Date.now();
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 })),
+  );
+}
+
+export const berth = (args: string[], env: Record<string, string> = {}, cwd = ROOT) =>
+  collect(spawnBerth(args, env, cwd));
+
+/** `berth -p <project> -f <file> ...` */
+export const stackCli = (project: string, file: string, env: Record<string, string> = {}) => ({
+  run: (...args: string[]) => berth(['-p', project, '-f', file, ...args], env),
+  spawn: (...args: string[]) => spawnBerth(['-p', project, '-f', file, ...args], env),
+});
+
+export const fixture = (name: string) => path.join(ROOT, 'fixtures/e2e', name, 'berth.yaml');
+
+/** A private copy of a fixture folder, for tests that edit files. */
+export function copyFixture(dir: string): string {
+  const dest = mkdtempSync(path.join(tmpdir(), 'berth-e2e-'));
+  cpSync(dir, dest, { recursive: true });
+  return dest;
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Row {
+  ID: string;
+  Name: string;
+  Service: string;
+  State: string;
+  Health: string;
+  Publishers: Array<{ URL: string; PublishedPort: number; TargetPort: number }>;
+}
+
+/** Containers of a project straight from the engine (by label), name → id/state. */
+export async function engineContainers(project: string) {
+  const list = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`dev.berth.project=${project}`] }),
+  });
+  return list
+    .map((c) => ({ id: c.Id, name: c.Names[0]!.slice(1), state: c.State, labels: c.Labels }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export const parseJsonLines = (s: string): Row[] =>
+  s
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row);

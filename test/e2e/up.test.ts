@@ -1,0 +1,78 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { cleanupProject, uniqueProject } from './helpers.js';
+import { engineContainers, fixture, freePort, parseJsonLines, ROOT, stackCli } from './up-cli.js';
+
+describe('up on the demo stack', () => {
+  const project = uniqueProject('up-demo');
+  afterAll(() => cleanupProject(project));
+
+  test('cold up answers /api/visit; a second up changes nothing and says so', async () => {
+    const port = await freePort();
+    const cli = stackCli(project, `${ROOT}/fixtures/demo/berth.yaml`, { BERTH_DEMO_PORT: String(port) });
+    const cold = await cli.run('up', '-d', '--wait');
+    expect(cold.stderr).toBe('');
+    expect(cold.code).toBe(0);
+    expect(cold.stdout).toMatch(new RegExp(`✔ Container ${project}-db-1 +Healthy`));
+    const res = await fetch(`http://127.0.0.1:${port}/api/visit`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { db: number };
+    expect(body.db).toBeGreaterThan(0);
+
+    const before = await engineContainers(project);
+    expect(before.map((c) => c.name)).toEqual(
+      ['app-1', 'app-2', 'db-1', 'lb-1', 'nginx-1', 'store-1'].map((n) => `${project}-${n}`),
+    );
+    const dry = await cli.run('up', '--dry-run');
+    expect(dry.stdout).toMatch(/Everything is up to date/);
+    const again = await cli.run('up', '-d');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/Everything is up to date: nothing to do .*\(6 containers running\)/);
+    expect(await engineContainers(project)).toEqual(before);
+
+    const ps = await cli.run('ps', '--format', 'json');
+    const rows = parseJsonLines(ps.stdout);
+    expect(rows).toHaveLength(6);
+    const lb = rows.find((r) => r.Service === 'lb')!;
+    expect(lb.Publishers).toEqual([
+      { URL: '127.0.0.1', TargetPort: 80, PublishedPort: port, Protocol: 'tcp' },
+    ]);
+    expect(rows.find((r) => r.Service === 'db')!.Health).toBe('healthy');
+  });
+});
+
+describe('up on a busybox stack', () => {
+  const project = uniqueProject('up-basic');
+  afterAll(() => cleanupProject(project));
+
+  test('dry-run creates nothing; up -d starts dependencies first and replicas share the service alias', async () => {
+    const port = await freePort();
+    const cli = stackCli(project, fixture('basic'), { BASIC_PORT: String(port) });
+    const dry = await cli.run('up', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`+ container ${project}-app-2  create`);
+    expect(await engineContainers(project)).toEqual([]);
+
+    const up = await cli.run('up', '-d');
+    expect(up.code).toBe(0);
+    const order = up.stdout.split('\n').filter((l) => / Started /.test(l));
+    const idx = (s: string) => order.findIndex((l) => l.includes(`${project}-${s}`));
+    expect(idx('db-1')).toBeLessThan(idx('app-1'));
+    expect(idx('app-1')).toBeLessThan(idx('web-1'));
+    expect(up.stdout).toMatch(new RegExp(`${project}-db-1 +Healthy`));
+    // the relative bind mount ./www is served
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('hello from basic\n');
+    // `app` resolves to both replicas (DNS round-robin over the service alias)
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('docker', ['exec', `${project}-web-1`, 'nslookup', 'app'], { encoding: 'utf8' });
+    expect(out.match(/Address: \d+\.\d+\.\d+\.\d+/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+
+    const scaled = await cli.run('up', '-d', '--scale', 'app=3');
+    expect(scaled.code).toBe(0);
+    expect((await engineContainers(project)).filter((c) => c.name.includes('-app-'))).toHaveLength(3);
+    const back = await cli.run('up', '-d');
+    expect(back.stdout).toMatch(new RegExp(`${project}-app-3 +Removed`));
+    expect((await engineContainers(project)).map((c) => c.name)).toEqual(
+      ['app-1', 'app-2', 'db-1', 'web-1'].map((n) => `${project}-${n}`),
+    );
+  });
+});
