@@ -101,7 +101,19 @@ export function summarizeProjects(
       if (!p.ports.includes(s)) p.ports.push(s);
     }
   }
-  for (const l of leftovers) entry(l);
+  // Networks and volumes may carry only the project label (made before berth labelled them with the
+  // stack): a project named `<known stack>-<client>` is taken to be that stack's client.
+  const stacks = new Set([...byProject.values()].map((p) => p.stack));
+  for (const l of leftovers) {
+    if (!l.stack && !l.client && !byProject.has(l.project)) {
+      const stack = [...stacks].find((s) => l.project.startsWith(`${s}-`));
+      if (stack) {
+        entry({ ...l, stack, client: l.project.slice(stack.length + 1) });
+        continue;
+      }
+    }
+    entry(l);
+  }
   for (const p of byProject.values()) {
     p.state =
       p.total === 0 ? 'down' : p.running === 0 ? 'stopped' : p.running === p.total ? 'running' : 'partial';

@@ -99,7 +99,14 @@ export function copyStack(rel: string, prefix: string): StackCopy {
         projects.add(n.Labels?.['dev.berth.project'] ?? '');
       for (const v of (await docker.listVolumes({ filters })).Volumes ?? [])
         projects.add((v.Labels as Record<string, string> | null)?.['dev.berth.project'] ?? '');
-      projects.delete('');
+      // networks and volumes may carry only the project label: match them by the (unique) stack name
+      const anyBerth = JSON.stringify({ label: ['dev.berth.project'] });
+      for (const n of await docker.listNetworks({ filters: anyBerth }))
+        projects.add(n.Labels?.['dev.berth.project'] ?? '');
+      for (const v of (await docker.listVolumes({ filters: anyBerth })).Volumes ?? [])
+        projects.add((v.Labels as Record<string, string> | null)?.['dev.berth.project'] ?? '');
+      for (const p of [...projects]) if (p !== name && !p.startsWith(`${name}-`)) projects.delete(p);
+      for (const p of extra) projects.add(p);
       for (const p of projects) await cleanupProject(p);
       rmSync(dir, { recursive: true, force: true });
     },

@@ -106,4 +106,13 @@ describe('summarizeProjects', () => {
       active: false,
     });
   });
+
+  test('a leftover with only a project label is matched to a known stack by name', () => {
+    const rows = summarizeProjects(containers, [{ project: 'shop-initech', kind: 'volume' }]);
+    expect(rows.find((r) => r.name === 'shop-initech')).toMatchObject({
+      stack: 'shop',
+      client: 'initech',
+      state: 'down',
+    });
+  });
 });
