@@ -55,8 +55,6 @@ interface Mark {
 export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<void> {
   const docker = opts.docker ?? (await connectEngine());
   const ac = new AbortController();
-  const onAbort = () => ac.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) return;
 
   const readers = new Map<string, Reader>();
@@ -245,6 +243,9 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
       void checkGone();
     }
   };
+
+  const onAbort = () => stop();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   if (opts.follow) events = await watchContainerEvents(docker, opts.project, onEvent);
   const all = await listLogTargets(docker, opts.project);

@@ -167,8 +167,8 @@ export async function runUi(opts: UiOptions): Promise<void> {
     stdin: opts.stdin ?? process.stdin,
   });
   try {
+    // Not instance.waitUntilExit(): created after unmount it never settles.
     await done;
-    await instance.waitUntilExit().catch(() => {});
   } finally {
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
