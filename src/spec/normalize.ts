@@ -233,7 +233,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     dns_search: strList(s.dns_search),
     dns_opt: strList(s.dns_opt),
     mac_address: opt(s.mac_address),
-    pos: ctx.sources.error(at, '', { kind: 'key' }).pos,
+    pos: ctx.sources.locate(at, 'key')?.pos,
     refs: refsOf(s, at, ctx),
   };
   if (svc.replicas > 1 && svc.container_name) {
@@ -249,8 +249,8 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
 function refsOf(s: Obj, at: Path, ctx: SvcCtx): Record<string, SourceRef> {
   const out: Record<string, SourceRef> = {};
   const put = (key: string, p: Path, kind: 'key' | 'value' = 'value') => {
-    const e = ctx.sources.error(p, '', { kind });
-    if (e.pos) out[key] = { pos: e.pos, frame: e.frame };
+    const where = ctx.sources.locate(p, kind);
+    if (where) out[key] = where;
   };
   if (Array.isArray(s.depends_on)) {
     s.depends_on.forEach((d, i) => {

@@ -1,6 +1,6 @@
 // One stack file as parsed: its plain value plus where every key and value was written, so any later stage
 // (interpolation, schema, normalization, graph) can point the user at file:line:col.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { type BerthError, BerthErrors, badInput, type SourcePos } from '../errors.js';
 import { displayPath } from './paths.js';
 
@@ -64,6 +64,25 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
     });
     throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
   }
+  // Alias.resolve() walks the whole document each time (quadratic with `<<: *common` in every service), so
+  // index the anchors once: an alias refers to the last anchor of that name before it.
+  const anchors = new Map<string, Array<{ start: number; node: Node }>>();
+  visit(doc, {
+    Node(_, node) {
+      const anchor = (node as { anchor?: string }).anchor;
+      if (anchor && node.range) {
+        const list = anchors.get(anchor) ?? [];
+        list.push({ start: node.range[0], node });
+        anchors.set(anchor, list);
+      }
+    },
+  });
+  const resolveAlias = (alias: Node & { source: string }): Node | undefined => {
+    const at = alias.range?.[0] ?? Number.POSITIVE_INFINITY;
+    let found: Node | undefined;
+    for (const a of anchors.get(alias.source) ?? []) if (a.start < at) found = a.node;
+    return found;
+  };
   let count = 0;
   const record = (path: Path, kind: 'key' | 'value', node: Node | null | undefined) => {
     const range = node?.range;
@@ -87,8 +106,16 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
     if (tag === '!reset') src.reset.add(pathKey(path));
     if (tag === '!override') src.override.add(pathKey(path));
     if (isAlias(node)) {
-      const target = node.resolve(doc);
-      return toValue(target as Node, path, depth + 1);
+      const target = resolveAlias(node as Node & { source: string });
+      if (!target) {
+        const [line, col] = at(node.range?.[0] ?? 0);
+        throw badInput(`unknown alias *${(node as { source: string }).source}`, {
+          pos: { file: shown, line, col },
+          frame: codeFrame(src.lines, line, col),
+          hint: 'define the anchor (&name) before using it',
+        });
+      }
+      return toValue(target, path, depth + 1);
     }
     if (isScalar(node)) {
       if (tag === '!reset') return null;
@@ -204,6 +231,12 @@ export class Sources {
       for (let i = this.docs.length - 1; i >= 0; i--) if (hasExact(this.docs[i]!, p)) return this.docs[i];
     }
     return this.docs[0];
+  }
+  /** Where a path was written, with its code frame, without building an error. */
+  locate(path: Path, kind: 'key' | 'value' = 'value'): { pos: SourcePos; frame: string } | undefined {
+    const doc = this.docFor(path);
+    const pos = doc ? locateIn(doc, path, kind) : undefined;
+    return pos && doc ? { pos, frame: codeFrame(doc.lines, pos.line, pos.col) } : undefined;
   }
   error(path: Path, message: string, opts: { hint?: string; kind?: 'key' | 'value' } = {}): BerthError {
     const doc = this.docFor(path);
