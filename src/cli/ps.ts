@@ -73,11 +73,11 @@ export function register(program: Command): void {
         throw badInput(`--format ${format}: expected table or json`);
       const { stack, project } = await loadStackOrProject(cmd);
       const selected = stack ? await selectServices(stack, names, false) : names.length ? names : undefined;
-      const [{ connectEngine }, { listProjectContainers }] = await Promise.all([
-        import('../engine/client.js'),
+      const [{ engineReader }, { listProjectContainers }] = await Promise.all([
+        import('../engine/light.js'),
         import('../engine/observe.js'),
       ]);
-      const docker = await connectEngine();
+      const docker = await engineReader();
       const order = stack ? Object.keys(stack.services) : [];
       const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
       const rows = (await listProjectContainers(docker, project))

@@ -61,34 +61,47 @@ export function register(program: Command): void {
         throw badInput(`--wait-timeout ${flags.waitTimeout}: expected a number of seconds`);
       if (flags.forceRecreate && flags.recreate === false)
         throw badInput('--force-recreate and --no-recreate cannot be used together');
-      const [{ connectEngine }, { observe }, { planUp, formatPlan }, images] = await Promise.all([
-        import('../engine/client.js'),
-        import('../engine/observe.js'),
-        import('../plan/index.js'),
-        import('../engine/images.js'),
-      ]);
-      const docker = await connectEngine();
+      const [{ engineReader }, { observe }, { planUp, formatPlan }, { presentImages }, { imageAction }] =
+        await Promise.all([
+          import('../engine/light.js'),
+          import('../engine/observe.js'),
+          import('../plan/index.js'),
+          import('../engine/image-resolve.js'),
+          import('../engine/images.js'),
+        ]);
+      // The read side needs no dockerode: a no-op `up` is three list calls and one inspect per image.
+      const reader = await engineReader();
       const wanted = (services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
       const print = await progressPrinter(cmd);
-      const [observed, imageIds] = await Promise.all([
-        observe(docker, stack.project),
-        flags.dryRun
-          ? images
-              .resolveImageIds(
-                docker,
-                wanted.map((s) => s.image),
-              )
-              .then((m) => new Map(wanted.map((s) => [s.name, m.get(s.image) ?? ''])))
-          : images.ensureImages(docker, wanted, {
-              project: stack.project,
-              // true: --build; false: --no-build; undefined: build only what is missing
-              build: flags.build,
-              onProgress: (p) => {
-                if (p.kind === 'status')
-                  print({ type: 'image', service: p.service, message: `${p.image} ${p.message}` });
-              },
-            }),
+      const [observed, present] = await Promise.all([
+        observe(reader, stack.project),
+        presentImages(
+          reader,
+          wanted.map((s) => s.image),
+        ),
       ]);
+      const ready = wanted.every((s) => {
+        const p = present.get(s.image);
+        return (
+          imageAction(s, { exists: !!p, lastTagTime: p?.lastTagTime }, { build: flags.build }).do === 'none'
+        );
+      });
+      let imageIds = new Map(wanted.map((s) => [s.name, present.get(s.image)?.id ?? '']));
+      if (!ready && !flags.dryRun) {
+        const [{ connectEngine }, { ensureImages }] = await Promise.all([
+          import('../engine/client.js'),
+          import('../engine/images.js'),
+        ]);
+        imageIds = await ensureImages(await connectEngine(), wanted, {
+          project: stack.project,
+          // true: --build; false: --no-build; undefined: build only what is missing
+          build: flags.build,
+          onProgress: (p) => {
+            if (p.kind === 'status')
+              print({ type: 'image', service: p.service, message: `${p.image} ${p.message}` });
+          },
+        });
+      }
       const plan = planUp(stack, observed, {
         imageIds: Object.fromEntries(imageIds),
         services,
@@ -112,6 +125,8 @@ export function register(program: Command): void {
         process.stdout.write(formatPlan({ ...plan, orphans: [] }));
         if (detach) return;
       } else {
+        const { connectEngine } = await import('../engine/client.js');
+        const docker = await connectEngine();
         const { checkPorts } = await import('../run/preflight.js');
         await checkPorts(docker, stack, plan);
         const { runUp } = await import('../run/up.js');

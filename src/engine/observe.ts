@@ -2,6 +2,7 @@
 // list and one volume list, in parallel. No per-container inspect, so a no-op `up` costs three engine calls.
 import type Docker from 'dockerode';
 import { Label, projectFilter } from './labels.js';
+import type { EngineReader } from './light.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type Health = 'healthy' | 'unhealthy' | 'starting';
@@ -88,18 +89,21 @@ export function toObservedContainer(c: Docker.ContainerInfo): ObservedContainer 
 }
 
 /** Containers of one project (all states), by label. */
-export async function listProjectContainers(docker: Docker, project: string): Promise<ObservedContainer[]> {
+export async function listProjectContainers(
+  docker: EngineReader,
+  project: string,
+): Promise<ObservedContainer[]> {
   const list = await docker.listContainers({ all: true, filters: projectFilter(project) });
   return list.map(toObservedContainer);
 }
 
 /** Containers of every berth project: to name the project holding a port. */
-export async function listAllBerthContainers(docker: Docker): Promise<ObservedContainer[]> {
+export async function listAllBerthContainers(docker: EngineReader): Promise<ObservedContainer[]> {
   const list = await docker.listContainers({ filters: JSON.stringify({ label: [Label.project] }) });
   return list.map(toObservedContainer);
 }
 
-export async function observe(docker: Docker, project: string): Promise<ObservedState> {
+export async function observe(docker: EngineReader, project: string): Promise<ObservedState> {
   const filters = projectFilter(project);
   const [containers, networks, volumes] = await Promise.all([
     listProjectContainers(docker, project),
