@@ -5,7 +5,8 @@ import type { Stack } from '../spec/types.js';
 import { activeClientFor } from '../stacks/active.js';
 import { globalsOf } from './globals.js';
 
-let warned = false;
+/** Warnings already shown in this process: a verb may load the stack more than once. */
+const shown = new Set<string>();
 
 export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boolean } = {}): Stack {
   const g = globalsOf(cmd);
@@ -21,10 +22,9 @@ export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boole
     client: opts.client ?? g.client ?? (process.env.BERTH_CLIENT || activeClientFor(g, cwd, process.env)),
     env: process.env,
   });
-  // Warnings are printed once per process, however many times a verb loads the stack.
-  if (!warned && !opts.quiet) {
-    for (const w of stack.warnings) process.stderr.write(`berth: warning: ${w}\n`);
+  for (const w of stack.warnings) {
+    if (!opts.quiet && !shown.has(w)) process.stderr.write(`berth: warning: ${w}\n`);
+    shown.add(w);
   }
-  warned = true;
   return stack;
 }

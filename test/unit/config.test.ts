@@ -1,0 +1,103 @@
+// `berth config` through commander, in-process (no engine): output shapes, --services order, -q, exit codes.
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { parse } from 'yaml';
+import { register } from '../../src/cli/config.js';
+import { addGlobalOptions } from '../../src/cli/globals.js';
+import { reportError } from '../../src/cli/report.js';
+import { stackDir } from './spec-helpers.js';
+
+const demo = path.resolve(import.meta.dirname, '../../fixtures/demo/berth.yaml');
+
+async function berth(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const so = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const se = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  const program = new Command('berth').exitOverride().enablePositionalOptions();
+  addGlobalOptions(program);
+  register(program);
+  let code = 0;
+  try {
+    await program.parseAsync(['node', 'berth', ...args]);
+  } catch (e) {
+    code = reportError(e, (s) => {
+      err += s;
+    });
+  } finally {
+    so.mockRestore();
+    se.mockRestore();
+  }
+  return { code, out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('berth config', () => {
+  test('--format json prints the canonical long form, in the shape docker compose prints', async () => {
+    const { code, out } = await berth(['-f', demo, '--client', 'acme', 'config', '--format', 'json']);
+    expect(code).toBe(0);
+    const doc = JSON.parse(out);
+    expect(doc.name).toBe('demo-acme');
+    const lb = doc.services.lb;
+    expect(lb.ports[0]).toMatchObject({ target: 80, host_ip: '127.0.0.1', protocol: 'tcp' });
+    expect(lb.volumes[0]).toMatchObject({
+      type: 'bind',
+      target: '/usr/local/etc/haproxy/haproxy.cfg',
+      read_only: true,
+    });
+    expect(path.isAbsolute(lb.volumes[0].source)).toBe(true);
+    expect(lb.depends_on).toEqual({ nginx: { condition: 'service_started', required: true } });
+    expect(doc.services.app.deploy.replicas).toBe(2);
+    expect(doc.services.db.volumes[0]).toEqual({
+      type: 'volume',
+      source: 'dbdata',
+      target: '/var/lib/postgresql/data',
+    });
+    expect(doc.volumes.dbdata.name).toBe('demo-acme_dbdata');
+    for (const v of Object.values(doc.services.app.environment)) expect(typeof v).toBe('string');
+    // stable: keys sorted inside each service, same bytes on a second run
+    expect(Object.keys(lb)).toEqual([...Object.keys(lb)].sort());
+    expect((await berth(['-f', demo, '--client', 'acme', 'config', '--format', 'json'])).out).toBe(out);
+  });
+  test('default YAML output is the same document', async () => {
+    const yaml = await berth(['-f', demo, 'config']);
+    const json = await berth(['-f', demo, 'config', '--format', 'json']);
+    expect(parse(yaml.out)).toEqual(JSON.parse(json.out));
+  });
+  test('--services in start order, --volumes, --images', async () => {
+    expect((await berth(['-f', demo, 'config', '--services'])).out).toBe('db\nstore\napp\nnginx\nlb\n');
+    expect((await berth(['-f', demo, 'config', '--volumes'])).out).toBe('dbdata\nstoredata\n');
+    expect((await berth(['-f', demo, 'config', '--images'])).out.split('\n')[0]).toBe(
+      'berth/postgres:latest',
+    );
+  });
+  test('-q prints nothing and exits 0; a bad file exits 2 with file:line', async () => {
+    expect(await berth(['-f', demo, 'config', '-q'])).toEqual({ code: 0, out: '', err: '' });
+    const dir = stackDir({
+      'compose.yaml': 'services:\n  web:\n    image: nginx\n    ports: ["99999:80"]\n',
+    });
+    const r = await berth(['-f', path.join(dir, 'compose.yaml'), 'config', '-q']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/compose.yaml:4:13: `services.web.ports\[0\]`: "99999" is not a port \(1-65535\)/);
+  });
+  test('bad usage exits 2', async () => {
+    expect((await berth(['-f', demo, 'config', '--format', 'xml'])).code).toBe(2);
+  });
+  test('warnings print once to stderr', async () => {
+    const dir = stackDir({
+      'compose.yaml': 'version: "3"\nservices:\n  web:\n    image: "nginx:${NOPE_UNSET_VAR}"\n',
+    });
+    const r = await berth(['-f', path.join(dir, 'compose.yaml'), 'config', '--services']);
+    expect(r.code).toBe(0);
+    expect(r.err.match(/NOPE_UNSET_VAR is not set/g)).toHaveLength(1);
+  });
+});
