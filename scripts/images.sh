@@ -5,9 +5,12 @@
 #   berth/postgres, berth/redis, berth/nginx, berth/haproxy, berth/python
 #                       thin `docker build`s FROM berth/debian-stack: no network needed, built in parallel
 # Idempotent: each image carries the hash of its recipe (label dev.berth.recipe) and is rebuilt only when
-# the recipe changed. A recipe is the image's folder under images/, the shell function that builds it, and
-# for derived images the ID of the base they are built on (so a rebuilt base rebuilds them).
-# Usage: scripts/images.sh [NAME...]   (default: all; a derived image builds its base first)
+# the recipe changed. A recipe is everything that goes into the image: its folder under images/, the
+# inputs this script adds (the Debian package busybox comes from, `docker import` changes) and, for derived
+# images, the ID of the base they are built on (so a rebuilt base rebuilds them). Editing this script's
+# logging or flow rebuilds nothing; changing an input below does.
+# Usage: scripts/images.sh [--check] [NAME...]   (default: all; a derived image brings its base up to date
+# first). --check builds nothing: it says which images are missing or outdated and exits 1 if any is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,6 +18,7 @@ DOCKER=${DOCKER:-docker}
 export DOCKER_BUILDKIT=0 # the classic builder works with every docker CLI found on these machines
 CACHE=${BERTH_IMAGE_CACHE:-$ROOT/.cache/images}
 SERVICES=(postgres redis nginx haproxy python)
+CHECK=
 mkdir -p "$CACHE"
 
 log() { printf 'images: %s\n' "$*"; }
@@ -25,13 +29,16 @@ die() {
   exit 1
 }
 
-# sha256 of: every file in images/<dir> (bar fetched artifacts), the named shell functions' source, extras.
+# Inputs of the recipes that live here rather than in images/<name>/.
+BUSYBOX_DEB=busybox-static
+STACK_IMPORT_CHANGES=('CMD ["/bin/bash"]')
+
+# sha256 of every file in images/<dir> (bar the fetched busybox binary) and the extra inputs given.
 recipe_hash() {
-  local dir=$1 fns=$2
-  shift 2
+  local dir=$1
+  shift
   {
     (cd "$ROOT/images/$dir" && find . -type f ! -name busybox -print0 | sort -z | xargs -0 sha256sum)
-    for f in $fns; do declare -f "$f"; done
     printf '%s\n' "$@"
   } | sha256sum | cut -c1-12
 }
@@ -59,11 +66,11 @@ busybox_binary() {
   if [ ! -x "$CACHE/busybox" ]; then
     local tmp
     tmp=$(mktemp -d)
-    (cd "$tmp" && apt-get download busybox-static >/dev/null 2>&1) || {
+    (cd "$tmp" && apt-get download $BUSYBOX_DEB >/dev/null 2>&1) || {
       apt-get update -qq >/dev/null 2>&1 || true
-      (cd "$tmp" && apt-get download busybox-static >/dev/null)
+      (cd "$tmp" && apt-get download $BUSYBOX_DEB >/dev/null)
     }
-    dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/x"
+    dpkg-deb -x "$tmp"/${BUSYBOX_DEB}_*.deb "$tmp/x"
     cp "$tmp/x/bin/busybox" "$CACHE/busybox"
     rm -rf "$tmp"
   fi
@@ -72,10 +79,14 @@ busybox_binary() {
 
 build_busybox() {
   local tag=berth/busybox:latest h old t0
-  h=$(recipe_hash busybox "build_busybox busybox_binary")
+  h=$(recipe_hash busybox "deb $BUSYBOX_DEB")
   if [ "$(label_of $tag)" = "$h" ]; then
     log "$tag up to date"
     return
+  fi
+  if [ -n "$CHECK" ]; then
+    log "$tag missing or outdated (run scripts/images.sh)"
+    return 1
   fi
   t0=$(now_ms) old=$(id_of $tag)
   busybox_binary "$ROOT/images/busybox/busybox"
@@ -90,17 +101,23 @@ build_busybox() {
 # the real tag only when both ends succeeded (a failed mmdebstrap would otherwise leave a half image).
 build_debian_stack() {
   local tag=berth/debian-stack:latest h old t0 tmp
-  h=$(recipe_hash debian-stack "build_debian_stack")
+  h=$(recipe_hash debian-stack "${STACK_IMPORT_CHANGES[@]/#/import -c }")
   if [ "$(label_of $tag)" = "$h" ]; then
     log "$tag up to date"
     return
   fi
+  if [ -n "$CHECK" ]; then
+    log "$tag missing or outdated (run scripts/images.sh)"
+    return 1
+  fi
   command -v mmdebstrap >/dev/null || apt_install mmdebstrap
   [ "$(id -u)" = 0 ] || die "building $tag runs mmdebstrap as root; run this script as root"
   t0=$(now_ms) old=$(id_of $tag) tmp=berth/debian-stack:building-$$
+  local changes=(-c "LABEL dev.berth.recipe=$h") c
+  for c in "${STACK_IMPORT_CHANGES[@]}"; do changes+=(-c "$c"); done
   log "$tag: mmdebstrap bookworm + $(grep -cv '^\s*\(#\|$\)' "$ROOT/images/debian-stack/packages") packages (about a minute)"
   if ! bash "$ROOT/images/debian-stack/mmdebstrap.sh" 2>/tmp/berth-mmdebstrap.log |
-    "$DOCKER" import -c "LABEL dev.berth.recipe=$h" -c 'CMD ["/bin/bash"]' - "$tmp" >/dev/null; then
+    "$DOCKER" import "${changes[@]}" - "$tmp" >/dev/null; then
     "$DOCKER" rmi "$tmp" >/dev/null 2>&1 || true
     tail -n 20 /tmp/berth-mmdebstrap.log >&2
     die "building $tag failed; full log: /tmp/berth-mmdebstrap.log"
@@ -113,10 +130,14 @@ build_debian_stack() {
 # A thin image FROM berth/debian-stack: its Dockerfile only adds config, so no network is needed.
 build_service() {
   local name=$1 tag=berth/$1:latest h old t0
-  h=$(recipe_hash "$name" "build_service" "base $(id_of berth/debian-stack:latest)")
+  h=$(recipe_hash "$name" "base $(id_of berth/debian-stack:latest)")
   if [ "$(label_of "$tag")" = "$h" ]; then
     log "$tag up to date"
     return
+  fi
+  if [ -n "$CHECK" ]; then
+    log "$tag missing or outdated (run scripts/images.sh)"
+    return 1
   fi
   t0=$(now_ms) old=$(id_of "$tag")
   "$DOCKER" build -q --label dev.berth.recipe="$h" -t "$tag" "$ROOT/images/$name" >/tmp/berth-build-"$name".log 2>&1 ||
@@ -126,27 +147,31 @@ build_service() {
 }
 
 start=$(now_ms)
+if [ "${1:-}" = --check ]; then
+  CHECK=1
+  shift
+fi
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=(busybox debian-stack "${SERVICES[@]}")
-services=() base_done=
+services=() base_done= failed=0
 for name in "${want[@]}"; do
   case $name in
-    busybox) build_busybox ;;
-    debian-stack) build_debian_stack && base_done=1 ;;
+    busybox) build_busybox || failed=1 ;;
+    debian-stack) build_debian_stack && base_done=1 || failed=1 ;;
     postgres | redis | nginx | haproxy | python) services+=("$name") ;;
     *) die "unknown image '$name' (known: busybox debian-stack ${SERVICES[*]})" ;;
   esac
 done
 if [ ${#services[@]} -gt 0 ]; then
   # A service image is only as current as its base: bring the base up to date first (a no-op when it is).
-  [ -n "$base_done" ] || build_debian_stack
+  [ -n "$base_done" ] || build_debian_stack || failed=1
   pids=()
   for name in "${services[@]}"; do
     build_service "$name" &
     pids+=($!)
   done
-  failed=0
   for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-  [ $failed = 0 ] || die "some images failed to build (see above)"
 fi
+[ -n "$CHECK" ] && [ $failed = 1 ] && exit 1
+[ $failed = 0 ] || die "some images failed to build (see above)"
 log "done in $(since "$start")"
