@@ -250,7 +250,8 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
   if (opts.follow) events = await watchContainerEvents(docker, opts.project, onEvent);
   const all = await listLogTargets(docker, opts.project);
   const targets = all.filter(wanted);
-  sink.targets?.(targets);
+  // Every replica of the selected services, also with --index: `web-2 |` stays `web-2 |`.
+  sink.targets?.(all.filter((t) => !opts.services?.length || opts.services.includes(t.service)));
   if (targets.length === 0 && (!opts.follow || all.length === 0)) {
     stop();
   } else {
