@@ -21,7 +21,8 @@ log() { printf 'demo: %s\n' "$*"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 since() { local ms=$(($(now_ms) - $1)); printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100)); }
 
-has_berth_up() { node bin/berth.js up --help 2>/dev/null | grep -q '^Usage: berth up'; }
+# BERTH_DEMO_FALLBACK=1 forces the docker CLI path (to compare it with berth, or when berth is broken).
+has_berth_up() { [ -z "${BERTH_DEMO_FALLBACK:-}" ] && node bin/berth.js up --help 2>/dev/null | grep -q '^Usage: berth up'; }
 berth() { node bin/berth.js -f $FILE -p "$PROJECT" "$@"; }
 
 # --- docker CLI fallback (the same services, keys and names as berth.yaml) ---------------------------------
@@ -131,7 +132,7 @@ if has_berth_up; then
   log "berth -f $FILE -p $PROJECT up -d --wait --build"
   berth up -d --wait --build
 else
-  log "this berth has no \`up\` yet: running the stack with the docker CLI (project $PROJECT)"
+  log "running the stack with the docker CLI (berth up unavailable or BERTH_DEMO_FALLBACK set; project $PROJECT)"
   fallback_up
 fi
 
