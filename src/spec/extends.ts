@@ -78,7 +78,7 @@ export function resolveExtends(
 const relative = (p: unknown) =>
   typeof p === 'string' && (p.startsWith('./') || p.startsWith('../') || p === '.' || p === '..');
 
-function rebase(svc: Obj, dir: string): Obj {
+export function rebase(svc: Obj, dir: string): Obj {
   const out: Obj = { ...svc };
   const abs = (p: string) => path.resolve(dir, p);
   if (typeof out.build === 'string') out.build = abs(out.build);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type BerthError, BerthErrors, badInput } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
 import { parseEnvFile } from './envfile.js';
-import { resolveExtends } from './extends.js';
+import { rebase, resolveExtends } from './extends.js';
 import { clientFilesIn, discoverFiles, readText, shownPath } from './files.js';
 import { InterpolationError, interpolate, type Lookup } from './interpolate.js';
 import { mergeStacks } from './merge.js';
@@ -81,7 +81,7 @@ export function loadStack(opts: LoadOptions): Stack {
       text = readText(abs, show(abs));
     } catch (e) {
       throw errorAt(from, at, (e as BerthError).message, {
-        hint: 'check the `file:` path (relative to this file)',
+        hint: 'check the path (relative to this file)',
       });
     }
     const d = prepare(parseSource(abs, show(abs), text));
@@ -98,8 +98,58 @@ export function loadStack(opts: LoadOptions): Stack {
     prepare(doc);
   }
   throwIf(errors);
+  // `include`: each included file is a stack of its own (paths relative to its directory), merged under the
+  // including file; a service defined in both is a conflict, as in Compose.
+  const applyIncludes = (doc: SourceDoc, chain: string[]) => {
+    const v = doc.value;
+    if (!isObj(v) || v.include === undefined || v.include === null) return;
+    const entries = Array.isArray(v.include) ? v.include : [v.include];
+    let included: Obj = {};
+    entries.forEach((entry, i) => {
+      const e: Obj = isObj(entry) ? entry : { path: entry };
+      const paths = Array.isArray(e.path) ? e.path : [e.path];
+      for (const p of paths) {
+        const abs = path.resolve(path.dirname(doc.file), String(p));
+        if (chain.includes(abs)) {
+          const names = [...chain, abs].map((f) => show(f));
+          errors.push(
+            errorAt(doc, ['include', i], `include loops: ${names.join(' → ')}`, {
+              hint: 'remove one include',
+            }),
+          );
+          continue;
+        }
+        let inc: SourceDoc;
+        try {
+          inc = loadOther(abs, doc, ['include', i]);
+        } catch (err) {
+          errors.push(err as BerthError);
+          continue;
+        }
+        applyIncludes(inc, [...chain, abs]);
+        const dir = e.project_directory
+          ? path.resolve(path.dirname(doc.file), String(e.project_directory))
+          : path.dirname(abs);
+        included = mergeStacks(included, rebaseModel(inc.value, dir)) as Obj;
+      }
+    });
+    const { include: _drop, ...own } = v;
+    const theirs = isObj(included.services) ? included.services : {};
+    for (const name of Object.keys(isObj(own.services) ? own.services : {})) {
+      if (name in theirs) {
+        errors.push(
+          errorAt(doc, ['services', name], `service \`${name}\` is also defined in an included file`, {
+            kind: 'key',
+            hint: 'rename one of them, or merge files with -f instead of include',
+          }),
+        );
+      }
+    }
+    doc.value = mergeStacks(included, own);
+  };
   for (const doc of layers) {
     resolveExtends(doc, loadOther, errors);
+    applyIncludes(doc, [doc.file]);
     sources.add(doc);
   }
   throwIf(errors);
@@ -131,6 +181,28 @@ export function loadStack(opts: LoadOptions): Stack {
   });
   buildGraph(stack);
   return stack;
+}
+
+/** An included file's relative paths resolve against its own directory, before it joins the includer. */
+function rebaseModel(value: unknown, dir: string): Obj {
+  if (!isObj(value)) return {};
+  const out: Obj = { ...value };
+  if (isObj(value.services)) {
+    out.services = Object.fromEntries(
+      Object.entries(value.services).map(([k, svc]) => [k, isObj(svc) ? rebase(svc, dir) : svc]),
+    );
+  }
+  for (const kind of ['secrets', 'configs']) {
+    const defs = value[kind];
+    if (!isObj(defs)) continue;
+    out[kind] = Object.fromEntries(
+      Object.entries(defs).map(([k, d]) => [
+        k,
+        isObj(d) && typeof d.file === 'string' ? { ...d, file: path.resolve(dir, d.file) } : d,
+      ]),
+    );
+  }
+  return out;
 }
 
 function throwIf(errors: BerthError[]) {

@@ -9,7 +9,7 @@ import { displayPath } from './paths.js';
 import { errorAt, locateIn, type Path, type SourceDoc } from './source.js';
 
 const UNSUPPORTED: Record<string, Record<string, string>> = {
-  top: { include: 'split files with -f instead', models: '' },
+  top: { models: '' },
   service: Object.fromEntries(
     [
       'blkio_config',

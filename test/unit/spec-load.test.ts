@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings under test are Compose interpolation syntax
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import * as specIndex from '../../src/spec/index.js';
@@ -495,5 +496,34 @@ x-berth:
       { client: 'acme' },
     );
     expect(msg).toMatch(/^clients\/acme.yaml:3:5: .*unknown key `portz`/);
+  });
+});
+
+describe('include', () => {
+  test('included files join the stack; their relative paths stay relative to them', () => {
+    const s = load({
+      'compose.yaml':
+        'include:\n  - db/compose.yaml\nservices:\n  web:\n    image: x\n    depends_on: [db]\n',
+      'db/compose.yaml':
+        'services:\n  db:\n    build: .\n    volumes:\n      - ./init:/docker-entrypoint-initdb.d\n      - data:/var/lib/db\nvolumes:\n  data:\n',
+    });
+    expect(Object.keys(s.services)).toEqual(['db', 'web']);
+    expect(s.services.db!.build!.context).toMatch(/proj\/db$/);
+    expect(s.services.db!.volumes[0]!.source).toMatch(/proj\/db\/init$/);
+    expect(s.volumes.data!.name).toBe('proj_data');
+  });
+  test('a service defined in both is a conflict at its line; errors inside point into the included file', () => {
+    expect(
+      loadError({
+        'compose.yaml': 'include:\n  - other.yaml\nservices:\n  web:\n    image: x\n',
+        'other.yaml': 'services:\n  web:\n    image: y\n',
+      }),
+    ).toMatch(/^compose.yaml:4:3: .*service `web` is also defined in an included file/);
+    expect(
+      loadError({
+        'compose.yaml': 'include:\n  - other.yaml\nservices:\n  web:\n    image: x\n',
+        'other.yaml': 'services:\n  db:\n    image: y\n    ports: ["99999:1"]\n',
+      }),
+    ).toMatch(/^other.yaml:4:13: .*99999/);
   });
 });
