@@ -17,15 +17,15 @@ export function register(program: Command): void {
     .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
     .action(async (flags: DownFlags, cmd: Command) => {
       const { stack, project } = await loadStackOrProject(cmd);
-      const [{ connectEngine }, { observe }, { runStop }, { removeNetwork }, { removeVolume }] =
+      const [{ lifecycleEngine }, { observe }, { runStop }, { removeNetwork }, { removeVolume }] =
         await Promise.all([
-          import('../engine/client.js'),
+          import('../engine/light.js'),
           import('../engine/observe.js'),
           import('../run/stop.js'),
           import('../engine/networks.js'),
           import('../engine/volumes.js'),
         ]);
-      const docker = await connectEngine();
+      const docker = await lifecycleEngine();
       const print = await progressPrinter(cmd);
       const observed = await observe(docker, project);
       // With a stack file, containers of services it no longer has are orphans: kept unless asked.

@@ -12,12 +12,12 @@ export function register(program: Command): void {
     .action(async (names: string[], flags: { timeout?: string }, cmd: Command) => {
       const stack = await loadStackFor(cmd);
       const selected = await selectServices(stack, names, false);
-      const [{ connectEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
-        import('../engine/client.js'),
+      const [{ lifecycleEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
+        import('../engine/light.js'),
         import('../engine/observe.js'),
         import('../run/stop.js'),
       ]);
-      const docker = await connectEngine();
+      const docker = await lifecycleEngine();
       const containers = (await listProjectContainers(docker, stack.project)).filter(
         (c) => !c.oneoff && (!selected || selected.includes(c.service)),
       );

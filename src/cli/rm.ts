@@ -19,12 +19,12 @@ export function register(program: Command): void {
     .action(async (names: string[], flags: RmFlags, cmd: Command) => {
       const { stack, project } = await loadStackOrProject(cmd);
       const selected = stack ? await selectServices(stack, names, false) : names.length ? names : undefined;
-      const [{ connectEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
-        import('../engine/client.js'),
+      const [{ lifecycleEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
+        import('../engine/light.js'),
         import('../engine/observe.js'),
         import('../run/stop.js'),
       ]);
-      const docker = await connectEngine();
+      const docker = await lifecycleEngine();
       const all = (await listProjectContainers(docker, project)).filter(
         (c) => !selected || selected.includes(c.service),
       );

@@ -6,13 +6,13 @@ import { interruptOnSigint, loadStackFor, progressPrinter, selectServices } from
 /** Start existing containers through the `up` executor, so dependency conditions are honoured. */
 export async function startExisting(cmd: Command, stack: Stack, names: string[]): Promise<void> {
   const selected = await selectServices(stack, names, false);
-  const [{ connectEngine }, { observe }, { planStart }, { runUp }] = await Promise.all([
-    import('../engine/client.js'),
+  const [{ lifecycleEngine }, { observe }, { planStart }, { runUp }] = await Promise.all([
+    import('../engine/light.js'),
     import('../engine/observe.js'),
     import('../plan/index.js'),
     import('../run/up.js'),
   ]);
-  const docker = await connectEngine();
+  const docker = await lifecycleEngine();
   const observed = await observe(docker, stack.project);
   const plan = planStart(stack, observed, selected);
   if (!plan.actions.length && !plan.unchanged.length)

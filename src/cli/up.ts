@@ -61,7 +61,7 @@ export function register(program: Command): void {
         throw badInput(`--wait-timeout ${flags.waitTimeout}: expected a number of seconds`);
       if (flags.forceRecreate && flags.recreate === false)
         throw badInput('--force-recreate and --no-recreate cannot be used together');
-      const [{ engineReader }, { observe }, { planUp, formatPlan }, { presentImages }, { imageAction }] =
+      const [{ lifecycleEngine }, { observe }, { planUp, formatPlan }, { presentImages }, { imageAction }] =
         await Promise.all([
           import('../engine/light.js'),
           import('../engine/observe.js'),
@@ -70,7 +70,7 @@ export function register(program: Command): void {
           import('../engine/images.js'),
         ]);
       // The read side needs no dockerode: a no-op `up` is three list calls and one inspect per image.
-      const reader = await engineReader();
+      const reader = await lifecycleEngine();
       const wanted = (services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
       const print = await progressPrinter(cmd);
       const [observed, present] = await Promise.all([
@@ -125,8 +125,7 @@ export function register(program: Command): void {
         process.stdout.write(formatPlan({ ...plan, orphans: [] }));
         if (detach) return;
       } else {
-        const { connectEngine } = await import('../engine/client.js');
-        const docker = await connectEngine();
+        const docker = reader;
         const { checkPorts } = await import('../run/preflight.js');
         await checkPorts(docker, stack, plan);
         const { runUp } = await import('../run/up.js');

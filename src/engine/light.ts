@@ -1,8 +1,9 @@
-// A small read-only engine client over node:http, for the hot path of `up` and `ps`: listing a project's
-// containers, networks and volumes and inspecting images. Loading dockerode costs ~0.2-0.4 s of CLI start-up
-// (it pulls in gRPC and ssh2); a no-op `up` should cost little more than its engine calls, so the read side
-// uses this, and dockerode is loaded only when there is something to change.
-import { request } from 'node:http';
+// A small engine client over node:http for the lifecycle verbs (up, down, stop, start, ps...). Loading
+// dockerode costs 0.2-0.4 s of CLI start-up here (it pulls in gRPC and ssh2 at import), which is a large part
+// of a no-op `up` or a `down`. The lifecycle needs a dozen plain REST calls, so they go straight to the
+// engine's socket; dockerode stays the client for everything else (builds, pulls, exec, logs) and for remote
+// engines. Errors carry `statusCode` and `json` like dockerode's, so callers handle both the same way.
+import { type IncomingMessage, request } from 'node:http';
 import type Docker from 'dockerode';
 import { engineUnreachable } from '../errors.js';
 
@@ -19,78 +20,155 @@ export function localSocket(env = process.env): string | undefined {
   return undefined;
 }
 
-class HttpError extends Error {
+export class EngineHttpError extends Error {
   constructor(
     readonly statusCode: number,
     readonly json: { message?: string } | undefined,
   ) {
-    super(`(HTTP code ${statusCode}) ${json?.message ?? ''}`);
+    super(`(HTTP code ${statusCode}) ${json?.message ?? ''}`.trim());
   }
 }
 
-function get<T>(socketPath: string, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: 'GET', headers: { host: 'docker' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = { message: text };
-        }
-        if ((res.statusCode ?? 500) >= 400)
-          reject(new HttpError(res.statusCode ?? 500, body as { message?: string }));
-        else resolve(body as T);
-      });
-      res.on('error', reject);
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'EACCES'
-          ? engineUnreachable(err.code)
-          : err,
-      );
-    });
-    req.end();
-  });
-}
+type Query = Record<string, string | number | boolean | undefined>;
 
-const query = (o: Record<string, unknown> | undefined) => {
+const qs = (o: Query | undefined) => {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(o ?? {}))
-    if (v !== undefined) q.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  for (const [k, v] of Object.entries(o ?? {})) if (v !== undefined) q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
 };
 
-export function lightEngine(socketPath: string): EngineReader {
-  return {
-    listContainers: ((opts?: { all?: boolean; filters?: string }) =>
-      get(
-        socketPath,
-        `/containers/json${query({ all: opts?.all ? 'true' : undefined, filters: opts?.filters })}`,
-      )) as EngineReader['listContainers'],
-    listNetworks: ((opts?: { filters?: string }) =>
-      get(socketPath, `/networks${query({ filters: opts?.filters })}`)) as EngineReader['listNetworks'],
-    listVolumes: ((opts?: { filters?: string }) =>
-      get(socketPath, `/volumes${query({ filters: opts?.filters })}`)) as EngineReader['listVolumes'],
-    getImage: (ref: string) => ({
-      inspect: () =>
-        get<Docker.ImageInspectInfo>(
-          socketPath,
-          `/images/${ref.split('/').map(encodeURIComponent).join('/')}/json`,
+const seg = (s: string) => s.split('/').map(encodeURIComponent).join('/');
+
+class Http {
+  constructor(private readonly socketPath: string) {}
+
+  /** Open a request; resolves with the response once its headers arrive (errors for status >= 400). */
+  open(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          path,
+          method,
+          headers: {
+            host: 'docker',
+            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          },
+          signal,
+        },
+        (res) => {
+          const status = res.statusCode ?? 500;
+          if (status < 300) return resolve(res);
+          readAll(res).then((buf) => {
+            const text = buf.toString('utf8');
+            let json: { message?: string } | undefined;
+            try {
+              json = text ? JSON.parse(text) : undefined;
+            } catch {
+              json = { message: text.trim() };
+            }
+            reject(new EngineHttpError(status, json));
+          }, reject);
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const unreachable = err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'EACCES';
+        reject(unreachable ? engineUnreachable(err.code!) : err);
+      });
+      req.end(payload);
+    });
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const buf = await readAll(await this.open(method, path, body));
+    if (!buf.length) return undefined as T;
+    const text = buf.toString('utf8');
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return buf as T;
+    }
+  }
+}
+
+function readAll(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+  });
+}
+
+/** The part of dockerode's object model the lifecycle uses, with the same method names and shapes. */
+export function lightEngine(socketPath: string) {
+  const http = new Http(socketPath);
+  const container = (id: string) => ({
+    id,
+    start: () => http.call('POST', `/containers/${seg(id)}/start`),
+    stop: (o: { t?: number } = {}) => http.call('POST', `/containers/${seg(id)}/stop${qs({ t: o.t })}`),
+    restart: (o: { t?: number } = {}) => http.call('POST', `/containers/${seg(id)}/restart${qs({ t: o.t })}`),
+    remove: (o: { v?: boolean; force?: boolean } = {}) =>
+      http.call('DELETE', `/containers/${seg(id)}${qs({ v: o.v, force: o.force })}`),
+    rename: (o: { name: string }) =>
+      http.call('POST', `/containers/${seg(id)}/rename${qs({ name: o.name })}`),
+    inspect: () => http.call<Docker.ContainerInspectInfo>('GET', `/containers/${seg(id)}/json`),
+    logs: async (o: { stdout?: boolean; stderr?: boolean; tail?: number; follow?: boolean }) =>
+      readAll(
+        await http.open(
+          'GET',
+          `/containers/${seg(id)}/logs${qs({ stdout: o.stdout, stderr: o.stderr, tail: o.tail, follow: false })}`,
         ),
+      ),
+  });
+  return {
+    listContainers: (o: { all?: boolean; filters?: string } = {}) =>
+      http.call<Docker.ContainerInfo[]>('GET', `/containers/json${qs({ all: o.all, filters: o.filters })}`),
+    listNetworks: (o: { filters?: string } = {}) =>
+      http.call<Docker.NetworkInspectInfo[]>('GET', `/networks${qs({ filters: o.filters })}`),
+    listVolumes: (o: { filters?: string } = {}) =>
+      http.call<{ Volumes: Docker.VolumeInspectInfo[]; Warnings: string[] }>(
+        'GET',
+        `/volumes${qs({ filters: o.filters })}`,
+      ),
+    getImage: (ref: string) => ({
+      inspect: () => http.call<Docker.ImageInspectInfo>('GET', `/images/${seg(ref)}/json`),
     }),
+    createContainer: async (opts: Docker.ContainerCreateOptions) => {
+      const { name, ...body } = opts;
+      const res = await http.call<{ Id: string }>('POST', `/containers/create${qs({ name })}`, body);
+      return container(res.Id);
+    },
+    getContainer: container,
+    createNetwork: (opts: Docker.NetworkCreateOptions) => http.call('POST', '/networks/create', opts),
+    getNetwork: (id: string) => ({
+      connect: (o: { Container: string; EndpointConfig?: unknown }) =>
+        http.call('POST', `/networks/${seg(id)}/connect`, o),
+      remove: () => http.call('DELETE', `/networks/${seg(id)}`),
+    }),
+    createVolume: (opts: Docker.VolumeCreateOptions) => http.call('POST', '/volumes/create', opts),
+    getVolume: (name: string) => ({
+      remove: () => http.call('DELETE', `/volumes/${seg(name)}`),
+    }),
+    getEvents: (o: { filters?: string; abortSignal?: AbortSignal } = {}) =>
+      http.open('GET', `/events${qs({ filters: o.filters })}`, undefined, o.abortSignal),
   };
 }
 
 /** The light reader for the local socket, or the full client when the engine is remote. */
 export async function engineReader(): Promise<EngineReader> {
+  return (await lifecycleEngine()) as EngineReader;
+}
+
+/**
+ * The client for lifecycle verbs: the light one on a local socket (typed as dockerode, whose shape it keeps
+ * for every call the lifecycle makes), dockerode itself for a remote engine.
+ */
+export async function lifecycleEngine(): Promise<Docker> {
   const sock = localSocket();
-  if (sock) return lightEngine(sock);
+  if (sock) return lightEngine(sock) as unknown as Docker;
   const { connectEngine } = await import('./client.js');
   return connectEngine();
 }

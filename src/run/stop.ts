@@ -42,80 +42,80 @@ export async function runStop(
   for (const c of containers) byService.set(c.service, [...(byService.get(c.service) ?? []), c]);
   const graph = stack ? (await import('../graph/index.js')).buildGraph(stack) : undefined;
   const dependents = dependentsMap(graph, new Set(byService.keys()));
-  const done = new Map<string, Promise<void>>();
+  const stopped = new Map<string, Promise<void>>();
+  const removed: Promise<void>[] = [];
+  const progress = (
+    c: ObservedContainer,
+    status: 'Stopping' | 'Stopped' | 'Removing' | 'Removed',
+    done: boolean,
+    t0?: number,
+  ) =>
+    emit({
+      type: 'progress',
+      kind: 'Container',
+      name: c.name,
+      service: c.service,
+      status,
+      done,
+      elapsedMs: t0 === undefined ? undefined : Date.now() - t0,
+    });
+  const failed = (c: ObservedContainer, err: unknown) => {
+    const msg = `${c.name}: ${engineMessage(err)}`;
+    errors.push(msg);
+    emit({
+      type: 'progress',
+      kind: 'Container',
+      name: c.name,
+      service: c.service,
+      status: 'Error',
+      done: true,
+      detail: msg,
+    });
+  };
 
+  // A service stops once its dependents have stopped; its removal follows its own stop and holds up no one.
   const stopService = (name: string, path: string[] = []): Promise<void> => {
-    let p = done.get(name);
-    if (p) return p;
-    p = (async () => {
+    const known = stopped.get(name);
+    if (known) return known;
+    const p = (async () => {
       // a cycle cannot come from a valid stack; guard anyway so a hand-made one cannot hang `down`
       const after = (dependents.get(name) ?? []).filter((d) => !path.includes(d));
       await Promise.all(after.map((d) => stopService(d, [...path, name])));
       await Promise.all(
-        (byService.get(name) ?? []).map((c) =>
-          queue.add(async () => {
-            const t0 = Date.now();
-            try {
-              if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
-                emit({
-                  type: 'progress',
-                  kind: 'Container',
-                  name: c.name,
-                  service: name,
-                  status: 'Stopping',
-                  done: false,
-                });
+        (byService.get(name) ?? []).map(async (c) => {
+          const t0 = Date.now();
+          let ok = true;
+          if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
+            await queue.add(async () => {
+              progress(c, 'Stopping', false);
+              try {
                 await stopContainer(docker, c.id, opts.timeoutSec);
-                emit({
-                  type: 'progress',
-                  kind: 'Container',
-                  name: c.name,
-                  service: name,
-                  status: 'Stopped',
-                  done: !opts.remove,
-                  elapsedMs: Date.now() - t0,
-                });
+                progress(c, 'Stopped', !opts.remove, t0);
+              } catch (err) {
+                ok = false;
+                failed(c, err);
               }
-              if (opts.remove) {
-                emit({
-                  type: 'progress',
-                  kind: 'Container',
-                  name: c.name,
-                  service: name,
-                  status: 'Removing',
-                  done: false,
-                });
-                await removeContainer(docker, c.id, { volumes: opts.volumes, force: true });
-                emit({
-                  type: 'progress',
-                  kind: 'Container',
-                  name: c.name,
-                  service: name,
-                  status: 'Removed',
-                  done: true,
-                  elapsedMs: Date.now() - t0,
-                });
-              }
-            } catch (err) {
-              const msg = `${c.name}: ${engineMessage(err)}`;
-              errors.push(msg);
-              emit({
-                type: 'progress',
-                kind: 'Container',
-                name: c.name,
-                service: name,
-                status: 'Error',
-                done: true,
-                detail: msg,
-              });
-            }
-          }),
-        ),
+            });
+          }
+          if (opts.remove && ok)
+            removed.push(
+              queue.add(async () => {
+                progress(c, 'Removing', false);
+                try {
+                  await removeContainer(docker, c.id, { volumes: opts.volumes, force: true });
+                  progress(c, 'Removed', true, t0);
+                } catch (err) {
+                  failed(c, err);
+                }
+              }) as Promise<void>,
+            );
+        }),
       );
     })();
-    done.set(name, p);
+    stopped.set(name, p);
     return p;
   };
   await Promise.all([...byService.keys()].map((s) => stopService(s)));
+  await Promise.all(removed);
   return { errors };
 }
