@@ -60,7 +60,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     const v = isObj(raw) ? raw : {};
     const external = bool(v.external) || isObj(v.external);
     volumes[key] = {
-      name: v.name !== undefined ? str(v.name) : external ? key : `${ctx.project}_${key}`,
+      name: v.name !== undefined ? str(v.name) : external ? externalName(v, key) : `${ctx.project}_${key}`,
       driver: v.driver === undefined ? undefined : str(v.driver),
       driver_opts: stringMap(v.driver_opts),
       external,
@@ -107,7 +107,7 @@ function network(key: string, v: Obj, project: string): NetworkSpec {
   const external = bool(v.external) || isObj(v.external);
   const ipam = isObj(v.ipam) ? v.ipam : undefined;
   return {
-    name: v.name !== undefined ? str(v.name) : external ? key : `${project}_${key}`,
+    name: v.name !== undefined ? str(v.name) : external ? externalName(v, key) : `${project}_${key}`,
     driver: v.driver === undefined ? undefined : str(v.driver),
     driver_opts: stringMap(v.driver_opts),
     external,
@@ -129,6 +129,11 @@ function network(key: string, v: Obj, project: string): NetworkSpec {
       : undefined,
     labels: stringMap(toKvMap(v.labels ?? {})),
   };
+}
+
+/** Old syntax `external: { name: x }` names the engine object; otherwise an external object keeps its key. */
+function externalName(v: Obj, key: string): string {
+  return isObj(v.external) && v.external.name !== undefined ? str(v.external.name) : key;
 }
 
 function stringMap(v: unknown): Record<string, string> {

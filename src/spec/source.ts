@@ -54,7 +54,15 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
     return [p.line, p.col];
   };
   if (doc.errors.length > 0) {
-    const errs: BerthError[] = doc.errors.slice(0, 5).map((e) => {
+    // One error per line: the parser often reports the same slip three ways.
+    const seen = new Set<number>();
+    const first = doc.errors.filter((e) => {
+      const line = at(e.pos[0])[0];
+      if (seen.has(line)) return false;
+      seen.add(line);
+      return true;
+    });
+    const errs: BerthError[] = first.slice(0, 3).map((e) => {
       const [line, col] = at(e.pos[0]);
       return badInput(yamlMessage(e.code, e.message), {
         pos: { file: shown, line, col },

@@ -527,3 +527,48 @@ describe('include', () => {
     ).toMatch(/^other.yaml:4:13: .*99999/);
   });
 });
+
+describe('a broad real-world file (fixtures/spec/kitchen-sink)', () => {
+  const file = path.resolve(import.meta.dirname, '../../fixtures/spec/kitchen-sink/compose.yaml');
+  const cwd = path.dirname(file);
+  const base = { files: [file], cwd, profiles: [], envFiles: [], env: {} };
+  test('loads with the warnings a user should see, and the values they meant', () => {
+    const s = specIndex.loadStack(base);
+    expect(s.name).toBe('kitchen');
+    expect(Object.keys(s.services)).toEqual(['proxy', 'app', 'db', 'sidecar']);
+    expect(s.disabledServices).toEqual(['worker']);
+    expect(s.warnings.map((w) => w.replace(/^.*compose.yaml:\d+: /, ''))).toEqual([
+      'the top-level `version` is obsolete and ignored',
+      '`deploy.restart_policy` is a swarm setting and is ignored',
+      '`develop` (compose watch) is ignored by berth',
+    ]);
+    const { proxy, app, db } = s.services;
+    expect(proxy!.image).toBe('docker.io/library/nginx:1.27-alpine');
+    expect(proxy!.logging).toEqual({ driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } });
+    expect(proxy!.ports[1]).toEqual({
+      target: 8443,
+      published: undefined,
+      host_ip: '127.0.0.1',
+      protocol: 'tcp',
+    });
+    expect(proxy!.ports.filter((p) => p.protocol === 'udp').map((p) => p.target)).toEqual([9000, 9001]);
+    expect(app!.command).toEqual(['sh', '-c', 'npm ci && npm run dev']);
+    expect(app!.environment).toMatchObject({ DEBUG: 'false', PRICE: '$5', API_KEY: 'abc' });
+    expect(app!.tty).toBe(true);
+    expect(app!.replicas).toBe(2);
+    expect(app!.stopGracePeriodMs).toBe(90_000);
+    expect(app!.ulimits.memlock).toEqual({ soft: -1, hard: -1 });
+    expect(app!.volumes.map((v) => v.target)).toEqual(['/run/secrets/db_password', '/app_config']);
+    expect(db!.resources.shmSizeBytes).toBe(256 * 1024 * 1024);
+    expect(db!.restart).toBe('no');
+    expect(s.volumes.static).toMatchObject({ external: true, name: 'shared-static' });
+  });
+  test('with --profile jobs the extended worker joins, with its own overrides', () => {
+    const s = specIndex.loadStack({ ...base, profiles: ['jobs'] });
+    const w = s.services.worker!;
+    expect(w.command).toEqual(['npm', 'run', 'worker']);
+    expect(w.replicas).toBe(1);
+    expect(w.healthcheck!.disable).toBe(true);
+    expect(w.build!.dockerfile).toBe('docker/Dockerfile.dev');
+  });
+});
