@@ -79,6 +79,10 @@ export interface Profile {
   beforeFirstCallMs: number;
   afterLastAnswerMs: number;
   calls: number;
+  /** Most requests outstanding at once: how parallel the tool drives the engine. */
+  maxInFlight: number;
+  /** Time between the first call and the last answer with no request outstanding: the tool thinking or waiting. */
+  idleMs: number;
   byKind: Array<[string, number]>;
 }
 
@@ -87,11 +91,30 @@ export function summarize(calls: Call[], t0: number, totalMs: number): Profile {
   for (const c of calls) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
   const first = calls.length ? Math.min(...calls.map((c) => c.sent)) - t0 : totalMs;
   const lastAnswer = calls.length ? Math.max(...calls.map((c) => c.answered ?? c.sent)) - t0 : totalMs;
+  // Sweep request begin/end events in time order to find the peak concurrency and the idle gaps.
+  const edges = calls
+    .flatMap((c) => [
+      [c.sent, 1],
+      [c.answered ?? c.sent, -1],
+    ])
+    .sort((a, b) => a[0]! - b[0]! || b[1]! - a[1]!);
+  let open = 0;
+  let maxInFlight = 0;
+  let idleMs = 0;
+  let idleSince: number | undefined;
+  for (const [t, d] of edges) {
+    if (open === 0 && idleSince !== undefined) idleMs += t! - idleSince;
+    open += d!;
+    maxInFlight = Math.max(maxInFlight, open);
+    idleSince = open === 0 ? t : undefined;
+  }
   return {
     totalMs,
     beforeFirstCallMs: first,
     afterLastAnswerMs: Math.max(0, totalMs - lastAnswer),
     calls: calls.length,
+    maxInFlight,
+    idleMs,
     byKind: [...counts.entries()].sort((a, b) => b[1] - a[1]),
   };
 }

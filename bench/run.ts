@@ -68,15 +68,19 @@ const session = `bb-${randomBytes(2).toString('hex')}`;
 const docker = new Docker();
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
-let cleaningUp = false;
+let interrupted = false;
 async function cleanupSession(): Promise<void> {
-  if (cleaningUp) return;
-  cleaningUp = true;
   await removeAll(docker, `${session}-`);
 }
 process.on('SIGINT', () => {
+  if (interrupted) return;
+  interrupted = true;
   log(`\ninterrupted: removing everything named ${session}-*`);
-  cleanupSession().finally(() => process.exit(130));
+  // The child in flight got the same SIGINT; sweep once now and once after it has had time to exit.
+  cleanupSession()
+    .then(() => new Promise((r) => setTimeout(r, 1000)))
+    .then(cleanupSession)
+    .finally(() => process.exit(130));
 });
 
 async function prepare(): Promise<{ tools: ToolName[]; notes: string[]; berthConfig: boolean }> {
@@ -307,6 +311,7 @@ async function profilePass(
   await proxy.start();
   const saved = process.env.DOCKER_HOST;
   const rows: Array<[ToolName, Step, Profile]> = [];
+  const failed: string[] = [];
   try {
     process.env.DOCKER_HOST = `unix://${sock}`;
     for (const t of tools.filter((x) => x !== 'dcompose')) {
@@ -319,7 +324,11 @@ async function profilePass(
           const t0 = performance.now();
           const res = step === 'down' ? await toolImpl[t].down(project, f) : await toolImpl[t].up(project, f);
           rows.push([t, step, summarize(proxy.calls, t0, res.ms)]);
-          if (res.code !== 0) break;
+          if (res.code !== 0) {
+            failed.push(`${t} ${step} exited ${res.code} under the proxy: ${lastLines(res.output, 2)}`);
+            log(`  profile: ${failed.at(-1)}`);
+            break;
+          }
         }
       } finally {
         process.env.DOCKER_HOST = saved;
@@ -340,18 +349,25 @@ async function profilePass(
     '"before 1st call" is process start-up plus parsing; "after last answer" is work after the engine is done.',
     '',
   );
-  L.push('| tool | step | total | before 1st call | API calls | after last answer | calls by kind |');
-  L.push('|---|---|---:|---:|---:|---:|---|');
+  L.push(
+    '"idle" is time between the first call and the last answer with no request outstanding (the tool computing ' +
+      'or waiting on itself); "peak" is the most requests outstanding at once.',
+    '',
+  );
+  L.push(
+    '| tool | step | total | before 1st call | API calls | peak | idle | after last answer | calls by kind |',
+  );
+  L.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const [t, step, p] of rows) {
     const kinds = p.byKind
       .slice(0, 7)
       .map(([k, n]) => `${k} ×${n}`)
       .join(', ');
     L.push(
-      `| ${t} | ${STEP_TITLES[step]} | ${secs(p.totalMs)} | ${secs(p.beforeFirstCallMs)} | ${p.calls} | ${secs(p.afterLastAnswerMs)} | ${kinds} |`,
+      `| ${t} | ${STEP_TITLES[step]} | ${secs(p.totalMs)} | ${secs(p.beforeFirstCallMs)} | ${p.calls} | ${p.maxInFlight} | ${secs(p.idleMs)} | ${secs(p.afterLastAnswerMs)} | ${kinds} |`,
     );
   }
-  L.push('');
+  L.push('', ...failed.map((f) => `- ${f}`), '');
   const startup = async (cmd: string, args: string[]) => {
     const xs: number[] = [];
     for (let i = 0; i < 5; i++) xs.push((await timed(cmd, args)).ms);
@@ -427,6 +443,7 @@ async function main(): Promise<void> {
           // Rotate which tool goes first so no tool always runs on the quietest (or busiest) engine.
           const order = tools.map((_, i) => tools[(i + run) % tools.length]!);
           for (const t of order) {
+            if (interrupted) return;
             const project = `${session}-${name.replace(' ', '')}-r${run + 1}-${t}`;
             await lifecycle(toolImpl[t], name, stack, project, results, secondUpBroken);
           }
