@@ -51,7 +51,8 @@ function cellText(r: Results, stack: string, tool: string, step: string, floor: 
   const c = r.get(stack, tool, step);
   if (!c) return '—';
   if (c.na) return `n/a¹`;
-  if (c.failures.length) return `FAILED²`;
+  if (c.failures.length)
+    return `FAILED² (${c.failures.length} of ${c.failures.length + c.samples.length} runs)`;
   const m = median(c.samples);
   if (m === undefined) return '—';
   if (tool === 'floor' || floor === undefined) return secs(m);
@@ -79,6 +80,16 @@ export function targets(r: Results, stacks: string[], largest: string[], config?
     return w;
   };
   const add = (what: string, step: Step, only: string[], limit: number) => {
+    const failedOn = only.filter((st) => r.get(st, 'berth', step)?.failures.length);
+    if (failedOn.length) {
+      out.push({
+        what,
+        limit: `≤ ${limit.toFixed(2)}× floor`,
+        measured: `check failed on ${failedOn.join(', ')}`,
+        pass: false,
+      });
+      return;
+    }
     const w = worst(step, only);
     out.push({
       what,
@@ -108,6 +119,29 @@ export function targets(r: Results, stacks: string[], largest: string[], config?
     pass: config !== undefined ? config < 250 : undefined,
   });
   return out;
+}
+
+/** The peers' figures quoted in issue #4, next to this machine's, to tell a slow machine from a slow tool. */
+export function calibration(r: Results, stacks: string[]): string[] {
+  const L = ['| figure | issue #4 (peers) | this run |', '|---|---|---|'];
+  const fmt = (x: number | undefined) => (x === undefined ? '—' : secs(x));
+  const sizes = (n: number) => stacks.filter((s) => s.endsWith(` ${n}`));
+  for (const s of sizes(10))
+    L.push(`| floor cold \`up\`, ${s} | about 2 s | ${fmt(r.median(s, 'floor', 'up'))} |`);
+  for (const s of sizes(60))
+    L.push(`| floor cold \`up\`, ${s} | 8–9 s | ${fmt(r.median(s, 'floor', 'up'))} |`);
+  for (const s of stacks) {
+    const c = r.median(s, 'compose', 'up');
+    const f = r.median(s, 'floor', 'up');
+    L.push(
+      `| docker-compose cold \`up\` / floor, ${s} | 1.2–1.3× | ${c && f ? `${(c / f).toFixed(2)}×` : '—'} |`,
+    );
+  }
+  for (const s of stacks)
+    L.push(`| floor no-op \`up\`, ${s} | about 0.3 s | ${fmt(r.median(s, 'floor', 'noop'))} |`);
+  for (const s of sizes(60))
+    L.push(`| docker-compose no-op \`up\`, ${s} | 1.35 s | ${fmt(r.median(s, 'compose', 'noop'))} |`);
+  return L;
 }
 
 export interface Facts {
@@ -157,6 +191,13 @@ export function renderMarkdown(opts: {
       'the edited service changed by the recreate; nothing of the project left after `down -v`.',
     '',
   );
+  L.push('## Targets (issue #4)', '');
+  L.push('| target | limit | measured | |', '|---|---|---|---|');
+  for (const t of opts.targets)
+    L.push(
+      `| ${t.what} | ${t.limit} | ${t.measured} | ${t.pass === undefined ? '—' : t.pass ? 'PASS' : 'MISS'} |`,
+    );
+  L.push('');
   L.push('## Lifecycle', '');
   L.push(`| stack | step | ${tools.map((t) => TOOL_TITLES[t]).join(' | ')} |`);
   L.push(`|---|---|${tools.map(() => '---:').join('|')}|`);
@@ -184,13 +225,7 @@ export function renderMarkdown(opts: {
     }
     L.push('');
   }
-  L.push('## Targets (issue #4)', '');
-  L.push('| target | limit | measured | |', '|---|---|---|---|');
-  for (const t of opts.targets)
-    L.push(
-      `| ${t.what} | ${t.limit} | ${t.measured} | ${t.pass === undefined ? '—' : t.pass ? 'PASS' : 'MISS'} |`,
-    );
-  L.push('');
+  L.push('## This machine against the peer figures in issue #4', '', ...calibration(r, stacks), '');
   const failures = [...r.cells.entries(), ...opts.config.cells.entries()].filter(
     ([, c]) => c.failures.length,
   );
