@@ -17,13 +17,13 @@ export function register(program: Command): void {
     .action(async (opts: LsOptions) => {
       if (opts.format !== 'table' && opts.format !== 'json')
         throw badInput(`--format ${opts.format}: expected table or json`);
-      const { connectEngine } = await import('../engine/client.js');
+      const { lifecycleEngine } = await import('../engine/light.js');
       const { listBerthContainers, listBerthLeftovers } = await import('../engine/projects.js');
       const { formatProjectTable, projectJson, summarizeProjects, visibleProjects } = await import(
         '../stacks/overview.js'
       );
       const { activeClientsOf } = await import('../stacks/active.js');
-      const docker = await connectEngine();
+      const docker = await lifecycleEngine();
       const [containers, leftovers] = await Promise.all([
         listBerthContainers(docker),
         opts.all ? listBerthLeftovers(docker) : Promise.resolve([]),

@@ -39,13 +39,14 @@ export function register(program: Command): void {
       const t0 = Date.now();
       const { loadFromCli } = await import('./load.js');
       const stack = loadFromCli(cmd, { client: name });
-      const [{ connectEngine }, { planSwitch, recordActive, stopOtherClients }, { progressPrinter }] =
+      // The light client on a local socket: a switch should not pay dockerode's import time.
+      const [{ lifecycleEngine }, { planSwitch, recordActive, stopOtherClients }, { progressPrinter }] =
         await Promise.all([
-          import('../engine/client.js'),
+          import('../engine/light.js'),
           import('../stacks/use.js'),
           import('./lifecycle.js'),
         ]);
-      const docker = await connectEngine();
+      const docker = await lifecycleEngine();
       const plan = await planSwitch(docker, stack);
       await recordActive(stack, name);
       const print = await progressPrinter(cmd);
@@ -96,8 +97,8 @@ async function showClients(cmd: Command, json: boolean): Promise<void> {
   const [active, containers] = await Promise.all([
     readActiveClient(dir),
     // The listing is useful without an engine too: states are then simply unknown.
-    import('../engine/client.js')
-      .then(({ connectEngine }) => connectEngine())
+    import('../engine/light.js')
+      .then(({ lifecycleEngine }) => lifecycleEngine())
       .then(async (docker) =>
         (await import('../engine/projects.js')).listBerthContainers(docker, { stack: stack.name }),
       )

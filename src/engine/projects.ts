@@ -35,6 +35,9 @@ export async function listBerthContainers(
   else label.push(Label.project);
   if (opts.stack) label.push(`${Label.stack}=${opts.stack}`);
   const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
+  // Stopped containers need one inspect each; bound them so a bench's hundreds of containers stay polite.
+  const { default: PQueue } = await import('p-queue');
+  const queue = new PQueue({ concurrency: 16 });
   return Promise.all(
     list.map(async (c): Promise<ContainerFacts> => {
       const l = c.Labels ?? {};
@@ -49,10 +52,12 @@ export async function listBerthContainers(
             protocol: p.Type,
           }));
       } else {
-        const info = await docker
-          .getContainer(c.Id)
-          .inspect()
-          .catch(() => undefined);
+        const info = await queue.add(() =>
+          docker
+            .getContainer(c.Id)
+            .inspect()
+            .catch(() => undefined),
+        );
         ports = portsOfBindings(info?.HostConfig?.PortBindings as never);
       }
       return {
