@@ -1,7 +1,7 @@
 // Names of the clients a stack knows: clients/*.yaml|*.env next to the first stack file, and x-berth.clients.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { clientFilesIn, discoverFiles } from './files.js';
 import type { Stack } from './types.js';
 
@@ -23,6 +23,7 @@ export function listClients(stackDirOrStack: string | Stack): string[] {
   for (const f of files) {
     if (path.basename(path.dirname(f)) === 'clients') continue;
     try {
+      const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
       const v = parse(readFileSync(f, 'utf8')) as {
         'x-berth'?: { clients?: Record<string, unknown> };
       } | null;

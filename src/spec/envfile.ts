@@ -11,7 +11,7 @@ export function parseEnvFile(
 ): Record<string, string> {
   const vars: Record<string, string> = {};
   const lines = text.split(/\r?\n/);
-  const lookup: Lookup = (k) => outer(k) ?? vars[k];
+  const lookup: Lookup = (k) => outer(k) ?? (Object.hasOwn(vars, k) ? vars[k] : undefined);
   const fail = (n: number, msg: string, hint?: string): BerthError =>
     badInput(msg, { pos: { file: shown, line: n + 1, col: 1 }, frame: codeFrame(lines, n + 1, 1), hint });
   for (let n = 0; n < lines.length; n++) {

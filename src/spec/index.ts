@@ -60,10 +60,12 @@ export function loadStack(opts: LoadOptions): Stack {
 
   // Parse first: an inline client (x-berth.clients.NAME.env) feeds interpolation of the very files it is in.
   const raws = files.map((f) => parseSource(f, show(f), readText(f, show(f))));
-  const shell: Lookup = (k) => opts.env[k];
+  const shell: Lookup = (k) => (Object.hasOwn(opts.env, k) ? opts.env[k] : undefined);
   const dotenv = loadDotEnv(opts, cwd, workingDir, shell, show);
   const client = opts.client ? loadClient(opts.client, stackDir, raws, shell, show) : undefined;
-  const lookup: Lookup = (k) => opts.env[k] ?? client?.env[k] ?? dotenv[k];
+  const own = (o: Record<string, string | undefined> | undefined, k: string) =>
+    o && Object.hasOwn(o, k) ? o[k] : undefined;
+  const lookup: Lookup = (k) => own(opts.env, k) ?? own(client?.env, k) ?? own(dotenv, k);
 
   const errors: BerthError[] = [];
   const sources = new Sources();
@@ -136,7 +138,7 @@ export function loadStack(opts: LoadOptions): Stack {
     const { include: _drop, ...own } = v;
     const theirs = isObj(included.services) ? included.services : {};
     for (const name of Object.keys(isObj(own.services) ? own.services : {})) {
-      if (name in theirs) {
+      if (Object.hasOwn(theirs, name)) {
         errors.push(
           errorAt(doc, ['services', name], `service \`${name}\` is also defined in an included file`, {
             kind: 'key',
@@ -239,7 +241,11 @@ function loadDotEnv(
       const abs = path.resolve(cwd, f);
       Object.assign(
         out,
-        parseEnvFile(readText(abs, show(abs), 'env file'), show(abs), (k) => shell(k) ?? out[k]),
+        parseEnvFile(
+          readText(abs, show(abs), 'env file'),
+          show(abs),
+          (k) => shell(k) ?? (Object.hasOwn(out, k) ? out[k] : undefined),
+        ),
       );
     }
     return out;
@@ -308,7 +314,7 @@ function loadClient(
     if (text !== undefined)
       Object.assign(
         env,
-        parseEnvFile(text, show(f), (k) => shell(k) ?? env[k]),
+        parseEnvFile(text, show(f), (k) => shell(k) ?? (Object.hasOwn(env, k) ? env[k] : undefined)),
       );
   }
   for (const ext of ['yaml', 'yml']) {

@@ -85,7 +85,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     services[name] = service(name, s, at, { ...ctx, volumes, networks, secrets, configs, err });
   }
   // The implicit default network exists only when some service uses it.
-  if (Object.values(services).some((s) => 'default' in s.networks) && !networks.default) {
+  if (Object.values(services).some((s) => Object.hasOwn(s.networks, 'default')) && !networks.default) {
     networks.default = network('default', {}, ctx.project);
   }
   if (errors.length > 0) throw errors.length === 1 ? errors[0] : new BerthErrors(errors);
@@ -583,7 +583,7 @@ function mount(raw: unknown, at: Path, ctx: SvcCtx): MountSpec | undefined {
 }
 
 function checkVolume(name: string, at: Path, ctx: SvcCtx) {
-  if (!(name in ctx.volumes)) {
+  if (!Object.hasOwn(ctx.volumes, name)) {
     const known = Object.keys(ctx.volumes);
     ctx.err(
       at,
@@ -602,7 +602,7 @@ function fileRefs(raw: unknown, kind: 'secrets' | 'configs', at: Path, ctx: SvcC
     const r: Obj = isObj(ref) ? ref : { source: ref };
     const name = str(r.source);
     const def = top[name];
-    if (!(name in top)) {
+    if (!Object.hasOwn(top, name)) {
       ctx.err(
         p,
         `${kind === 'secrets' ? 'secret' : 'config'} \`${name}\` is not declared in the top-level \`${kind}:\``,
@@ -729,7 +729,7 @@ function serviceNetworks(raw: unknown, at: Path, ctx: SvcCtx): Record<string, Se
     ? raw.map((n, i) => [str(n), null, [...at, i]])
     : Object.entries(isObj(raw) ? raw : {}).map(([k, v]) => [k, v, [...at, k]]);
   for (const [name, v, p] of entries) {
-    if (name !== 'default' && !(name in ctx.networks)) {
+    if (name !== 'default' && !Object.hasOwn(ctx.networks, name)) {
       const known = Object.keys(ctx.networks);
       ctx.err(
         p,

@@ -239,7 +239,7 @@ function unknownKey(doc: SourceDoc, path: Path, key: string, e: ErrorObject): Be
   const at = [...path, key];
   const ctx = contextOf(path);
   const unsupported = UNSUPPORTED[ctx];
-  if (unsupported && key in unsupported) {
+  if (unsupported && Object.hasOwn(unsupported, key)) {
     const why = unsupported[key];
     return errorAt(
       doc,

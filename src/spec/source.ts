@@ -1,8 +1,25 @@
 // One stack file as parsed: its plain value plus where every key and value was written, so any later stage
 // (interpolation, schema, normalization, graph) can point the user at file:line:col.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Node } from 'yaml';
 import { type BerthError, BerthErrors, badInput, type SourcePos } from '../errors.js';
+import { readCached, writeCached } from './parse-cache.js';
 import { displayPath } from './paths.js';
+
+// The yaml package is loaded only when a file is not in the parse cache: it is most of a small run's time.
+const requireCjs = createRequire(import.meta.url);
+const yamlLib = (): typeof import('yaml') => requireCjs('yaml');
+/** Cached parses are only valid for this very parser: a rebuilt berth ignores its old entries. */
+const PARSER_ID = (() => {
+  try {
+    const st = statSync(fileURLToPath(import.meta.url));
+    return `${st.size}-${st.mtimeMs}`;
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -31,6 +48,31 @@ export const pathKey = (p: Path) => p.join('\0');
 const MAX_NODES = 1_000_000;
 
 export function parseSource(file: string, shown: string, text: string): SourceDoc {
+  const cached = readCached(PARSER_ID, file, text);
+  if (cached) {
+    return {
+      file,
+      shown,
+      text,
+      value: cached.value,
+      reset: new Set(cached.reset),
+      override: new Set(cached.override),
+      where: new Map(cached.where),
+      lines: text.split(/\r?\n/),
+    };
+  }
+  const src = parseYaml(file, shown, text);
+  writeCached(PARSER_ID, file, text, {
+    value: src.value,
+    reset: [...src.reset],
+    override: [...src.override],
+    where: [...src.where],
+  });
+  return src;
+}
+
+function parseYaml(file: string, shown: string, text: string): SourceDoc {
+  const { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } = yamlLib();
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lc,
@@ -154,6 +196,13 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
           });
         }
         const key = String(rawKey);
+        if (key === '__proto__') {
+          const [line, col] = at(keyNode?.range?.[0] ?? 0);
+          throw badInput('`__proto__` cannot be used as a key', {
+            pos: { file: shown, line, col },
+            frame: codeFrame(src.lines, line, col),
+          });
+        }
         record([...path, key], 'key', keyNode);
         out[key] = toValue(pair.value as Node, [...path, key], depth + 1);
       }

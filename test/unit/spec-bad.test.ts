@@ -10,7 +10,9 @@ import { loadStack } from '../../src/spec/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const dir = path.join(root, 'fixtures/bad');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function run(file: string): { code: number; out: string } {
   let out = '';

@@ -66,6 +66,11 @@ describe('interpolation', () => {
     expect(env('${A:-${B:-deep}}')).toBe('deep');
     expect(env('${A:?need}', { A: 'ok' })).toBe('ok');
   });
+  test('names of Object.prototype members are just unset variables', () => {
+    const s = load(file('${constructor}${toString:-d}'));
+    expect(s.services.a!.environment.V).toBe('d');
+    expect(s.warnings.join()).toMatch(/constructor is not set/);
+  });
   test('required variables fail with the message and the line', () => {
     expect(loadError(file('${A:?please set A}'))).toMatch(
       /compose.yaml:5:10: .*required variable A is unset or empty: please set A/,
