@@ -365,6 +365,9 @@ function environment(s: Obj, at: Path, ctx: SvcCtx): Record<string, string> {
   return out;
 }
 
+/** Numbers read better bare (`99999 is not a port`); anything else is quoted so spaces and empties show. */
+const shown = (s: string) => (/^\d+(-\d+)?$/.test(s) ? s : JSON.stringify(s));
+
 function parsePortNum(s: string): number | undefined {
   if (!/^\d+$/.test(s)) return undefined;
   const n = Number(s);
@@ -440,9 +443,9 @@ function ports(raw: unknown, at: Path, ctx: SvcCtx): PortSpec[] {
   const containerPart = parts[parts.length - 1]!;
   const hostPart = parts.length === 2 ? parts[0]! : undefined;
   const c = parseRange(containerPart);
-  if (!c || c[0] < 1) return bad(`${JSON.stringify(containerPart)} is not a port (1-65535)`);
+  if (!c || c[0] < 1) return bad(`${shown(containerPart)} is not a port (1-65535)`);
   const h = hostPart ? parseRange(hostPart) : undefined;
-  if (hostPart && !h) return bad(`${JSON.stringify(hostPart)} is not a port (1-65535)`);
+  if (hostPart && !h) return bad(`${shown(hostPart)} is not a port (1-65535)`);
   const ip = hostIp || '127.0.0.1';
   const n = c[1] - c[0] + 1;
   if (h && h[1] - h[0] + 1 !== n && n !== 1) {

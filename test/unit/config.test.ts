@@ -87,7 +87,7 @@ describe('berth config', () => {
     const r = await berth(['-f', path.join(dir, 'compose.yaml'), 'config', '-q']);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/compose.yaml:4:13: `services.web.ports\[0\]`: "99999" is not a port \(1-65535\)/);
+    expect(r.err).toMatch(/compose.yaml:4:13: `services.web.ports\[0\]`: 99999 is not a port \(1-65535\)/);
   });
   test('bad usage exits 2', async () => {
     expect((await berth(['-f', demo, 'config', '--format', 'xml'])).code).toBe(2);
