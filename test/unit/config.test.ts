@@ -92,9 +92,9 @@ describe('berth config', () => {
   test('bad usage exits 2', async () => {
     expect((await berth(['-f', demo, 'config', '--format', 'xml'])).code).toBe(2);
   });
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation under test
   test('warnings print once to stderr', async () => {
     const dir = stackDir({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation under test
       'compose.yaml': 'version: "3"\nservices:\n  web:\n    image: "nginx:${NOPE_UNSET_VAR}"\n',
     });
     const r = await berth(['-f', path.join(dir, 'compose.yaml'), 'config', '--services']);
