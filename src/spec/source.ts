@@ -225,6 +225,8 @@ function yamlMessage(code: string, message: string): string {
       return 'duplicate key: a key may appear only once in a map';
     case 'TAB_AS_INDENT':
       return 'a tab is used for indentation; YAML needs spaces';
+    case 'MULTIPLE_DOCS':
+      return 'a stack file holds one YAML document; this one has several (`---`)';
     case 'BAD_INDENT':
     case 'MISSING_CHAR':
     case 'UNEXPECTED_TOKEN':
@@ -240,6 +242,8 @@ function yamlHint(code: string): string | undefined {
       return 'remove one of the two entries, or merge them';
     case 'TAB_AS_INDENT':
       return 'replace the tab with spaces';
+    case 'MULTIPLE_DOCS':
+      return 'split the documents into files and pass each with -f';
     case 'BAD_INDENT':
       return 'check the indentation: items of one map or list must line up';
     default:
