@@ -28,16 +28,23 @@ const KINDS: EdgeKind[] = ['depends_on', 'links', 'volumes_from', 'network_mode'
 /** The services a service refers to, by kind (container:x and other non-service forms are not edges). */
 function refsOf(svc: Stack['services'][string]): Array<{ to: string; kind: EdgeKind; required: boolean }> {
   const out: Array<{ to: string; kind: EdgeKind; required: boolean }> = [];
-  for (const [to, d] of Object.entries(svc.depends_on))
-    out.push({ to, kind: 'depends_on', required: d.required });
-  for (const l of svc.links) out.push({ to: l.split(':')[0]!, kind: 'links', required: true });
+  const seen = new Set<string>();
+  const add = (to: string, kind: EdgeKind, required: boolean) => {
+    if (seen.has(to)) return;
+    seen.add(to);
+    out.push({ to, kind, required });
+  };
+  // explicit and implicit (normalized into depends_on with `implicit`) edges; the raw fields are read too
+  // so a Stack built by hand gets the same graph
+  for (const [to, d] of Object.entries(svc.depends_on)) add(to, d.implicit ?? 'depends_on', d.required);
+  for (const l of svc.links) add(l.split(':')[0]!, 'links', true);
   for (const v of svc.volumes_from) {
     if (v.startsWith('container:')) continue;
-    out.push({ to: v.replace(/^service:/, '').split(':')[0]!, kind: 'volumes_from', required: true });
+    add(v.replace(/^service:/, '').split(':')[0]!, 'volumes_from', true);
   }
   for (const kind of ['network_mode', 'ipc', 'pid'] as const) {
     const v = svc[kind];
-    if (v?.startsWith('service:')) out.push({ to: v.slice('service:'.length), kind, required: true });
+    if (v?.startsWith('service:')) add(v.slice('service:'.length), kind, true);
   }
   return out;
 }

@@ -241,6 +241,21 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     pos: ctx.sources.locate(at, 'key')?.pos,
     refs: refsOf(s, at, ctx),
   };
+  // Compose adds the dependencies links, volumes_from and service: namespaces imply; so does berth, marked, so
+  // the executor waits for them like any other and messages can say why.
+  const implied: Array<[string, NonNullable<Dependency['implicit']>]> = [
+    ...svc.links.map((l) => [l.split(':')[0]!, 'links'] as [string, 'links']),
+    ...svc.volumes_from
+      .filter((v) => !v.startsWith('container:'))
+      .map((v) => [v.replace(/^service:/, '').split(':')[0]!, 'volumes_from'] as [string, 'volumes_from']),
+    ...(['network_mode', 'ipc', 'pid'] as const)
+      .filter((k) => svc[k]?.startsWith('service:'))
+      .map((k) => [svc[k]!.slice('service:'.length), k] as [string, typeof k]),
+  ];
+  for (const [to, kind] of implied) {
+    if (!svc.depends_on[to])
+      svc.depends_on[to] = { condition: 'service_started', required: true, restart: false, implicit: kind };
+  }
   if (svc.replicas > 1 && svc.container_name) {
     err(
       [...at, 'container_name'],

@@ -237,6 +237,17 @@ volumes:
     expect(s.services.c!.healthcheck).toMatchObject({ test: ['NONE'], disable: true });
     expect(s.services.c!.depends_on.b!.condition).toBe('service_started');
   });
+  test('links, volumes_from and service: namespaces imply dependencies, marked as such', () => {
+    const s = load({
+      'compose.yaml':
+        'services:\n  a:\n    image: x\n    links: [b]\n    volumes_from: [c:ro]\n    network_mode: service:d\n  b:\n    image: x\n  c:\n    image: x\n  d:\n    image: x\n',
+    });
+    expect(s.services.a!.depends_on).toEqual({
+      b: { condition: 'service_started', required: true, restart: false, implicit: 'links' },
+      c: { condition: 'service_started', required: true, restart: false, implicit: 'volumes_from' },
+      d: { condition: 'service_started', required: true, restart: false, implicit: 'network_mode' },
+    });
+  });
   test('networks: default when none; declared ones; aliases; network_mode leaves none', () => {
     const s = load({
       'compose.yaml': `services:
