@@ -52,6 +52,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'print what would be done and change nothing')
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect, [])
     .action(async (names: string[], flags: UpFlags, cmd: Command) => {
+      const began = Date.now();
       const stack = await loadStackFor(cmd);
       const g = globalsOf(cmd);
       const services = await selectServices(stack, names, flags.deps !== false);
@@ -155,7 +156,7 @@ export function register(program: Command): void {
         }
         if (detach) return;
       }
-      await attach(cmd, stack, services, print, colorWanted(cmd) && !g.noColor);
+      await attach(cmd, stack, services, print, colorWanted(cmd) && !g.noColor, began);
     });
 }
 
@@ -169,6 +170,7 @@ async function attach(
   services: string[] | undefined,
   print: import('../run/events.js').RunListener,
   color: boolean,
+  began: number,
 ): Promise<void> {
   const [{ followLogs, streamSink }, { connectEngine }, { listProjectContainers }, { runStop }] =
     await Promise.all([
@@ -189,7 +191,15 @@ async function attach(
   );
   try {
     await followLogs(
-      { project: stack.project, services: services ?? [], follow: true, tail: 0, signal: ac.signal, docker },
+      // from when this `up` began: the lines of containers it just started, not old history
+      {
+        project: stack.project,
+        services: services ?? [],
+        follow: true,
+        since: String(Math.floor(began / 1000)),
+        signal: ac.signal,
+        docker,
+      },
       sink,
     );
   } finally {

@@ -75,12 +75,15 @@ export async function runUp(
   plan: Plan,
   opts: UpOptions = {},
 ): Promise<UpResult> {
-  const [{ default: PQueue }, { buildGraph }] = await Promise.all([
+  const [{ default: PQueue }, { buildGraph, startOrder }] = await Promise.all([
     import('p-queue'),
     import('../graph/index.js'),
   ]);
-  const edges = dependencyEdges(stack, buildGraph(stack));
-  const queue = new PQueue({ concurrency: opts.concurrency ?? 12 });
+  const graph = buildGraph(stack);
+  const edges = dependencyEdges(stack, graph);
+  // Dispatch in start order, so the creates of the services everything waits for are first in the queue.
+  const order = startOrder(graph).filter((s) => plan.services.includes(s));
+  const queue = new PQueue({ concurrency: opts.concurrency ?? 16 });
   const signal = opts.signal;
   const emit = opts.onEvent ?? (() => {});
   const failures: Failure[] = [];
@@ -196,6 +199,7 @@ export async function runUp(
     return p;
   };
 
+  const reached = new Map<string, ProgressStatus>();
   const waitFor = async (
     service: string,
     id: string,
@@ -205,17 +209,13 @@ export async function runUp(
   ) => {
     const t0 = Date.now();
     const cname = containerNameOf(id);
-    progress('Container', cname, 'Waiting', false, undefined, service);
+    if (!reached.has(id)) progress('Container', cname, 'Waiting', false, undefined, service);
     try {
       const s = await waiter.until(id, check, timeoutMs);
-      progress(
-        'Container',
-        cname,
-        s?.running ? (s.health === 'healthy' ? 'Healthy' : 'Running') : 'Exited',
-        true,
-        t0,
-        service,
-      );
+      const status: ProgressStatus = s?.running ? (s.health === 'healthy' ? 'Healthy' : 'Running') : 'Exited';
+      // `--wait` re-checks what a dependency wait already reported: say it once
+      if (reached.get(id) !== status) progress('Container', cname, status, true, t0, service);
+      reached.set(id, status);
     } catch (err) {
       if (err instanceof WaitFailed || err instanceof WaitTimedOut) {
         const s = err.state;
@@ -345,7 +345,7 @@ export async function runUp(
     }
   };
 
-  const tasks = plan.services.map(async (name) => {
+  const tasks = order.map(async (name) => {
     const run = runs.get(name)!;
     try {
       await runService(name);

@@ -52,3 +52,28 @@ describe('stop, start, restart, rm, ps', () => {
     expect(await engineContainers(project)).toEqual([]);
   });
 });
+
+describe('attached up without a terminal', () => {
+  const project = uniqueProject('attached');
+  afterAll(() => cleanupProject(project));
+
+  test('prints prefixed logs until Ctrl-C, then stops the stack', async () => {
+    const { collect } = await import('./up-cli.js');
+    const child = stackCli(project, fixture('chatty')).spawn('up');
+    const done = collect(child);
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/talker[-\w]* *\| tick 3\b/.test(seen)) resolve();
+      });
+      child.on('close', () => resolve());
+    });
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stdout).toMatch(new RegExp(`${project}-talker-1 +Stopped`));
+    const list = await engineContainers(project);
+    expect(list.map((c) => c.state)).toEqual(['exited']);
+  });
+});
