@@ -33,6 +33,8 @@ export function networkOptions(
     Labels: {
       ...(spec?.labels ?? {}),
       [Label.project]: stack.project,
+      [Label.stack]: stack.name,
+      ...(stack.client ? { [Label.client]: stack.client } : {}),
       [Label.network]: key,
       [Label.version]: VERSION,
     },
