@@ -3,7 +3,7 @@
 // Part of `npm run bench` (bench/run.ts calls benchConfig) and runnable alone: `npx tsx bench/config.ts`.
 // Needs a build (dist/); builds once if it is missing. Times are medians in seconds (≥ 5 runs each).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -69,6 +69,28 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** CPU seconds (user + system) of waited-for children so far (Linux); wall time alone swings with machine load. */
+function childCpu(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // after the command name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14 here
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function cpuCli(args: string[], cwd: string, env: Record<string, string> = {}): number {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const before = childCpu();
+    spawnSync(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } });
+    times.push(childCpu() - before);
+  }
+  return median(times);
+}
+
 function timeCli(args: string[], cwd: string, env: Record<string, string> = {}): number {
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -103,6 +125,9 @@ export async function benchConfig(): Promise<Record<string, number>> {
     result.config_q_200_s = timeCli(['-f', 's200.yaml', 'config', '-q'], dir, cache);
     result.config_q_200_cold_s = timeCli(['-f', 's200.yaml', 'config', '-q'], dir, cold);
     result.config_json_200_s = timeCli(['-f', 's200.yaml', 'config', '--format', 'json'], dir, cache);
+    result.startup_version_cpu_s = cpuCli(['--version'], dir);
+    result.config_q_60_cpu_s = cpuCli(['-f', 's60.yaml', 'config', '-q'], dir, cache);
+    result.config_q_60_cold_cpu_s = cpuCli(['-f', 's60.yaml', 'config', '-q'], dir, cold);
     // In-process: the loader alone, warm (what a verb pays after start-up).
     process.env.BERTH_NO_CACHE = '1';
     const { loadStack } = await import('../src/spec/index.js');
@@ -116,6 +141,7 @@ export async function benchConfig(): Promise<Record<string, number>> {
     }
     result.load_200_in_process_ms = Math.round(median(warm) * 10) / 10;
     delete process.env.BERTH_NO_CACHE;
+    for (const k of Object.keys(result)) result[k] = Math.round(result[k]! * 1000) / 1000;
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
