@@ -382,7 +382,10 @@ function interpolateTree(
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i]));
     if (isObj(v)) {
       const out: Obj = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x, [...p, k]);
+      for (const [k, x] of Object.entries(v)) {
+        // Inline client overlays are interpolated when their client is used, not as part of every load.
+        out[k] = p.length === 1 && p[0] === 'x-berth' && k === 'clients' ? x : walk(x, [...p, k]);
+      }
       return out;
     }
     return v;

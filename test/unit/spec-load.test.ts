@@ -497,6 +497,15 @@ x-berth:
     expect(s.services.db!.environment.POSTGRES_DB).toBe('inline_db');
     expect(s.services.db!.ports.map((p) => p.published)).toEqual(['6432']);
   });
+  test("another client's inline overlay does not need its variables", () => {
+    const f = {
+      'berth.yaml':
+        'services:\n  a:\n    image: x\nx-berth:\n  clients:\n    b:\n      overlay:\n        services:\n          a:\n            image: ${B_IMAGE:?set B_IMAGE}\n',
+    };
+    expect(load(f).services.a!.image).toBe('x');
+    expect(loadError(f, { client: 'b' })).toMatch(/berth.yaml:10:20: .*required variable B_IMAGE/);
+    expect(load(f, { client: 'b', env: { B_IMAGE: 'y' } }).services.a!.image).toBe('y');
+  });
   test('unknown client lists the known ones; listClients finds both forms', () => {
     expect(loadError(files, { client: 'nope' })).toMatch(
       /unknown client `nope`\nhint: known clients: acme, envonly, inline/,
