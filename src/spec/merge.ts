@@ -71,8 +71,10 @@ function mergeAt(base: unknown, over: unknown, path: Path, tags: MergeTags): unk
   switch (rule) {
     case 'replace':
       return over;
-    case 'kv':
-      return mergeMaps(toKvMap(base), toKvMap(over), path, tags, true);
+    case 'kv': {
+      const colon = path[path.length - 1] === 'extra_hosts';
+      return mergeMaps(toKvMap(base, colon), toKvMap(over, colon), path, tags, true);
+    }
     case 'mapMerge':
       return mergeMaps(toDepMap(base), toDepMap(over), path, tags, false);
     case 'networks':
@@ -124,15 +126,17 @@ function stripTags(v: unknown, path: Path, tags: MergeTags): unknown {
 
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v == null ? [] : [v]);
 
-/** `environment`, `labels`, ...: list `K=V` (or `K`) and map forms both become a map. */
-export function toKvMap(v: unknown): Record<string, unknown> {
+/**
+ * `environment`, `labels`, ...: list `K=V` (or a bare `K`) and map forms both become a map. Only
+ * `extra_hosts` also splits `host:ip`; an environment entry `A:b` is a variable named `A:b`, as in Compose.
+ */
+export function toKvMap(v: unknown, colon = false): Record<string, unknown> {
   if (isMap(v)) return v;
   const out: Record<string, unknown> = {};
   for (const item of asList(v)) {
     const s = String(item);
-    const eq = s.search(/[=:]/);
-    // extra_hosts lists use `host:ip` (or `host=ip`); env and labels use `K=V`
-    const i = s.indexOf('=') >= 0 ? s.indexOf('=') : eq;
+    const eq = s.indexOf('=');
+    const i = eq >= 0 ? eq : colon ? s.indexOf(':') : -1;
     if (i < 0) out[s] = null;
     else out[s.slice(0, i)] = s.slice(i + 1);
   }

@@ -180,6 +180,11 @@ volumes:
       { env: { B: 'fromshell' } },
     );
     expect(s.services.a!.environment).toEqual({ A: '1', B: 'fromshell' });
+    const colon = load({
+      'compose.yaml':
+        'services:\n  a:\n    image: x\n    environment:\n      - JAVA_OPTS=-Dx=1\n      - URL:x\n',
+    });
+    expect(colon.services.a!.environment).toEqual({ JAVA_OPTS: '-Dx=1' });
     expect(s.services.b!.environment).toEqual({ N: '5', T: 'true' });
   });
   test('env_file (string, list, long form with required: false) under environment', () => {
