@@ -192,7 +192,16 @@ function mapErrors(doc: SourceDoc, errs: ErrorObject[]): BerthError[] {
   return out.slice(0, 20);
 }
 
+const COMMON_SERVICE_KEYS = new Set(
+  'image build ports volumes environment env_file depends_on command entrypoint networks restart healthcheck labels expose container_name working_dir user'.split(
+    ' ',
+  ),
+);
+
 function hintFor(path: Path, data: unknown): string | undefined {
+  if (path.length === 2 && path[0] === 'services' && COMMON_SERVICE_KEYS.has(String(path[1]))) {
+    return `\`${String(path[1])}\` is read as a service name; indent it under the service it belongs to`;
+  }
   if (data !== null && typeof data === 'object' && !Array.isArray(data) && path.length >= 3) {
     return 'a map is not allowed here; check the indentation, or quote the value';
   }
