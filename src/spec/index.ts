@@ -177,7 +177,8 @@ export function loadStack(opts: LoadOptions): Stack {
     client: client?.name,
     profiles,
     lookup,
-    files: layers.map((d) => d.file).filter((f) => !f.includes('#')),
+    // stack files and overlays in merge order, then files pulled in by include / extends
+    files: [...new Set([...layers, ...sources.docs].map((d) => d.file).filter((f) => !f.includes('#')))],
     warnings,
     show,
   });

@@ -541,6 +541,7 @@ describe('include', () => {
     expect(s.services.db!.build!.context).toMatch(/proj\/db$/);
     expect(s.services.db!.volumes[0]!.source).toMatch(/proj\/db\/init$/);
     expect(s.volumes.data!.name).toBe('proj_data');
+    expect(s.files.map((f) => path.relative(s.workingDir, f))).toEqual(['compose.yaml', 'db/compose.yaml']);
   });
   test('a service defined in both is a conflict at its line; errors inside point into the included file', () => {
     expect(
