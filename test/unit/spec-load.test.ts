@@ -346,6 +346,21 @@ services:
     expect(s.services.b!.image).toBe('other');
     expect(s.services.b!.environment).toEqual({ A: '1' });
   });
+  test('warnings: ports with network_mode host; service_healthy on a service without a healthcheck', () => {
+    const s = load({
+      'compose.yaml':
+        'services:\n  a:\n    image: x\n    network_mode: host\n    ports: ["80:80"]\n    depends_on:\n      b:\n        condition: service_healthy\n  b:\n    image: x\n',
+    });
+    expect(s.warnings.join('\n')).toMatch(/`ports` are ignored with `network_mode: host`/);
+    expect(s.warnings.join('\n')).toMatch(/waits for `b` to be healthy, but `b` has no healthcheck/);
+  });
+  test('the same host port on different host IPs, or on tcp and udp, is fine', () => {
+    const s = load({
+      'compose.yaml':
+        'services:\n  a:\n    image: x\n    ports: ["127.0.0.1:53:53/udp", "127.0.0.1:53:53"]\n  b:\n    image: x\n    ports: ["127.0.0.2:53:53/udp"]\n  c:\n    image: x\n    deploy: { replicas: 2 }\n    ports: ["9000-9001:80", "80"]\n',
+    });
+    expect(s.services.c!.ports.map((p) => p.published)).toEqual(['9000-9001', undefined]);
+  });
   test('version: warns and is ignored', () => {
     const s = load({ 'compose.yaml': 'version: "3.8"\nservices:\n  a:\n    image: x\n' });
     expect(s.warnings.join('\n')).toMatch(/compose.yaml:1: the top-level `version` is obsolete/);
