@@ -4,6 +4,7 @@ import { globalsOf } from './globals.js';
 
 interface UseOptions {
   format: string;
+  clear?: boolean;
   waitTimeout?: string;
 }
 
@@ -16,10 +17,28 @@ export function register(program: Command): void {
     .argument('[client]', 'client to switch to')
     .option('--wait-timeout <seconds>', 'give up waiting for health after this many seconds')
     .option('--format <format>', 'table or json (listing only)', 'table')
+    .option(
+      '--clear',
+      'forget the active client: plain commands use the stack without a client (nothing stops)',
+    )
     .action(async (name: string | undefined, opts: UseOptions, cmd: Command) => {
       if (opts.format !== 'table' && opts.format !== 'json')
         throw badInput(`--format ${opts.format}: expected table or json`);
       const g = globalsOf(cmd);
+      if (opts.clear) {
+        if (name !== undefined) throw badInput('`berth use --clear` takes no client name');
+        const [{ loadFromCli }, { writeActiveClient }, { stackDirOf }] = await Promise.all([
+          import('./load.js'),
+          import('../stacks/state.js'),
+          import('../stacks/use.js'),
+        ]);
+        const stack = loadFromCli(cmd, { client: '', quiet: true });
+        await writeActiveClient(stackDirOf(stack), undefined);
+        process.stderr.write(
+          `no active client for ${stack.name}: plain commands use the stack without a client\n`,
+        );
+        return;
+      }
       if (name === undefined) return showClients(cmd, opts.format === 'json');
       if (g.projectName)
         throw badInput('`berth use` records the client for the stack file; it cannot be combined with -p', {

@@ -136,3 +136,12 @@ test('an unknown client is a clear error that changes nothing', async () => {
   expect(allIn(await containersOf(shop.project('acme')), 'running')).toBe(true);
   expect(existsSync(path.join(shop.dir, 'clients', 'nope.yaml'))).toBe(false);
 });
+
+test('use --clear forgets the active client without stopping anything', async () => {
+  await berthOk(['use', '--clear'], shop.dir);
+  expect(JSON.parse(readFileSync(path.join(shop.dir, '.berth', 'state.json'), 'utf8'))).toEqual({});
+  expect(JSON.parse((await berthOk(['use', '--format', 'json'], shop.dir)).stdout).active).toBeNull();
+  expect(allIn(await containersOf(shop.project('acme')), 'running')).toBe(true);
+  const cfg = await berthOk(['config', '--format', 'json'], shop.dir);
+  expect(cfg.stdout).toContain('"CLIENT": "none"');
+});
