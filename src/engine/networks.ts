@@ -50,10 +50,21 @@ export async function createNetwork(docker: Docker, stack: Stack, key: string): 
   }
 }
 
+/**
+ * Remove a network. The engine can still count an endpoint of a container it has just removed (seen on 20.10
+ * under load), so "active endpoints" is retried briefly before it counts as an error.
+ */
 export async function removeNetwork(docker: Docker, idOrName: string): Promise<void> {
-  try {
-    await docker.getNetwork(idOrName).remove();
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await docker.getNetwork(idOrName).remove();
+      return;
+    } catch (err) {
+      const e = err as { statusCode?: number; message?: string; json?: { message?: string } };
+      if (e.statusCode === 404) return;
+      const busy = /active endpoints/.test(e.json?.message ?? e.message ?? '');
+      if (!busy || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
