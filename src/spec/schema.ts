@@ -40,6 +40,7 @@ const UNSUPPORTED: Record<string, Record<string, string>> = {
       'uts',
       'volume_driver',
       'use_api_socket',
+      'pull_refresh_after',
     ].map((k) => [k, '']),
   ),
   build: {
@@ -52,6 +53,9 @@ const UNSUPPORTED: Record<string, Record<string, string>> = {
     entitlements: '',
   },
   reservations: { devices: 'GPU and device reservations need a swarm or GPU runtime', generic_resources: '' },
+  mount: { image: '' },
+  'mount.bind': { recursive: '' },
+  'mount.volume': { labels: '' },
 };
 
 /** Keys berth accepts and ignores, with why, reported once as a warning. */
@@ -79,6 +83,8 @@ const IGNORED: Array<{ at: (p: Path) => boolean; key: string; why: string }> = [
     why: '`deploy.resources.reservations.cpus` is ignored (only limits apply on one engine)',
   },
   { at: (p) => p.length === 3 && p[2] === 'build', key: 'cache_to', why: '`build.cache_to` is ignored' },
+  { at: (p) => p.length === 3 && p[2] === 'build', key: 'provenance', why: '`build.provenance` is ignored' },
+  { at: (p) => p.length === 3 && p[2] === 'build', key: 'sbom', why: '`build.sbom` is ignored' },
 ];
 
 function isService(p: Path): boolean {
@@ -241,6 +247,8 @@ function contextOf(path: Path): string {
   if (isService(path)) return 'service';
   if (path.length === 3 && path[0] === 'services' && path[2] === 'build') return 'build';
   if (path.length === 5 && path[2] === 'deploy' && path[4] === 'reservations') return 'reservations';
+  if (path[0] === 'services' && path[2] === 'volumes' && path.length === 4) return 'mount';
+  if (path[0] === 'services' && path[2] === 'volumes' && path.length === 5) return `mount.${String(path[4])}`;
   return '';
 }
 
