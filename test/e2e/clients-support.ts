@@ -79,7 +79,11 @@ export interface StackCopy {
 /** Copy fixtures/<rel> to a temporary folder and give it a unique stack name, so tests never share projects. */
 export function copyStack(rel: string, prefix: string): StackCopy {
   const dir = mkdtempSync(path.join(tmpdir(), `berth-${prefix}-`));
-  cpSync(path.join(ROOT, 'fixtures', rel), dir, { recursive: true });
+  // Leave out a state folder someone's `berth use` may have left in the fixture: each copy starts clean.
+  cpSync(path.join(ROOT, 'fixtures', rel), dir, {
+    recursive: true,
+    filter: (src) => path.basename(src) !== '.berth',
+  });
   const name = uniqueProject(prefix);
   const file = path.join(dir, 'berth.yaml');
   const text = readFileSync(file, 'utf8');
