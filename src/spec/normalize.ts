@@ -737,6 +737,13 @@ function fileRefs(raw: unknown, kind: 'secrets' | 'configs', at: Path, ctx: SvcC
       );
       return;
     }
+    const ignored = ['uid', 'gid', 'mode'].filter((k) => r[k] !== undefined);
+    if (ignored.length > 0) {
+      const pos = ctx.sources.locate(p);
+      ctx.warnings.push(
+        `${pos ? `${pos.pos.file}:${pos.pos.line}: ` : ''}${ignored.map((k) => `\`${k}\``).join(', ')} of ${kind === 'secrets' ? 'secret' : 'config'} \`${name}\` ignored: a file-backed ${kind === 'secrets' ? 'secret' : 'config'} is bind-mounted with the file's own owner and mode`,
+      );
+    }
     const base = kind === 'secrets' ? '/run/secrets/' : '/';
     const target = r.target
       ? str(r.target).startsWith('/')

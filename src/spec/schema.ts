@@ -54,6 +54,10 @@ const UNSUPPORTED: Record<string, Record<string, string>> = {
   },
   reservations: { devices: 'GPU and device reservations need a swarm or GPU runtime', generic_resources: '' },
   mount: { image: '' },
+  'service.network': { link_local_ips: '', driver_opts: '', gw_priority: '', interface_name: '' },
+  network: { enable_ipv4: '' },
+  ipam: { options: '' },
+  'ipam.config': { aux_addresses: '' },
   'mount.bind': { recursive: '' },
   'mount.volume': { labels: '' },
 };
@@ -248,6 +252,11 @@ function contextOf(path: Path): string {
   if (path.length === 3 && path[0] === 'services' && path[2] === 'build') return 'build';
   if (path.length === 5 && path[2] === 'deploy' && path[4] === 'reservations') return 'reservations';
   if (path[0] === 'services' && path[2] === 'volumes' && path.length === 4) return 'mount';
+  if (path[0] === 'services' && path[2] === 'networks' && path.length === 4) return 'service.network';
+  if (path[0] === 'networks' && path.length === 2) return 'network';
+  if (path[0] === 'networks' && path[2] === 'ipam' && path.length === 3) return 'ipam';
+  if (path[0] === 'networks' && path[2] === 'ipam' && path[3] === 'config' && path.length === 5)
+    return 'ipam.config';
   if (path[0] === 'services' && path[2] === 'volumes' && path.length === 5) return `mount.${String(path[4])}`;
   return '';
 }
