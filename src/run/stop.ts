@@ -35,7 +35,8 @@ export async function runStop(
   opts: StopOptions = {},
 ): Promise<{ errors: string[] }> {
   const { default: PQueue } = await import('p-queue');
-  const queue = new PQueue({ concurrency: opts.concurrency ?? 12 });
+  // Stopping is mostly waiting for processes to exit, so more can be in flight than for creates.
+  const queue = new PQueue({ concurrency: opts.concurrency ?? 24 });
   const emit = opts.onEvent ?? (() => {});
   const errors: string[] = [];
   const byService = new Map<string, ObservedContainer[]>();
@@ -86,16 +87,20 @@ export async function runStop(
           const t0 = Date.now();
           let ok = true;
           if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
-            await queue.add(async () => {
-              progress(c, 'Stopping', false);
-              try {
-                await stopContainer(docker, c.id, opts.timeoutSec);
-                progress(c, 'Stopped', !opts.remove, t0);
-              } catch (err) {
-                ok = false;
-                failed(c, err);
-              }
-            });
+            await queue.add(
+              async () => {
+                progress(c, 'Stopping', false);
+                try {
+                  await stopContainer(docker, c.id, opts.timeoutSec);
+                  progress(c, 'Stopped', !opts.remove, t0);
+                } catch (err) {
+                  ok = false;
+                  failed(c, err);
+                }
+                // stops are the critical path (the next level waits for them); removals can trail
+              },
+              { priority: 1 },
+            );
           }
           if (opts.remove && ok)
             removed.push(
