@@ -1,4 +1,5 @@
 // `berth config` through commander, in-process (no engine): output shapes, --services order, -q, exit codes.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -100,5 +101,42 @@ describe('berth config', () => {
     const r = await berth(['-f', path.join(dir, 'compose.yaml'), 'config', '--services']);
     expect(r.code).toBe(0);
     expect(r.err.match(/NOPE_UNSET_VAR is not set/g)).toHaveLength(1);
+  });
+});
+
+describe('the real berth process (main, every verb registered)', () => {
+  const run = (args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        "import('./src/cli/main.ts').then((m) => m.main(['node', 'berth', ...process.argv.slice(1)]))",
+        '--',
+        ...args,
+      ],
+      {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        encoding: 'utf8',
+        env: { ...process.env, BERTH_NO_CACHE: '1' },
+      },
+    );
+  test('a bad file: exit code 2, file:line:col, code frame, hint, no stack trace', () => {
+    const r = run(['-f', 'fixtures/bad/cycle-three.yaml', 'config']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^berth: fixtures\/bad\/cycle-three.yaml:5:18: dependency cycle: a → b → c → a\n/,
+    );
+    expect(r.stderr).toMatch(/> +5 \|/);
+    expect(r.stderr).toMatch(/hint: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  test('a good file: exit code 0 and the services in start order', () => {
+    const r = run(['-f', 'fixtures/demo/berth.yaml', 'config', '--services']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('db\nstore\napp\nnginx\nlb\n');
   });
 });
