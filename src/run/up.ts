@@ -134,18 +134,27 @@ export async function runUp(
   };
 
   // Leftovers, scale-down and orphans go away alongside everything else: nothing depends on them.
-  const removals = plan.actions
-    .filter((a): a is Extract<Action, { kind: 'remove' }> => a.kind === 'remove')
-    .map((a) =>
-      step(async () => {
-        const t0 = Date.now();
-        progress('Container', a.name, 'Removing', false, undefined, a.service);
-        // A leftover temporary container never served anything: no need for a graceful stop.
-        if (a.reason !== 'leftover' && a.container.state === 'running')
-          await stopContainer(docker, a.container.id);
-        await removeContainer(docker, a.container.id, { force: true });
-        progress('Container', a.name, 'Removed', true, t0, a.service, a.reason);
-      }),
+  const removeActions = plan.actions.filter(
+    (a): a is Extract<Action, { kind: 'remove' }> => a.kind === 'remove',
+  );
+  const removals = removeActions.map((a) =>
+    step(async () => {
+      const t0 = Date.now();
+      progress('Container', a.name, 'Removing', false, undefined, a.service);
+      // A leftover temporary container never served anything: no need for a graceful stop.
+      if (a.reason !== 'leftover' && a.container.state === 'running')
+        await stopContainer(docker, a.container.id);
+      await removeContainer(docker, a.container.id, { force: true });
+      progress('Container', a.name, 'Removed', true, t0, a.service, a.reason);
+    }),
+  );
+  for (const r of removals) r.catch(() => {});
+  /** A leftover of an interrupted recreate may hold the temporary name this run's recreate will use. */
+  const leftoversOf = (service: string) =>
+    Promise.allSettled(
+      removals.filter(
+        (_, i) => removeActions[i]!.service === service && removeActions[i]!.reason === 'leftover',
+      ),
     );
 
   // Networks and volumes first: every container create needs them.
@@ -259,6 +268,7 @@ export async function runUp(
         a,
         (async () => {
           for (const dep of nsDeps) await runs.get(dep)!.started.promise;
+          if (a.kind === 'recreate') await leftoversOf(name);
           return step(async () => {
             const t0 = Date.now();
             const tmp = a.kind === 'recreate' ? temporaryName(a.old.id, a.name) : a.name;

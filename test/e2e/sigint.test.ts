@@ -56,3 +56,31 @@ describe('Ctrl-C during up', () => {
     await converged(project);
   });
 });
+
+describe('a recreate killed outright (no chance to roll back)', () => {
+  const project = uniqueProject('killed');
+  afterAll(() => cleanupProject(project));
+
+  test('the temporary container it left is removed by the next up, even when that up recreates the same replica', async () => {
+    const { docker } = await import('./helpers.js');
+    const cli = stackCli(project, fixture('wide'));
+    expect((await cli.run('up', '-d', 's1')).code).toBe(0);
+    const [old] = (await engineContainers(project)).filter((c) => c.name === `${project}-s1-1`);
+    // what a SIGKILL between "create the new container" and "swap" leaves behind
+    const temp = await docker.createContainer({
+      name: `${old!.id.slice(0, 12)}_${project}-s1-1`,
+      Image: 'berth/busybox:latest',
+      Cmd: ['sleep', '3600'],
+      Labels: { ...old!.labels, 'dev.berth.config-hash': 'stale' },
+    });
+    const dry = await cli.run('up', '--dry-run', 's1');
+    expect(dry.stdout).toContain(`- container ${old!.id.slice(0, 12)}_${project}-s1-1  remove (leftover)`);
+    const up = await cli.run('up', '-d', '--force-recreate', 's1');
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    const after = await engineContainers(project);
+    expect(after.map((c) => c.name)).toEqual([`${project}-s1-1`]);
+    expect(after[0]!.id).not.toBe(old!.id);
+    expect(after[0]!.id).not.toBe(temp.id);
+  });
+});
