@@ -4,7 +4,15 @@
 // time, so the environment and other files always count. Keyed by berth version, the parser build, the path and the content.
 // Disabled with BERTH_NO_CACHE=1; any cache problem just means parsing again.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { VERSION } from '../version.js';
@@ -32,6 +40,20 @@ function keyOf(parser: string, file: string, text: string): string {
     .slice(0, 40);
 }
 
+const MONTH_MS = 30 * 24 * 3600 * 1000;
+
+function prune(dir: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(dir)) {
+    const f = path.join(dir, name);
+    try {
+      if (now - statSync(f).atimeMs > MONTH_MS && now - statSync(f).mtimeMs > MONTH_MS) unlinkSync(f);
+    } catch {
+      // raced with another berth: fine
+    }
+  }
+}
+
 export function readCached(parser: string, file: string, text: string): CachedParse | undefined {
   const dir = cacheDir();
   if (!dir) return undefined;
@@ -54,6 +76,8 @@ export function writeCached(parser: string, file: string, text: string, parsed: 
     const tmp = `${target}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(parsed));
     renameSync(tmp, target);
+    // Now and then, drop entries nobody read for a month (every edit of a file leaves one behind).
+    if (Math.random() < 0.02) prune(dir);
   } catch {
     // read-only home, full disk: the cache is an optimization only
   }
