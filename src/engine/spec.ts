@@ -166,7 +166,6 @@ export function containerTemplate(stack: Stack, service: Service): CreateOptions
     [Label.service]: service.name,
     [Label.stack]: stack.name,
     ...(stack.client ? { [Label.client]: stack.client } : {}),
-    ...(stack.files[0] ? { [Label.file]: stack.files[0] } : {}),
   };
   const hostConfig: Docker.HostConfig = compact({
     // Binds for host paths, as Compose does for the short syntax: the engine creates a missing directory there,
@@ -283,6 +282,8 @@ export function containerForReplica(
     name,
     Labels: {
       ...template.Labels,
+      // where the stack came from is for `berth ls`, not configuration: outside the template and its hash
+      ...(stack.files[0] ? { [Label.file]: stack.files[0] } : {}),
       [Label.replica]: String(replica),
       [Label.configHash]: hash,
       [Label.version]: VERSION,

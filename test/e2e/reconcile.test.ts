@@ -81,3 +81,24 @@ describe('reconcile after a rebuild', () => {
     expect((await cli.run('up', '-d')).stdout).toMatch(/Everything is up to date/);
   });
 });
+
+describe('orphans', () => {
+  const project = uniqueProject('orphans');
+  afterAll(() => cleanupProject(project));
+
+  test('a service taken out of the file is reported and kept by up, removed with --remove-orphans', async () => {
+    const port = String(await freePort());
+    expect((await stackCli(project, fixture('basic'), { BASIC_PORT: port }).run('up', '-d')).code).toBe(0);
+    const without = stackCli(project, path.join(ROOT, 'fixtures/e2e/basic/without-web.yaml'));
+    const up = await without.run('up', '-d');
+    expect(up.code).toBe(0);
+    expect(up.stderr).toMatch(new RegExp(`found orphan containers \\(${project}-web-1\\)`));
+    expect(up.stdout).toMatch(/Everything is up to date/);
+    expect((await engineContainers(project)).map((c) => c.name)).toContain(`${project}-web-1`);
+    const removed = await without.run('up', '-d', '--remove-orphans');
+    expect(removed.stdout).toMatch(new RegExp(`${project}-web-1 +Removed`));
+    expect((await engineContainers(project)).map((c) => c.name)).toEqual(
+      ['app-1', 'app-2', 'db-1'].map((n) => `${project}-${n}`),
+    );
+  });
+});

@@ -79,6 +79,13 @@ describe('configHash', () => {
     expect(h(over)).toBe(base);
   });
 
+  test('the stack file’s path is not configuration (another -f with the same service recreates nothing)', () => {
+    const other = stack([service('app', { environment: { A: '1', B: '2' } })], {
+      files: ['/elsewhere/compose.yaml'],
+    });
+    expect(serviceHash(other, other.services.app!, 'sha256:a')).toBe(base);
+  });
+
   test('direct use matches the planner’s', () => {
     const svc = s.services.app!;
     expect(configHash(s, svc, containerTemplate(s, svc), 'sha256:a')).toBe(base);
