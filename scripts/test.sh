@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/engine.sh
 bash scripts/images.sh
+bash scripts/tools.sh   # tmux for the UI e2e test
 npm run --silent build
 exec npx vitest run "$@"
