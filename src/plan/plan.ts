@@ -103,6 +103,8 @@ export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions)
           reason = imageId && c.imageId && c.imageId !== imageId ? 'image changed' : 'config changed';
         else if (expectedNetworks.some((n) => !c.networks.includes(n)) && c.state === 'running')
           reason = 'network missing';
+        // a dead container cannot be started again; one being removed is going away
+        else if (c.state === 'dead' || c.state === 'removing') reason = 'container dead';
       }
       if (reason) list.push({ kind: 'recreate', service: name, replica, name: cname, hash, old: c, reason });
       else if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') unchanged.push(c);

@@ -7,7 +7,8 @@ export type RecreateReason =
   | 'image changed'
   | 'forced'
   | 'network missing'
-  | 'dependency recreated';
+  | 'dependency recreated'
+  | 'container dead';
 
 export type Action =
   | { kind: 'create-network'; key: string; name: string }

@@ -144,6 +144,14 @@ describe('planUp', () => {
     expect(p.actions).toMatchObject([{ kind: 'recreate', name: 'demo-db-1', reason: 'network missing' }]);
   });
 
+  test('a dead container is recreated, not started', () => {
+    const s = base();
+    const obs = upToDate(s);
+    obs[0]!.state = 'dead';
+    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data' }] }), { imageIds: ids(s) });
+    expect(p.actions).toMatchObject([{ kind: 'recreate', name: 'demo-db-1', reason: 'container dead' }]);
+  });
+
   test('a service sharing a namespace with a recreated one follows it', () => {
     const s = stack([service('vpn'), service('client', { network_mode: 'service:vpn', networks: {} })]);
     const obs = observed(upToDate(s));
