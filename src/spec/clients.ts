@@ -1,8 +1,12 @@
-// Names of the clients a stack knows: clients/*.yaml|*.env next to the first stack file, and x-berth.clients.
+// Per-client overlays: clients/NAME.yaml|.env next to the first stack file, or x-berth.clients.NAME inline.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { clientFilesIn, discoverFiles } from './files.js';
+import { badInput } from '../errors.js';
+import { parseEnvFile } from './envfile.js';
+import { clientFilesIn, discoverFiles, readText } from './files.js';
+import type { Lookup } from './interpolate.js';
+import { parseSource, type SourceDoc } from './source.js';
 import type { Stack } from './types.js';
 
 export function listClients(stackDirOrStack: string | Stack): string[] {
@@ -34,4 +38,106 @@ export function listClients(stackDirOrStack: string | Stack): string[] {
     }
   }
   return [...names].sort();
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export interface Client {
+  name: string;
+  env: Record<string, string>;
+  overlay?: SourceDoc;
+}
+
+function inlineClients(raws: SourceDoc[]): Map<string, { doc: SourceDoc; value: Obj }> {
+  const out = new Map<string, { doc: SourceDoc; value: Obj }>();
+  for (const doc of raws) {
+    const xb = isObj(doc.value) ? (doc.value as Obj)['x-berth'] : undefined;
+    const clients = isObj(xb) ? xb.clients : undefined;
+    if (isObj(clients))
+      for (const [k, v] of Object.entries(clients)) out.set(k, { doc, value: isObj(v) ? v : {} });
+  }
+  return out;
+}
+
+export function loadClient(
+  name: string,
+  stackDir: string,
+  raws: SourceDoc[],
+  shell: Lookup,
+  show: (a: string) => string,
+): Client {
+  const inline = inlineClients(raws).get(name);
+  const onDisk = clientFilesIn(stackDir);
+  if (!inline && !onDisk.includes(name)) {
+    const known = [...new Set([...onDisk, ...inlineClients(raws).keys()])].sort();
+    throw badInput(`unknown client \`${name}\``, {
+      hint: known.length
+        ? `known clients: ${known.join(', ')}`
+        : `no clients defined: add clients/${name}.yaml or clients/${name}.env next to the stack file, or x-berth.clients.${name}`,
+    });
+  }
+  const env: Record<string, string> = {};
+  let overlay: SourceDoc | undefined;
+  if (inline) {
+    const e = inline.value.env;
+    if (isObj(e))
+      for (const [k, v] of Object.entries(e)) env[k] = v === null || v === undefined ? '' : String(v);
+    if (isObj(inline.value.overlay))
+      overlay = reroot(inline.doc, ['x-berth', 'clients', name, 'overlay'], inline.value.overlay, name);
+  }
+  for (const ext of ['env']) {
+    const f = path.join(stackDir, 'clients', `${name}.${ext}`);
+    let text: string | undefined;
+    try {
+      text = readText(f, show(f), 'client env file');
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined)
+      Object.assign(
+        env,
+        parseEnvFile(text, show(f), (k) => shell(k) ?? (Object.hasOwn(env, k) ? env[k] : undefined)),
+      );
+  }
+  for (const ext of ['yaml', 'yml']) {
+    const f = path.join(stackDir, 'clients', `${name}.${ext}`);
+    let text: string | undefined;
+    try {
+      text = readText(f, show(f), 'client overlay');
+    } catch {
+      continue;
+    }
+    if (overlay) {
+      throw badInput(
+        `client \`${name}\` has an overlay both in ${show(f)} and in x-berth.clients.${name}.overlay`,
+        {
+          hint: 'keep one of the two',
+        },
+      );
+    }
+    overlay = parseSource(f, show(f), text);
+    break;
+  }
+  return { name, env, overlay };
+}
+
+/** An inline overlay is a fragment of a bigger file: give it its own root but keep the positions. */
+function reroot(doc: SourceDoc, prefix: string[], value: Obj, name: string): SourceDoc {
+  const p = `${prefix.join('\0')}\0`;
+  const where = new Map<string, { key?: [number, number]; value?: [number, number] }>();
+  for (const [k, w] of doc.where) {
+    if (k.startsWith(p)) where.set(k.slice(p.length), w);
+    else if (k === prefix.join('\0')) where.set('', w);
+  }
+  const strip = (set: Set<string>) =>
+    new Set([...set].filter((k) => k.startsWith(p)).map((k) => k.slice(p.length)));
+  return {
+    ...doc,
+    file: `${doc.file}#${name}`,
+    value: structuredClone(value),
+    where,
+    reset: strip(doc.reset),
+    override: strip(doc.override),
+  };
 }
