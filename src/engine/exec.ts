@@ -1,0 +1,148 @@
+// Interactive sessions with containers: a command in a running container (`exec`), and attaching to a
+// container's own process (`run`). Both speak the same way to the caller: streams in, streams out, an exit
+// code, and a resize function for terminals. What a terminal is (raw mode, SIGWINCH) is the CLI's business.
+import type { Duplex, Writable } from 'node:stream';
+import type Docker from 'dockerode';
+
+export interface SessionIO {
+  /** Fed to the process's stdin; when it ends, the process sees end of input. Omit for no stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout: Writable;
+  stderr: Writable;
+  /** A terminal: output arrives raw (one stream), stdin is passed byte for byte. */
+  tty: boolean;
+}
+
+export interface Session {
+  /** Resolves to the exit code once the process ended and its output was written. */
+  done: Promise<number>;
+  /** Tell the process its terminal changed size. */
+  resize(rows: number, cols: number): Promise<void>;
+}
+
+export interface ExecOptions extends SessionIO {
+  cmd: string[];
+  /** `K=V` entries. */
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  privileged?: boolean;
+  /** Start and return at once (`exec -d`): no streams, exit code 0 when it started. */
+  detach?: boolean;
+  /** Terminal size at start, so the first screen already fits. */
+  size?: { rows: number; cols: number };
+}
+
+/**
+ * Connect a hijacked engine stream to the caller's streams. Without a terminal the engine multiplexes
+ * stdout and stderr in frames (8-byte headers) that must be split; with one it sends raw bytes.
+ */
+function wire(docker: Docker, stream: Duplex, io: SessionIO): Promise<void> {
+  if (io.tty) stream.on('data', (chunk: Buffer) => io.stdout.write(chunk));
+  else docker.modem.demuxStream(stream, io.stdout, io.stderr);
+  if (io.stdin) {
+    const input = io.stdin;
+    input.on('data', (chunk: Buffer | string) => stream.write(chunk));
+    // end of our input half-closes the connection: the process reads EOF, its output keeps coming
+    input.on('end', () => stream.end());
+  }
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      if (io.stdin) {
+        io.stdin.removeAllListeners('data');
+        io.stdin.removeAllListeners('end');
+        io.stdin.pause();
+      }
+      resolve();
+    };
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      // the engine closing its side while we still write stdin is the normal end of a session
+      if (err.code === 'EPIPE' || err.code === 'ECONNRESET') finish();
+      else reject(err);
+    });
+  });
+}
+
+/** Run a command in a running container, as `docker exec` does. */
+export async function execInContainer(
+  docker: Docker,
+  containerId: string,
+  opts: ExecOptions,
+): Promise<Session> {
+  const container = docker.getContainer(containerId);
+  const attach = !opts.detach;
+  const exec = await container.exec({
+    Cmd: opts.cmd,
+    Env: opts.env,
+    User: opts.user,
+    WorkingDir: opts.workdir,
+    Privileged: opts.privileged,
+    Tty: opts.tty,
+    AttachStdin: attach && opts.stdin !== undefined,
+    AttachStdout: attach,
+    AttachStderr: attach,
+    ...(opts.size && opts.tty ? { ConsoleSize: [opts.size.rows, opts.size.cols] } : {}),
+  } as Docker.ExecCreateOptions);
+  const resize = async (rows: number, cols: number) => {
+    await exec.resize({ h: rows, w: cols }).catch(() => {});
+  };
+  if (opts.detach) {
+    // the engine answers a detached start with a response that stays open: drop it, nothing comes on it
+    const answer = (await exec.start({ Detach: true })) as unknown as { destroy?: () => void } | undefined;
+    answer?.destroy?.();
+    return { done: Promise.resolve(0), resize };
+  }
+  const stream = (await exec.start({
+    hijack: true,
+    stdin: opts.stdin !== undefined,
+    Tty: opts.tty,
+  })) as unknown as Duplex;
+  const done = (async () => {
+    await wire(docker, stream, opts);
+    // the exit code is recorded a moment after the stream closes
+    for (let i = 0; i < 50; i++) {
+      const info = await exec.inspect();
+      if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return (await exec.inspect()).ExitCode ?? 1;
+  })();
+  return { done, resize };
+}
+
+/**
+ * Attach to a created (not yet started) container, start it, and follow it to its end, as `docker run`
+ * does. Attaching before the start is what guarantees no early output is lost.
+ */
+export async function attachAndStart(
+  docker: Docker,
+  containerId: string,
+  io: SessionIO & { size?: { rows: number; cols: number } },
+): Promise<Session> {
+  const container = docker.getContainer(containerId);
+  const stream = (await container.attach({
+    stream: true,
+    stdin: io.stdin !== undefined,
+    stdout: true,
+    stderr: true,
+    hijack: true,
+  })) as unknown as Duplex;
+  const wired = wire(docker, stream, io);
+  // ask for the exit before starting, so even a process that ends at once is seen ending
+  const waited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+  await container.start();
+  const resize = async (rows: number, cols: number) => {
+    await container.resize({ h: rows, w: cols }).catch(() => {});
+  };
+  if (io.size && io.tty) await resize(io.size.rows, io.size.cols);
+  const done = (async () => {
+    const [result] = await Promise.all([waited, wired]);
+    return result.StatusCode;
+  })();
+  return { done, resize };
+}
