@@ -96,7 +96,8 @@ export async function commitSnapshot(docker: Docker, opts: CommitOptions): Promi
     },
     _body: {},
   })) as { Id: string };
-  if (previous && previous.Id !== res.Id) {
+  // Only an image berth made as a snapshot is ever removed, never something else tagged with that name.
+  if (previous && previous.Id !== res.Id && previous.Config?.Labels?.[SnapshotLabel.time]) {
     // Only succeeds when nothing else uses or tags it; otherwise it stays, listed by its ID.
     await docker
       .getImage(previous.Id)
