@@ -185,7 +185,8 @@ export function renderMarkdown(opts: {
     '',
   );
   L.push(
-    `Medians of ${f.runs} runs, tools interleaved within each run (the starting tool rotates per run). Each cell ` +
+    `Medians of ${f.runs} runs. Tools are interleaved step by step: in each run every tool's cold \`up\`, then ` +
+      "every tool's no-op `up`, and so on, all tools' projects side by side; the starting tool rotates per run. Each cell " +
       'is the wall time of one CLI process (start-up included) and its ratio to the floor. Every step was ' +
       'checked after it ran: all services running after `up`; no container ID changed by the no-op `up`; exactly ' +
       'the edited service changed by the recreate; nothing of the project left after `down -v`.',

@@ -1,6 +1,6 @@
 // `npm run bench`: berth against the engine floor, docker-compose and dockerode-compose on generated stacks.
 // Flags: --quick (10 services, 3 runs), --runs N, --sizes 10,30,60, --shapes flat,layered,
-// --tools floor,berth,compose,dcompose, --steps up,noop,recreate,down,config, --out FILE, --no-build,
+// --tools floor,berth,compose,dcompose, --steps up,noop,recreate,down,config,logs, --out FILE, --no-build,
 // --no-profile (skip the one profiled lifecycle per tool through a counting proxy).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,7 +34,7 @@ import {
   secs,
   targets,
 } from './report.js';
-import { allRunning, changed, describeLeft, leftovers, removeAll, snapshot } from './state.js';
+import { allRunning, changed, describeLeft, leftovers, removeAll, type Snapshot, snapshot } from './state.js';
 import { berthVerbs, makeTools, type StepFiles, type Tool, type ToolName } from './tools.js';
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -49,7 +49,7 @@ const { values: flags } = parseArgs({
     sizes: { type: 'string' },
     shapes: { type: 'string', default: 'flat,layered' },
     tools: { type: 'string', default: 'floor,berth,compose,dcompose' },
-    steps: { type: 'string', default: 'up,noop,recreate,down,config' },
+    steps: { type: 'string', default: 'up,noop,recreate,down,config,logs' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
@@ -156,93 +156,108 @@ function writeProjectFiles(project: string, stack: GenStack): StepFiles {
 
 class StepFailed extends Error {}
 
-/** One tool's whole lifecycle on one stack: cold up, no-op up, recreate, down; every step timed and checked. */
-async function lifecycle(
-  tool: Tool,
-  stackName: string,
-  stack: GenStack,
-  project: string,
-  results: Results,
-  secondUpBroken: Map<ToolName, string>,
-): Promise<void> {
-  const f = writeProjectFiles(project, stack);
-  const services = stack.services.map((s) => s.name);
-  const target = recreateTarget(stack);
-  const record = (step: Step, ms: number, problem: string, output = '') => {
-    const cell = results.cell(stackName, tool.name, step);
+/**
+ * One tool's lifecycle on one stack within one run: cold up, no-op up, recreate, down. The driver calls the
+ * steps of all tools' lanes in turn (every tool's `up`, then every tool's no-op, ...), so the tools compared in
+ * one step run seconds apart, under the same load from whatever else the machine is doing.
+ */
+class Lane {
+  private readonly f: StepFiles;
+  private readonly services: string[];
+  private dead = false;
+  private before?: Snapshot;
+
+  constructor(
+    readonly tool: Tool,
+    private readonly stackName: string,
+    private readonly stack: GenStack,
+    readonly project: string,
+    private readonly results: Results,
+    private readonly secondUpBroken: Map<ToolName, string>,
+  ) {
+    this.f = writeProjectFiles(project, stack);
+    this.services = stack.services.map((s) => s.name);
+  }
+
+  private record(step: Step, ms: number, problem: string, output = ''): void {
+    const cell = this.results.cell(this.stackName, this.tool.name, step);
     const verdict = problem ? `FAILED: ${problem}${output ? ` — ${lastLines(output)}` : ''}` : 'ok';
     log(
-      `  ${stackName.padEnd(11)} ${tool.name.padEnd(8)} ${step.padEnd(8)} ${secs(ms).padStart(8)}  ${verdict}`,
+      `  ${this.stackName.padEnd(11)} ${this.tool.name.padEnd(8)} ${step.padEnd(8)} ${secs(ms).padStart(8)}  ${verdict}`,
     );
     if (problem) {
       cell.failures.push(`${problem}${output ? ` (${lastLines(output)})` : ''}`);
       throw new StepFailed(problem);
     }
     cell.samples.push(ms);
-  };
-  try {
-    const up = await tool.up(project, f);
-    if (up.code !== 0) record('up', up.ms, `exit ${up.code}`, up.output);
-    const s1 = await snapshot(docker, tool.labels, project);
-    record('up', up.ms, allRunning(s1, services));
+  }
 
-    let s2 = s1;
-    const broken = secondUpBroken.get(tool.name);
-    if (broken) {
-      if (wantSteps.has('noop')) results.cell(stackName, tool.name, 'noop').na = broken;
-      if (wantSteps.has('recreate')) results.cell(stackName, tool.name, 'recreate').na = broken;
+  private markNa(why: string): void {
+    for (const step of ['noop', 'recreate'] as const)
+      if (wantSteps.has(step)) this.results.cell(this.stackName, this.tool.name, step).na = why;
+  }
+
+  async run(step: Step): Promise<void> {
+    if (this.dead) return;
+    try {
+      await this.step(step);
+    } catch (err) {
+      // A failed step leaves the project in an unknown state: this lane stops here and is cleaned up.
+      this.dead = true;
+      if (!(err instanceof StepFailed)) throw err;
     }
-    if (wantSteps.has('noop') && !broken) {
-      const noop = await tool.up(project, f);
-      if (noop.code !== 0 && tool.name === 'dcompose') {
+  }
+
+  private async step(step: Step): Promise<void> {
+    const { tool, project, f, services } = this;
+    if (step === 'up') {
+      const up = await tool.up(project, f);
+      if (up.code !== 0) this.record('up', up.ms, `exit ${up.code}`, up.output);
+      this.before = await snapshot(docker, tool.labels, project);
+      this.record('up', up.ms, allRunning(this.before, services));
+      return;
+    }
+    if (step === 'noop' || step === 'recreate') {
+      const broken = this.secondUpBroken.get(tool.name);
+      if (broken) return this.markNa(broken);
+      if (step === 'recreate') f.edit();
+      const res = await tool.up(project, f);
+      if (step === 'noop' && res.code !== 0 && tool.name === 'dcompose') {
         // A known limit of dockerode-compose: it creates every container by name without looking first.
-        const why = noop.output.includes('409')
+        const why = res.output.includes('409')
           ? 'cannot run `up` twice: it creates every container by name without looking first, so the second `up` fails with HTTP 409 (name already in use)'
-          : `cannot run \`up\` twice: ${lastLines(noop.output, 1)}`;
-        secondUpBroken.set(tool.name, why);
-        results.cell(stackName, tool.name, 'noop').na = why;
-        if (wantSteps.has('recreate')) results.cell(stackName, tool.name, 'recreate').na = why;
-        log(`  ${stackName.padEnd(11)} ${tool.name.padEnd(8)} noop     n/a: ${why}`);
-      } else {
-        if (noop.code !== 0) record('noop', noop.ms, `exit ${noop.code}`, noop.output);
-        s2 = await snapshot(docker, tool.labels, project);
-        const moved = changed(s1, s2);
-        record(
-          'noop',
-          noop.ms,
-          allRunning(s2, services) ||
-            (moved.length ? `changed ${moved.length} containers (${moved[0]}…)` : ''),
-        );
+          : `cannot run \`up\` twice: ${lastLines(res.output, 1)}`;
+        this.secondUpBroken.set(tool.name, why);
+        this.markNa(why);
+        log(`  ${this.stackName.padEnd(11)} ${tool.name.padEnd(8)} noop     n/a: ${why}`);
+        return;
       }
+      if (res.code !== 0) this.record(step, res.ms, `exit ${res.code}`, res.output);
+      const after = await snapshot(docker, tool.labels, project);
+      const moved = changed(this.before!, after);
+      this.before = after;
+      const target = recreateTarget(this.stack);
+      const problem =
+        allRunning(after, services) ||
+        (step === 'noop'
+          ? moved.length
+            ? `changed ${moved.length} containers (${moved.slice(0, 3).join(', ')}…)`
+            : ''
+          : moved.length === 1 && moved[0] === target
+            ? ''
+            : `changed [${moved.slice(0, 4).join(', ')}] not [${target}]`);
+      this.record(step, res.ms, problem);
+      return;
     }
-    if (wantSteps.has('recreate') && !secondUpBroken.get(tool.name)) {
-      f.edit();
-      const rec = await tool.up(project, f);
-      if (rec.code !== 0) record('recreate', rec.ms, `exit ${rec.code}`, rec.output);
-      const s3 = await snapshot(docker, tool.labels, project);
-      const moved = changed(s2, s3);
-      const ok = moved.length === 1 && moved[0] === target;
-      record(
-        'recreate',
-        rec.ms,
-        allRunning(s3, services) || (ok ? '' : `changed [${moved.slice(0, 4).join(', ')}] not [${target}]`),
-      );
-    }
-    if (wantSteps.has('down')) {
-      const down = await tool.down(project, f);
-      if (down.code !== 0) record('down', down.ms, `exit ${down.code}`, down.output);
-      record(
-        'down',
-        down.ms,
-        describeLeft(await leftovers(docker, project)) &&
-          `left ${describeLeft(await leftovers(docker, project))}`,
-      );
-    }
-  } catch (err) {
-    if (!(err instanceof StepFailed)) throw err;
-  } finally {
-    await removeAll(docker, project);
-    rmSync(join(OUT, project), { recursive: true, force: true });
+    const down = await tool.down(project, f);
+    if (down.code !== 0) this.record('down', down.ms, `exit ${down.code}`, down.output);
+    const left = describeLeft(await leftovers(docker, project));
+    this.record('down', down.ms, left && `left ${left}`);
+  }
+
+  async cleanup(): Promise<void> {
+    await removeAll(docker, this.project);
+    rmSync(join(OUT, this.project), { recursive: true, force: true });
   }
 }
 
@@ -400,6 +415,7 @@ async function peerBenches(): Promise<string[]> {
     ['config.ts', 'benchConfig', 'bench/config.ts (spec)'],
     ['logs.ts', 'benchLogs', 'bench/logs.ts (logs)'],
   ] as const) {
+    if (!wantSteps.has(file === 'config.ts' ? 'config' : 'logs')) continue;
     if (!existsSync(join(ROOT, 'bench', file))) {
       out.push(`- ${title}: not available (no such file yet).`);
       continue;
@@ -424,35 +440,58 @@ async function main(): Promise<void> {
   const { tools, notes, berthConfig } = await prepare();
   const toolImpl = makeTools(ROOT, BIN);
   const pulls = await watchPulls();
-  const ports = await freePorts(docker, Math.max(1, ...sizes.map((n) => portsNeeded('layered', n))));
+  // Each tool's project lives alongside the others' during a run, so each gets its own host ports.
+  const perTool = Math.max(1, ...sizes.map((n) => portsNeeded('layered', n)));
+  const ports = await freePorts(docker, perTool * tools.length);
+  const portsOf = (t: ToolName) => {
+    const i = Math.max(0, tools.indexOf(t));
+    return ports.slice(i * perTool, (i + 1) * perTool);
+  };
   log(
     `bench session ${session}: tools ${tools.join(', ')}; sizes ${sizes.join(', ')}; ${runs} runs; ports ${ports[0]}–${ports.at(-1)}`,
   );
 
-  const stacks: Array<[string, GenStack]> = [];
-  for (const shape of shapes)
-    for (const size of sizes) stacks.push([`${shape} ${size}`, generateStack(shape, size, ports)]);
+  const stacks: Array<[string, Shape, number]> = [];
+  for (const shape of shapes) for (const size of sizes) stacks.push([`${shape} ${size}`, shape, size]);
+  const stackOf = ([, shape, size]: [string, Shape, number]) =>
+    generateStack(shape, size, portsOf(tools[0] ?? 'floor'));
 
   const results = new Results();
   const secondUpBroken = new Map<ToolName, string>();
   const lifecycleSteps = STEPS.filter((s) => wantSteps.has(s));
   try {
     if (lifecycleSteps.length && wantSteps.has('up')) {
-      for (const [name, stack] of stacks) {
+      for (const [name, shape, size] of stacks) {
         for (let run = 0; run < runs; run++) {
           // Rotate which tool goes first so no tool always runs on the quietest (or busiest) engine.
           const order = tools.map((_, i) => tools[(i + run) % tools.length]!);
-          for (const t of order) {
-            if (interrupted) return;
-            const project = `${session}-${name.replace(' ', '')}-r${run + 1}-${t}`;
-            await lifecycle(toolImpl[t], name, stack, project, results, secondUpBroken);
+          const lanes = order.map(
+            (t) =>
+              new Lane(
+                toolImpl[t],
+                name,
+                generateStack(shape, size, portsOf(t)),
+                `${session}-${name.replace(' ', '')}-r${run + 1}-${t}`,
+                results,
+                secondUpBroken,
+              ),
+          );
+          try {
+            for (const step of lifecycleSteps)
+              for (const lane of lanes) {
+                if (interrupted) return;
+                await lane.run(step);
+              }
+          } finally {
+            await Promise.all(lanes.map((l) => l.cleanup()));
           }
         }
       }
     }
-    const config = await configBench(stacks, berthConfig, tools);
+    const built = stacks.map((st): [string, GenStack] => [st[0], stackOf(st)]);
+    const config = await configBench(built, berthConfig, tools);
     const extra = await peerBenches();
-    const [profName, profStack] = stacks.at(-1)!;
+    const [profName, profStack] = built.at(-1)!;
     const profile = flags['no-profile'] ? [] : await profilePass(profName, profStack, tools, toolImpl);
 
     const largestSize = Math.max(...sizes);
