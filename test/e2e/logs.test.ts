@@ -15,7 +15,9 @@ async function waitExited(services: string[]) {
       all: true,
       filters: JSON.stringify({ label: [`dev.berth.project=${project}`] }),
     });
-    const done = list.filter((c) => services.includes(c.Labels['dev.berth.service']!) && c.State === 'exited');
+    const done = list.filter(
+      (c) => services.includes(c.Labels['dev.berth.service']!) && c.State === 'exited',
+    );
     if (done.length >= services.length + 1) return; // talk has two replicas
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -102,10 +104,14 @@ describe('berth logs (no -f)', () => {
   });
 
   test('with -p alone (no stack file), the project is found by its labels', async () => {
-    const out = execFileSync(process.execPath, [path.join(ROOT, 'bin/berth.js'), '-p', project, 'logs', 'tty'], {
-      cwd: '/',
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'bin/berth.js'), '-p', project, 'logs', 'tty'],
+      {
+        cwd: '/',
+        encoding: 'utf8',
+      },
+    );
     expect(out).toBe('tty | tty one\ntty | tty two\n');
   });
 });

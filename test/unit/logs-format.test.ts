@@ -103,7 +103,7 @@ describe('OrderedMerge', () => {
 describe('times', () => {
   const now = Date.parse('2024-05-01T12:00:00Z');
   test('durations, dates and Unix seconds become engine seconds', () => {
-    expect(engineTime('10m', '--since', now)).toBe(String((now - 600_000) / 1000) + '.000');
+    expect(engineTime('10m', '--since', now)).toBe(`${(now - 600_000) / 1000}.000`);
     expect(engineTime('1h30m', '--since', now)).toBe(`${(now - 5_400_000) / 1000}.000`);
     expect(engineTime('2024-05-01T11:00:00Z', '--since', now)).toBe(`${(now - 3_600_000) / 1000}.000`);
     expect(engineTime('1714560000', '--since', now)).toBe('1714560000');
@@ -126,7 +126,7 @@ test('engine events: container events parsed with berth labels; exec noise and o
         Attributes: { name: 'p-app-2', 'dev.berth.service': 'app', 'dev.berth.replica': '2' },
       },
       time: 1714560000,
-      timeNano: 1714560000123456789,
+      timeNano: '1714560000123456789',
     }),
   );
   expect(ev).toMatchObject({ action: 'start', id: 'abc', name: 'p-app-2', service: 'app', replica: 2 });
