@@ -13,6 +13,8 @@ function line(a: Action): string {
       return `~ container ${a.name}  recreate (${a.reason})`;
     case 'start':
       return `> container ${a.name}  start (${a.container.state})`;
+    case 'restart':
+      return `↻ container ${a.name}  restart (dependency "${a.dependency}" replaced)`;
     case 'remove':
       return `- container ${a.name}  remove (${a.reason})`;
   }
@@ -24,6 +26,7 @@ export function summarize(plan: Plan): string {
     ['create', count('create') + count('create-network') + count('create-volume')],
     ['recreate', count('recreate')],
     ['start', count('start')],
+    ['restart', count('restart')],
     ['remove', count('remove')],
   ] as const;
   return parts

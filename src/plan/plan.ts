@@ -158,6 +158,30 @@ export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions)
     }
   }
 
+  // depends_on `restart: true`: a running dependent is restarted once the dependency it names is replaced.
+  for (const name of selected) {
+    const svc = stack.services[name]!;
+    const dep = Object.entries(svc.depends_on).find(
+      ([d, spec]) =>
+        spec.restart && (perService.get(d) ?? []).some((a) => a.kind === 'recreate' || a.kind === 'create'),
+    )?.[0];
+    if (!dep) continue;
+    const list = perService.get(name) ?? [];
+    for (const c of unchanged.filter((u) => u.service === name)) {
+      unchanged.splice(unchanged.indexOf(c), 1);
+      list.push({
+        kind: 'restart',
+        service: name,
+        replica: c.replica,
+        name: c.name,
+        container: c,
+        dependency: dep,
+      });
+    }
+    list.sort((a, b) => ('replica' in a ? a.replica : 0) - ('replica' in b ? b.replica : 0));
+    perService.set(name, list);
+  }
+
   const orphans: ObservedContainer[] = [];
   const known = new Set([...Object.keys(stack.services), ...stack.disabledServices]);
   for (const c of observed.containers) {

@@ -27,6 +27,15 @@ export type Action =
     }
   /** Same config, not running: start it. */
   | { kind: 'start'; service: string; replica: number; name: string; container: ObservedContainer }
+  /** Running and unchanged, but a dependency it declares `restart: true` on is being replaced. */
+  | {
+      kind: 'restart';
+      service: string;
+      replica: number;
+      name: string;
+      container: ObservedContainer;
+      dependency: string;
+    }
   /**
    * Remove a container: a replica beyond the wanted scale, an orphan (with --remove-orphans), or a temporary
    * container left by an interrupted recreate.

@@ -7,6 +7,7 @@ import {
   createContainer,
   removeContainer,
   renameContainer,
+  restartContainer,
   startContainer,
   stopContainer,
   tailLogs,
@@ -253,8 +254,9 @@ export async function runUp(
     const svc = stack.services[name]!;
     const run = runs.get(name)!;
     const actions = plan.actions.filter(
-      (a): a is Extract<Action, { kind: 'create' | 'recreate' | 'start' }> =>
-        (a.kind === 'create' || a.kind === 'recreate' || a.kind === 'start') && a.service === name,
+      (a): a is Extract<Action, { kind: 'create' | 'recreate' | 'start' | 'restart' }> =>
+        (a.kind === 'create' || a.kind === 'recreate' || a.kind === 'start' || a.kind === 'restart') &&
+        a.service === name,
     );
     // Dependencies outside the plan (`up --no-deps`, or not selected) are not waited for, as in Compose.
     const deps = (edges.get(name) ?? []).filter((e) => runs.has(e.dep));
@@ -263,7 +265,7 @@ export async function runUp(
 
     const created = new Map<Action, Promise<string>>();
     for (const a of actions) {
-      if (a.kind === 'start') continue;
+      if (a.kind === 'start' || a.kind === 'restart') continue;
       created.set(
         a,
         (async () => {
@@ -314,6 +316,15 @@ export async function runUp(
     const started = await Promise.allSettled(
       actions.map(async (a) => {
         const t0 = Date.now();
+        if (a.kind === 'restart') {
+          names.set(a.container.id, a.name);
+          await step(async () => {
+            progress('Container', a.name, 'Restarting', false, undefined, name);
+            await restartContainer(docker, a.container.id);
+          }, 1);
+          progress('Container', a.name, 'Restarted', true, t0, name, `dependency "${a.dependency}" replaced`);
+          return a.container.id;
+        }
         if (a.kind === 'start') {
           names.set(a.container.id, a.name);
           await step(async () => {
@@ -347,7 +358,10 @@ export async function runUp(
     if (bad) {
       if (bad.reason instanceof Interrupted) throw bad.reason;
       const a = actions[started.indexOf(bad)]!;
-      const id = a.kind === 'start' ? a.container.id : await created.get(a)?.catch(() => undefined);
+      const id =
+        a.kind === 'start' || a.kind === 'restart'
+          ? a.container.id
+          : await created.get(a)?.catch(() => undefined);
       const msg = engineMessage(bad.reason);
       progress('Container', a.name, 'Error', true, undefined, name, msg);
       await fail(name, `service "${name}" failed to start: ${msg}`, id, a.name);

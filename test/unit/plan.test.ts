@@ -144,6 +144,18 @@ describe('planUp', () => {
     expect(p.actions).toMatchObject([{ kind: 'recreate', name: 'demo-db-1', reason: 'network missing' }]);
   });
 
+  test('depends_on restart: true restarts a running dependent when its dependency is replaced', () => {
+    const s = base();
+    s.services.app!.depends_on.db!.restart = true;
+    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data' }] });
+    s.services.db!.environment = { X: '1' };
+    const p = planUp(s, obs, { imageIds: ids(s) });
+    expect(kinds(p.actions)).toEqual(['recreate demo-db-1', 'restart demo-app-1', 'restart demo-app-2']);
+    expect(formatPlan(p)).toContain('↻ container demo-app-1  restart (dependency "db" replaced)');
+    s.services.app!.depends_on.db!.restart = false;
+    expect(kinds(planUp(s, obs, { imageIds: ids(s) }).actions)).toEqual(['recreate demo-db-1']);
+  });
+
   test('a dead container is recreated, not started', () => {
     const s = base();
     const obs = upToDate(s);
