@@ -1,12 +1,31 @@
 // Merged, validated Compose model → typed Stack in long form. Every short syntax is expanded here so the rest
 // of berth never re-parses Compose strings. Problems are collected and reported together.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { type BerthError, BerthErrors } from '../errors.js';
+import { crossChecks, portOrigin } from './checks.js';
 import { parseEnvFile } from './envfile.js';
-import type { Lookup } from './interpolate.js';
 import { toKvMap } from './merge.js';
-import type { Path, Sources } from './source.js';
+import { fileRefs, mount } from './mounts.js';
+import {
+  bool,
+  bytes,
+  duration,
+  isObj,
+  list,
+  type NormalizeContext,
+  type Obj,
+  opt,
+  resolvePath,
+  type SvcCtx,
+  str,
+  stringMap,
+  strList,
+} from './normalize-common.js';
+import { ports } from './ports.js';
+
+export type { NormalizeContext } from './normalize-common.js';
+
+import type { Path } from './source.js';
 import type {
   BuildSpec,
   Dependency,
@@ -14,7 +33,6 @@ import type {
   Healthcheck,
   MountSpec,
   NetworkSpec,
-  PortSpec,
   Resources,
   Service,
   ServiceNetwork,
@@ -22,30 +40,7 @@ import type {
   Stack,
   VolumeSpec,
 } from './types.js';
-import { parseBytes, parseDuration, shellSplit } from './units.js';
-
-export interface NormalizeContext {
-  sources: Sources;
-  workingDir: string;
-  name: string;
-  project: string;
-  client?: string;
-  profiles: string[];
-  /** Shell env, client env, .env — for `environment: [KEY]` without a value and for `~`. */
-  lookup: Lookup;
-  files: string[];
-  warnings: string[];
-  /** Shown file path for env_file messages. */
-  show: (abs: string) => string;
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]);
-const strList = (v: unknown): string[] => list(v).map(str);
-/** Booleans may arrive as strings after interpolation (`${DEBUG:-false}`). */
-const bool = (v: unknown): boolean => v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v));
+import { shellSplit } from './units.js';
 
 export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
   const errors: BerthError[] = [];
@@ -104,93 +99,6 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
   };
 }
 
-/** Where each normalized port came from (a range expands into several), for cross-service messages. */
-const portOrigin = new WeakMap<PortSpec, Path>();
-
-function portRange(p: PortSpec): [number, number] | undefined {
-  if (!p.published) return undefined;
-  const [a, b = a] = p.published.split('-').map(Number) as [number, number?];
-  return [a, b ?? a];
-}
-
-const anyIp = (ip: string) => ip === '0.0.0.0' || ip === '::' || ip === '';
-
-/**
- * What only shows across services: two services (or replicas) publishing the same host port, a container
- * name used twice. These fail late on the engine with a vaguer message; here they point at both lines.
- */
-function crossChecks(
-  services: Record<string, Service>,
-  ctx: NormalizeContext,
-  err: (p: Path, msg: string, hint?: string) => void,
-): void {
-  const seen: Array<{ svc: string; port: PortSpec; range: [number, number] }> = [];
-  for (const svc of Object.values(services)) {
-    if (svc.network_mode === 'host' && svc.ports.length > 0) {
-      ctx.warnings.push(
-        `service \`${svc.name}\`: \`ports\` are ignored with \`network_mode: host\` (the container uses the host's ports directly)`,
-      );
-      continue;
-    }
-    for (const port of svc.ports) {
-      const range = portRange(port);
-      if (!range) continue;
-      const at = portOrigin.get(port) ?? ['services', svc.name, 'ports'];
-      if (svc.replicas > 1 && range[0] === range[1]) {
-        err(
-          at,
-          `host port ${port.published} cannot be published by ${svc.replicas} replicas at once`,
-          `leave the host port out ("${port.target}") or give a range ("${range[0]}-${range[0] + svc.replicas - 1}:${port.target}")`,
-        );
-        continue;
-      }
-      const clash = seen.find(
-        (o) =>
-          o.port.protocol === port.protocol &&
-          (o.port.host_ip === port.host_ip || anyIp(o.port.host_ip) || anyIp(port.host_ip)) &&
-          o.range[0] <= range[1] &&
-          range[0] <= o.range[1],
-      );
-      if (clash) {
-        const where = ctx.sources.locate(portOrigin.get(clash.port) ?? ['services', clash.svc]);
-        err(
-          at,
-          `host port ${port.published}/${port.protocol} is already published by service \`${clash.svc}\`${where ? ` (${where.pos.file}:${where.pos.line})` : ''}`,
-          'give one of them another host port',
-        );
-        continue;
-      }
-      seen.push({ svc: svc.name, port, range });
-    }
-  }
-  const names = new Map<string, string>();
-  for (const svc of Object.values(services)) {
-    if (!svc.container_name) continue;
-    const other = names.get(svc.container_name);
-    if (other)
-      err(
-        ['services', svc.name, 'container_name'],
-        `container name \`${svc.container_name}\` is already used by service \`${other}\``,
-        'container names must be unique; remove `container_name` to let berth name it',
-      );
-    else names.set(svc.container_name, svc.name);
-  }
-  for (const svc of Object.values(services)) {
-    for (const [dep, d] of Object.entries(svc.depends_on)) {
-      const target = services[dep];
-      if (
-        d.condition === 'service_healthy' &&
-        target &&
-        (!target.healthcheck || target.healthcheck.disable)
-      ) {
-        ctx.warnings.push(
-          `service \`${svc.name}\` waits for \`${dep}\` to be healthy, but \`${dep}\` has no healthcheck in the file (fine only if its image defines one)`,
-        );
-      }
-    }
-  }
-}
-
 function network(key: string, v: Obj, project: string): NetworkSpec {
   const external = bool(v.external) || isObj(v.external);
   const ipam = isObj(v.ipam) ? v.ipam : undefined;
@@ -222,20 +130,6 @@ function network(key: string, v: Obj, project: string): NetworkSpec {
 /** Old syntax `external: { name: x }` names the engine object; otherwise an external object keeps its key. */
 function externalName(v: Obj, key: string): string {
   return isObj(v.external) && v.external.name !== undefined ? str(v.external.name) : key;
-}
-
-function stringMap(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (isObj(v)) for (const [k, x] of Object.entries(v)) out[k] = str(x);
-  return out;
-}
-
-interface SvcCtx extends NormalizeContext {
-  volumes: Record<string, VolumeSpec>;
-  networks: Record<string, NetworkSpec>;
-  secrets: Obj;
-  configs: Obj;
-  err: (p: Path, msg: string, hint?: string) => void;
 }
 
 function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
@@ -387,8 +281,6 @@ function refsOf(s: Obj, at: Path, ctx: SvcCtx): Record<string, SourceRef> {
   return out;
 }
 
-const opt = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : str(v));
-
 function buildSpec(raw: unknown, at: Path, ctx: SvcCtx): BuildSpec {
   const b: Obj = isObj(raw) ? raw : { context: raw };
   const ctxRaw = str(b.context ?? '.');
@@ -416,14 +308,6 @@ function buildSpec(raw: unknown, at: Path, ctx: SvcCtx): BuildSpec {
     cache_from: b.cache_from === undefined ? undefined : strList(b.cache_from),
     platforms: b.platforms === undefined ? undefined : strList(b.platforms),
   };
-}
-
-function resolvePath(p: string, ctx: NormalizeContext): string {
-  if (p === '~' || p.startsWith('~/')) {
-    const home = ctx.lookup('HOME') ?? process.env.HOME ?? '/';
-    return path.join(home, p.slice(1));
-  }
-  return path.resolve(ctx.workingDir, p);
 }
 
 function commandOf(v: unknown, at: Path, ctx: SvcCtx): string[] | undefined {
@@ -469,295 +353,6 @@ function environment(s: Obj, at: Path, ctx: SvcCtx): Record<string, string> {
       if (val !== undefined) out[k] = val;
     } else out[k] = typeof v === 'object' ? JSON.stringify(v) : str(v);
   }
-  return out;
-}
-
-/** Numbers read better bare (`99999 is not a port`); anything else is quoted so spaces and empties show. */
-const shown = (s: string) => (/^\d+(-\d+)?$/.test(s) ? s : JSON.stringify(s));
-
-function parsePortNum(s: string): number | undefined {
-  if (!/^\d+$/.test(s)) return undefined;
-  const n = Number(s);
-  return n >= 0 && n <= 65535 ? n : undefined;
-}
-
-function parseRange(s: string): [number, number] | undefined {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  if (!m) return undefined;
-  const a = parsePortNum(m[1]!);
-  const b = m[2] === undefined ? a : parsePortNum(m[2]);
-  if (a === undefined || b === undefined || b < a) return undefined;
-  return [a, b];
-}
-
-const PROTOCOLS = ['tcp', 'udp', 'sctp'];
-
-function ports(raw: unknown, at: Path, ctx: SvcCtx): PortSpec[] {
-  const bad = (
-    msg: string,
-    hint = 'write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. "8080:80"',
-  ) => {
-    ctx.err(at, msg, hint);
-    return [];
-  };
-  if (isObj(raw)) {
-    const target = Number(raw.target);
-    if (!Number.isInteger(target) || target < 1 || target > 65535)
-      return bad(`${str(raw.target)} is not a port (1-65535)`);
-    const published = raw.published === undefined || raw.published === null ? undefined : str(raw.published);
-    if (published !== undefined && published !== '' && !validPublished(published))
-      return bad(`${published} is not a port (1-65535)`);
-    const protocol = str(raw.protocol ?? 'tcp');
-    if (!PROTOCOLS.includes(protocol)) return bad(`unknown protocol ${protocol}`, 'use tcp, udp or sctp');
-    return [
-      {
-        target,
-        published: published || undefined,
-        host_ip: raw.host_ip ? str(raw.host_ip) : '127.0.0.1',
-        protocol: protocol as PortSpec['protocol'],
-        mode: raw.mode === undefined ? undefined : (str(raw.mode) as PortSpec['mode']),
-        name: opt(raw.name),
-        app_protocol: opt(raw.app_protocol),
-      },
-    ];
-  }
-  const text = str(raw);
-  let rest = text;
-  let protocol = 'tcp';
-  const slash = rest.lastIndexOf('/');
-  if (slash >= 0) {
-    protocol = rest.slice(slash + 1);
-    rest = rest.slice(0, slash);
-    if (!PROTOCOLS.includes(protocol))
-      return bad(`unknown protocol ${protocol} in ${JSON.stringify(text)}`, 'use tcp, udp or sctp');
-  }
-  let hostIp: string | undefined;
-  const v6 = /^\[([0-9a-fA-F:.]+)\]:(.*)$/.exec(rest);
-  if (v6) {
-    hostIp = v6[1];
-    rest = v6[2]!;
-  }
-  const parts = rest.split(':');
-  if (!hostIp && parts.length > 3) {
-    // bare IPv6 host ip without brackets: the last two fields are the ports
-    hostIp = parts.slice(0, -2).join(':');
-    parts.splice(0, parts.length - 2);
-  }
-  if (parts.length === 3) {
-    hostIp = parts[0];
-    parts.shift();
-  }
-  const containerPart = parts[parts.length - 1]!;
-  const hostPart = parts.length === 2 ? parts[0]! : undefined;
-  const c = parseRange(containerPart);
-  if (!c || c[0] < 1) return bad(`${shown(containerPart)} is not a port (1-65535)`);
-  const h = hostPart ? parseRange(hostPart) : undefined;
-  if (hostPart && !h) return bad(`${shown(hostPart)} is not a port (1-65535)`);
-  const ip = hostIp || '127.0.0.1';
-  const n = c[1] - c[0] + 1;
-  if (h && h[1] - h[0] + 1 !== n && n !== 1) {
-    return bad(
-      `host range ${hostPart} and container range ${containerPart} differ in size`,
-      'give ranges of equal length',
-    );
-  }
-  const out: PortSpec[] = [];
-  for (let i = 0; i < n; i++) {
-    let published: string | undefined;
-    if (h) published = n === 1 ? (h[0] === h[1] ? String(h[0]) : `${h[0]}-${h[1]}`) : String(h[0] + i);
-    if (published === '0') published = undefined;
-    out.push({ target: c[0] + i, published, host_ip: ip, protocol: protocol as PortSpec['protocol'] });
-  }
-  return out;
-}
-
-function validPublished(p: string): boolean {
-  const r = parseRange(p);
-  return r !== undefined;
-}
-
-function isPathLike(s: string): boolean {
-  return s.startsWith('.') || s.startsWith('/') || s.startsWith('~') || s.includes('/');
-}
-
-function mount(raw: unknown, at: Path, ctx: SvcCtx): MountSpec | undefined {
-  if (isObj(raw)) {
-    const type = str(raw.type ?? 'volume') as MountSpec['type'];
-    const target = str(raw.target);
-    if (!target) {
-      ctx.err(at, 'a volume needs a `target` (the path inside the container)');
-      return undefined;
-    }
-    let source = raw.source === undefined || raw.source === null ? undefined : str(raw.source);
-    if (type === 'bind') {
-      if (!source) {
-        ctx.err(at, 'a bind mount needs a `source` (a host path)');
-        return undefined;
-      }
-      source = resolvePath(source, ctx);
-    }
-    if (type === 'volume' && source) checkVolume(source, at, ctx);
-    const bind = isObj(raw.bind) ? raw.bind : undefined;
-    const vol = isObj(raw.volume) ? raw.volume : undefined;
-    const tmpfs = isObj(raw.tmpfs) ? raw.tmpfs : undefined;
-    return {
-      type,
-      source,
-      target,
-      read_only: bool(raw.read_only),
-      bind:
-        type === 'bind'
-          ? {
-              create_host_path: bind?.create_host_path === undefined ? true : bool(bind.create_host_path),
-              propagation: opt(bind?.propagation),
-              selinux: opt(bind?.selinux) as 'z' | 'Z' | undefined,
-            }
-          : undefined,
-      volume: vol ? { nocopy: bool(vol.nocopy) ? true : undefined, subpath: opt(vol.subpath) } : undefined,
-      tmpfs: tmpfs
-        ? {
-            size: tmpfs.size === undefined ? undefined : bytes(tmpfs.size, [...at, 'tmpfs', 'size'], ctx),
-            mode: tmpfs.mode === undefined ? undefined : Number(tmpfs.mode),
-          }
-        : undefined,
-      consistency: opt(raw.consistency),
-    };
-  }
-  const text = str(raw);
-  const parts = text.split(':');
-  if (parts.length === 1) return { type: 'volume', target: text, read_only: false };
-  if (parts.length > 3 || parts.some((p) => p === '')) {
-    ctx.err(
-      at,
-      `${JSON.stringify(text)} is not a volume`,
-      'write SOURCE:TARGET[:MODE], e.g. "./src:/app:ro" or "data:/var/lib/data"',
-    );
-    return undefined;
-  }
-  const [src, target, mode = ''] = parts as [string, string, string?];
-  const modes = mode ? mode.split(',') : [];
-  const knownModes = [
-    'ro',
-    'rw',
-    'z',
-    'Z',
-    'nocopy',
-    'cached',
-    'delegated',
-    'consistent',
-    'shared',
-    'rshared',
-    'slave',
-    'rslave',
-    'private',
-    'rprivate',
-  ];
-  for (const m of modes) {
-    if (!knownModes.includes(m)) {
-      ctx.err(
-        at,
-        `unknown volume mode ${JSON.stringify(m)}`,
-        'use ro or rw (optionally z, Z, nocopy, a propagation mode)',
-      );
-      return undefined;
-    }
-  }
-  if (!target.startsWith('/')) {
-    ctx.err(at, `the target ${JSON.stringify(target)} must be an absolute path inside the container`);
-    return undefined;
-  }
-  const readOnly = modes.includes('ro');
-  if (isPathLike(src)) {
-    const propagation = modes.find((m) => /^r?(shared|slave|private)$/.test(m));
-    const selinux = modes.find((m) => m === 'z' || m === 'Z') as 'z' | 'Z' | undefined;
-    return {
-      type: 'bind',
-      source: resolvePath(src, ctx),
-      target,
-      read_only: readOnly,
-      bind: {
-        create_host_path: true,
-        ...(propagation ? { propagation } : {}),
-        ...(selinux ? { selinux } : {}),
-      },
-    };
-  }
-  checkVolume(src, at, ctx);
-  return {
-    type: 'volume',
-    source: src,
-    target,
-    read_only: readOnly,
-    ...(modes.includes('nocopy') ? { volume: { nocopy: true } } : {}),
-  };
-}
-
-function checkVolume(name: string, at: Path, ctx: SvcCtx) {
-  if (!Object.hasOwn(ctx.volumes, name)) {
-    const known = Object.keys(ctx.volumes);
-    ctx.err(
-      at,
-      `volume \`${name}\` is not declared in the top-level \`volumes:\``,
-      `add \`volumes: { ${name}: {} }\` at the top level${known.length ? ` (declared: ${known.join(', ')})` : ''}, or use ./${name} for a host directory`,
-    );
-  }
-}
-
-/** Service `secrets:` / `configs:` backed by files become read-only bind mounts, as Compose does outside swarm. */
-function fileRefs(raw: unknown, kind: 'secrets' | 'configs', at: Path, ctx: SvcCtx): MountSpec[] {
-  const top = kind === 'secrets' ? ctx.secrets : ctx.configs;
-  const out: MountSpec[] = [];
-  list(raw).forEach((ref, i) => {
-    const p = [...at, kind, i];
-    const r: Obj = isObj(ref) ? ref : { source: ref };
-    const name = str(r.source);
-    const def = top[name];
-    if (!Object.hasOwn(top, name)) {
-      ctx.err(
-        p,
-        `${kind === 'secrets' ? 'secret' : 'config'} \`${name}\` is not declared in the top-level \`${kind}:\``,
-        `declare it: \`${kind}: { ${name}: { file: ./${name}.txt } }\``,
-      );
-      return;
-    }
-    const d = isObj(def) ? def : {};
-    if (d.file === undefined) {
-      const which =
-        d.environment !== undefined
-          ? 'environment'
-          : d.content !== undefined
-            ? 'content'
-            : d.external !== undefined
-              ? 'external'
-              : 'no file';
-      ctx.err(
-        [kind, name],
-        `berth does not support ${kind} from \`${which}\` yet; only \`file:\``,
-        `write the value to a file and use \`file: ./${name}\``,
-      );
-      return;
-    }
-    const ignored = ['uid', 'gid', 'mode'].filter((k) => r[k] !== undefined);
-    if (ignored.length > 0) {
-      const pos = ctx.sources.locate(p);
-      ctx.warnings.push(
-        `${pos ? `${pos.pos.file}:${pos.pos.line}: ` : ''}${ignored.map((k) => `\`${k}\``).join(', ')} of ${kind === 'secrets' ? 'secret' : 'config'} \`${name}\` ignored: a file-backed ${kind === 'secrets' ? 'secret' : 'config'} is bind-mounted with the file's own owner and mode`,
-      );
-    }
-    const base = kind === 'secrets' ? '/run/secrets/' : '/';
-    const target = r.target
-      ? str(r.target).startsWith('/')
-        ? str(r.target)
-        : base + str(r.target)
-      : base + name;
-    out.push({
-      type: 'bind',
-      source: resolvePath(str(d.file), ctx),
-      target,
-      read_only: true,
-      bind: { create_host_path: false },
-    });
-  });
   return out;
 }
 
@@ -817,26 +412,6 @@ function healthcheck(raw: unknown, at: Path, ctx: SvcCtx): Healthcheck | undefin
     retries: raw.retries === undefined ? undefined : Number(raw.retries),
     disable,
   };
-}
-
-function duration(v: unknown, at: Path, ctx: SvcCtx): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  const ms = parseDuration(v);
-  if (ms === undefined)
-    ctx.err(
-      at,
-      `${JSON.stringify(v)} is not a duration`,
-      'write a number with a unit, e.g. 10s, 1m30s, 500ms',
-    );
-  return ms;
-}
-
-function bytes(v: unknown, at: Path, ctx: SvcCtx): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  const b = parseBytes(v);
-  if (b === undefined)
-    ctx.err(at, `${JSON.stringify(v)} is not a size`, 'write a number with a unit, e.g. 512m, 1.5g, 100k');
-  return b;
 }
 
 function serviceNetworks(raw: unknown, at: Path, ctx: SvcCtx): Record<string, ServiceNetwork> {

@@ -1,0 +1,76 @@
+// Shared by the normalization modules: the context they read and small value readers. Values arrive
+// validated by the schema but still loosely typed (strings from interpolation), hence the lenient readers.
+import path from 'node:path';
+import type { Lookup } from './interpolate.js';
+import type { Path, Sources } from './source.js';
+import type { NetworkSpec, VolumeSpec } from './types.js';
+import { parseBytes, parseDuration } from './units.js';
+
+export interface NormalizeContext {
+  sources: Sources;
+  workingDir: string;
+  name: string;
+  project: string;
+  client?: string;
+  profiles: string[];
+  /** Shell env, client env, .env — for `environment: [KEY]` without a value and for `~`. */
+  lookup: Lookup;
+  files: string[];
+  warnings: string[];
+  /** Shown file path for env_file messages. */
+  show: (abs: string) => string;
+}
+
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+export const list = (v: unknown): unknown[] =>
+  Array.isArray(v) ? v : v === null || v === undefined ? [] : [v];
+export const strList = (v: unknown): string[] => list(v).map(str);
+/** Booleans may arrive as strings after interpolation (`${DEBUG:-false}`). */
+export const bool = (v: unknown): boolean =>
+  v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v));
+
+export const opt = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : str(v));
+
+export function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isObj(v)) for (const [k, x] of Object.entries(v)) out[k] = str(x);
+  return out;
+}
+
+export interface SvcCtx extends NormalizeContext {
+  volumes: Record<string, VolumeSpec>;
+  networks: Record<string, NetworkSpec>;
+  secrets: Obj;
+  configs: Obj;
+  err: (p: Path, msg: string, hint?: string) => void;
+}
+
+export function resolvePath(p: string, ctx: NormalizeContext): string {
+  if (p === '~' || p.startsWith('~/')) {
+    const home = ctx.lookup('HOME') ?? process.env.HOME ?? '/';
+    return path.join(home, p.slice(1));
+  }
+  return path.resolve(ctx.workingDir, p);
+}
+
+export function duration(v: unknown, at: Path, ctx: SvcCtx): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined)
+    ctx.err(
+      at,
+      `${JSON.stringify(v)} is not a duration`,
+      'write a number with a unit, e.g. 10s, 1m30s, 500ms',
+    );
+  return ms;
+}
+
+export function bytes(v: unknown, at: Path, ctx: SvcCtx): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const b = parseBytes(v);
+  if (b === undefined)
+    ctx.err(at, `${JSON.stringify(v)} is not a size`, 'write a number with a unit, e.g. 512m, 1.5g, 100k');
+  return b;
+}
