@@ -7,18 +7,11 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Go duration text (`1m30s`, `500ms`), as Compose prints durations. */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
-  let out = '';
-  let rest = ms;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  if (h) out += `${h}h`;
-  if (h || m) out += `${m}m`;
-  if (rest)
-    out += rest % 1000 === 0 || h || m ? `${rest / 1000}s` : rest >= 1000 ? `${rest / 1000}s` : `${rest}ms`;
-  else if (h || m) out = out.replace(/0m$/, '');
-  return out;
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = (ms % 60_000) / 1000;
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
 }
 
 const clean = (o: Record<string, Json | undefined>): { [k: string]: Json } => {
