@@ -83,6 +83,9 @@ test('snapshot commits a labelled image that a client overlay runs again, with t
   });
   expect(Date.parse(info.Config.Labels!['dev.berth.snapshot-time']!)).toBeGreaterThan(Date.now() - 120_000);
 
+  // taking t1 again moves the tag and removes the superseded snapshot image
+  await berthOk(['--client', 'acme', 'snapshot', 'web', '--tag', 't1'], shop.dir);
+  await expect(docker.getImage(info.Id).inspect()).rejects.toThrow();
   const list = JSON.parse(
     (await berthOk(['--client', 'acme', 'snapshot', '--list', '--format', 'json'], shop.dir)).stdout,
   );
