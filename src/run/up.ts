@@ -147,9 +147,12 @@ export async function runUp(
         await stopContainer(docker, a.container.id);
       await removeContainer(docker, a.container.id, { force: true });
       progress('Container', a.name, 'Removed', true, t0, a.service, a.reason);
+    }).catch(async (err) => {
+      if (err instanceof Interrupted) return;
+      progress('Container', a.name, 'Error', true, undefined, a.service, engineMessage(err));
+      await fail(a.service, `could not remove ${a.name} (${a.reason}): ${engineMessage(err)}`);
     }),
   );
-  for (const r of removals) r.catch(() => {});
   /** A leftover of an interrupted recreate may hold the temporary name this run's recreate will use. */
   const leftoversOf = (service: string) =>
     Promise.allSettled(
