@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { buildGraph, startOrder } from '../../src/graph/index.js';
+import { buildGraph, levels, startOrder } from '../../src/graph/index.js';
 import { loadStack } from '../../src/spec/index.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -37,6 +37,20 @@ function manifestEdges(sample: string): Array<[string, string]> {
   return edges;
 }
 
+/** "- start levels: [db] → [backend] → [proxy]" (alphabetical within a level) from MANIFEST.md. */
+function manifestLevels(sample: string): string[][] | undefined {
+  const md = readFileSync(path.join(corpus, 'MANIFEST.md'), 'utf8');
+  const section = md.split(/^#### /m).find((s) => s.startsWith(`${sample}/`));
+  const line = section?.split('\n').find((l) => l.startsWith('- start levels:'));
+  if (!line) return undefined;
+  return [...line.matchAll(/\[([^\]]*)\]/g)].map((m) =>
+    m[1]!
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+}
+
 describe.each(samples)('corpus %s', (sample) => {
   test('loads, validates and yields a start order that respects every dependency', () => {
     const dir = path.join(samplesDir, sample);
@@ -47,6 +61,9 @@ describe.each(samples)('corpus %s', (sample) => {
     for (const [from, to] of manifestEdges(sample)) {
       expect(started.indexOf(to), `${to} before ${from}`).toBeLessThan(started.indexOf(from));
     }
+    const expected = manifestLevels(sample);
+    expect(expected, 'manifest start levels').toBeDefined();
+    expect(levels(buildGraph(stack)).map((l) => [...l].sort())).toEqual(expected);
     // no unset-variable warnings: each sample's .env satisfies it
     expect(stack.warnings.filter((w) => w.includes('is not set'))).toEqual([]);
   });
