@@ -118,6 +118,7 @@ networks:
     stop_grace_period: 1m
     stop_signal: SIGQUIT
     init: true
+    user: 1000
 `,
   secretsAndProfiles: `services:
   api:
@@ -125,6 +126,7 @@ networks:
     secrets:
       - source: api_key
         target: /etc/api/key
+        uid: 1000
         mode: 0440
     profiles: ["", "api"]
     develop:
