@@ -10,6 +10,7 @@ export type RegisterVerb = (program: Command) => void;
 export async function registerVerbs(program: Command): Promise<void> {
   const modules: Array<{ register: RegisterVerb }> = await Promise.all([
     // verbs: keep alphabetical
+    import('./build.js'),
     import('./config.js'),
     import('./diff.js'),
     import('./down.js'),
@@ -18,6 +19,7 @@ export async function registerVerbs(program: Command): Promise<void> {
     import('./logs.js'),
     import('./ls.js'),
     import('./ps.js'),
+    import('./pull.js'),
     import('./restart.js'),
     import('./rm.js'),
     import('./snapshot.js'),

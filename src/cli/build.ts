@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { BerthError, BerthErrors, badInput } from '../errors.js';
+import type { Service } from '../spec/types.js';
+import { loadStackFor, selectServices } from './lifecycle.js';
+
+interface BuildFlags {
+  cache: boolean;
+  pull?: boolean;
+  quiet?: boolean;
+  parallel?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('build the images of services that have a `build:` section, in parallel')
+    .argument('[service...]', 'only these services')
+    .option('--no-cache', 'do not use the build cache')
+    .option('--pull', 'ask the engine to pull newer versions of the base images (never done otherwise)')
+    .option('-q, --quiet', 'print only errors and the built image IDs')
+    .option('--parallel <n>', 'builds at once (default 2: a build is CPU-bound)', '2')
+    .action(async (names: string[], flags: BuildFlags, cmd: Command) => {
+      const parallel = Number(flags.parallel);
+      if (!Number.isInteger(parallel) || parallel < 1)
+        throw badInput(`--parallel ${flags.parallel}: expected a number ≥ 1`);
+      const stack = await loadStackFor(cmd);
+      const selected = (await selectServices(stack, names, false)) ?? Object.keys(stack.services);
+      const buildable: Service[] = [];
+      for (const name of selected) {
+        const s = stack.services[name]!;
+        if (s.build) buildable.push(s);
+        else if (names.length)
+          process.stderr.write(`berth: ${name} has no build section (image ${s.image}); skipped\n`);
+      }
+      if (buildable.length === 0) {
+        process.stderr.write('berth: no service to build\n');
+        return;
+      }
+      const [{ connectEngine }, { buildImage }, { default: PQueue }] = await Promise.all([
+        import('../engine/client.js'),
+        import('../engine/images.js'),
+        import('p-queue'),
+      ]);
+      const docker = await connectEngine();
+      const width = Math.max(...buildable.map((s) => s.name.length));
+      const prefix = (name: string) => `${name.padEnd(width)} | `;
+      const queue = new PQueue({ concurrency: parallel });
+      const failures: BerthError[] = [];
+      const ac = new AbortController();
+      const onSig = () => ac.abort();
+      process.once('SIGINT', onSig);
+      try {
+        await Promise.all(
+          buildable.map((s) =>
+            queue.add(async () => {
+              const t0 = Date.now();
+              try {
+                const id = await buildImage(docker, s, {
+                  project: stack.project,
+                  noCache: flags.cache === false,
+                  pull: flags.pull === true,
+                  signal: ac.signal,
+                  onLine: flags.quiet
+                    ? undefined
+                    : (line) => process.stdout.write(`${prefix(s.name)}${line}\n`),
+                });
+                const secs = ((Date.now() - t0) / 1000).toFixed(1);
+                if (flags.quiet) process.stdout.write(`${id}\n`);
+                else
+                  process.stdout.write(
+                    `${prefix(s.name)}built ${s.image} (${id.slice(7, 19)}) in ${secs}s\n`,
+                  );
+              } catch (err) {
+                failures.push(
+                  err instanceof BerthError
+                    ? err
+                    : new BerthError(`build of service "${s.name}" failed: ${(err as Error).message}`),
+                );
+              }
+            }),
+          ),
+        );
+      } finally {
+        process.removeListener('SIGINT', onSig);
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) throw new BerthErrors(failures);
+    });
+}

@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { BerthError, BerthErrors } from '../errors.js';
+import type { Service } from '../spec/types.js';
+import { loadStackFor, selectServices } from './lifecycle.js';
+
+interface PullFlags {
+  ignorePullFailures?: boolean;
+  quiet?: boolean;
+}
+
+/** Services `pull` fetches: those that use an image rather than build it, unless their policy forbids pulling. */
+export function pullable(s: Service): { pull: boolean; why?: string } {
+  if (s.pull_policy === 'never') return { pull: false, why: 'pull_policy is never' };
+  if (s.build && s.pull_policy !== 'always') return { pull: false, why: 'it is built (`berth build`)' };
+  return { pull: true };
+}
+
+export function register(program: Command): void {
+  program
+    .command('pull')
+    .description('pull the images of services that use an image (not a build), in parallel')
+    .argument('[service...]', 'only these services')
+    .option('--ignore-pull-failures', 'report images that could not be pulled, and carry on')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (names: string[], flags: PullFlags, cmd: Command) => {
+      const stack = await loadStackFor(cmd);
+      const selected = (await selectServices(stack, names, false)) ?? Object.keys(stack.services);
+      // one pull per image, for the first service that uses it
+      const byImage = new Map<string, Service>();
+      for (const name of selected) {
+        const s = stack.services[name]!;
+        const verdict = pullable(s);
+        if (!verdict.pull) {
+          if (names.length) process.stderr.write(`berth: ${name} skipped: ${verdict.why}\n`);
+          continue;
+        }
+        if (!byImage.has(s.image)) byImage.set(s.image, s);
+      }
+      if (byImage.size === 0) return;
+      const [{ connectEngine }, { pullImage }, { PullTracker, LiveBlock }, { default: PQueue }] =
+        await Promise.all([
+          import('../engine/client.js'),
+          import('../engine/images.js'),
+          import('./pull-progress.js'),
+          import('p-queue'),
+        ]);
+      const docker = await connectEngine();
+      const services = [...byImage.values()];
+      const width = Math.max(...services.map((s) => s.name.length));
+      const prefix = (name: string) => `${name.padEnd(width)} | `;
+      const live =
+        !flags.quiet && process.stdout.isTTY === true
+          ? new LiveBlock((s) => process.stdout.write(s))
+          : undefined;
+      const plain = (name: string, line: string) => {
+        if (!flags.quiet && !live) process.stdout.write(`${prefix(name)}${line}\n`);
+      };
+      const queue = new PQueue({ concurrency: 4 });
+      const failures: BerthError[] = [];
+      const ac = new AbortController();
+      const onSig = () => ac.abort();
+      process.once('SIGINT', onSig);
+      try {
+        await Promise.all(
+          services.map((s) =>
+            queue.add(async () => {
+              const tracker = new PullTracker();
+              plain(s.name, `pulling ${s.image}`);
+              live?.set(s.name, `${prefix(s.name)}pulling ${s.image}`);
+              try {
+                const id = await pullImage(docker, s.image, {
+                  service: s.name,
+                  signal: ac.signal,
+                  onEvent: (e) => {
+                    const line = tracker.apply(e);
+                    if (line) plain(s.name, line);
+                    live?.set(s.name, `${prefix(s.name)}${tracker.summary()}`);
+                  },
+                });
+                plain(s.name, `pulled ${s.image} (${id.slice(7, 19)})`);
+                live?.set(s.name, `${prefix(s.name)}pulled ${s.image} (${id.slice(7, 19)})`);
+              } catch (err) {
+                live?.set(s.name, `${prefix(s.name)}failed`);
+                failures.push(
+                  err instanceof BerthError ? err : new BerthError(String((err as Error).message)),
+                );
+              }
+            }),
+          ),
+        );
+      } finally {
+        live?.close();
+        process.removeListener('SIGINT', onSig);
+      }
+      if (flags.ignorePullFailures) {
+        for (const f of failures) process.stderr.write(`berth: warning: ${f.message}\n`);
+        return;
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) throw new BerthErrors(failures);
+    });
+}
