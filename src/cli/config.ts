@@ -28,7 +28,7 @@ export function register(program: Command): void {
       else if (o.volumes) out = lines(Object.keys(stack.volumes));
       else if (o.networks) out = lines(Object.keys(stack.networks));
       else if (o.profiles) {
-        out = lines([...new Set(Object.values(stack.services).flatMap((s) => s.profiles))].sort());
+        out = lines(stack.profiles ?? []);
       } else if (o.images) out = lines(order.map((n) => stack.services[n]!.image));
       else {
         const { stackJson } = await import('../spec/canonical.js');

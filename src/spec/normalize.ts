@@ -49,6 +49,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
   const active = new Set(ctx.profiles);
   const services: Record<string, Service> = {};
   const disabled: string[] = [];
+  const allProfiles = new Set<string>();
 
   const volumes: Record<string, VolumeSpec> = {};
   for (const [key, raw] of Object.entries(isObj(model.volumes) ? model.volumes : {})) {
@@ -73,6 +74,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     const at: Path = ['services', name];
     const s = isObj(raw) ? raw : {};
     const profiles = strList(s.profiles);
+    for (const p of profiles) if (p) allProfiles.add(p);
     if (profiles.length > 0 && !active.has('*') && !profiles.some((p) => active.has(p))) {
       disabled.push(name);
       continue;
@@ -93,6 +95,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     files: ctx.files,
     services,
     disabledServices: disabled,
+    profiles: [...allProfiles].sort(),
     networks,
     volumes,
     warnings: ctx.warnings,

@@ -197,6 +197,8 @@ export interface Stack {
   services: Record<string, Service>;
   /** Services declared but disabled by profiles: kept so `required: false` and messages can tell them apart. */
   disabledServices: string[];
+  /** Every profile named in the file (enabled or not), sorted: what `config --profiles` lists. */
+  profiles?: string[];
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;
   /** Warnings collected while loading (unset variables, obsolete `version:`), shown once by the CLI. */
