@@ -8,7 +8,14 @@ import { globalsOf } from './globals.js';
 /** Warnings already shown in this process: a verb may load the stack more than once. */
 const shown = new Set<string>();
 
-export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boolean } = {}): Stack {
+/**
+ * `services`: the services the verb was given (`berth up web`), so their profiles are active, as in Compose.
+ * `quiet`: do not print the warnings.
+ */
+export function loadFromCli(
+  cmd: Command,
+  opts: { client?: string; quiet?: boolean; services?: string[] } = {},
+): Stack {
   const g = globalsOf(cmd);
   const cwd = process.cwd();
   const stack = loadStack({
@@ -17,6 +24,7 @@ export function loadFromCli(cmd: Command, opts: { client?: string; quiet?: boole
     projectName: g.projectName,
     projectDirectory: g.projectDirectory,
     profiles: g.profile,
+    services: opts.services,
     envFiles: g.envFile,
     // --client, then BERTH_CLIENT, then the active client recorded by `berth use` (src/stacks/active.ts).
     client: opts.client ?? g.client ?? (process.env.BERTH_CLIENT || activeClientFor(g, cwd, process.env)),

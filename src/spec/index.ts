@@ -27,6 +27,8 @@ export interface LoadOptions {
   projectDirectory?: string;
   /** --profile values; COMPOSE_PROFILES from `env` is added. */
   profiles: string[];
+  /** Services named on the command line (`berth up web`): their profiles are activated, as in Compose. */
+  services?: string[];
   /** --env-file values; default: `.env` in the project directory. */
   envFiles: string[];
   /** Per-client overlay: clients/NAME.yaml + clients/NAME.env, or x-berth.clients.NAME. */
@@ -118,12 +120,19 @@ export function loadStack(opts: LoadOptions): Stack {
 
   const name = stackName(opts, m, workingDir, sources);
   const project = client ? `${name}-${normalizeProjectName(client.name, '--client')}` : name;
+  // As Compose: naming a service on the command line activates its profiles.
+  const services = isObj(m.services) ? m.services : {};
+  const targeted = (opts.services ?? []).flatMap((n) => {
+    const svc = Object.hasOwn(services, n) ? services[n] : undefined;
+    return isObj(svc) && Array.isArray(svc.profiles) ? svc.profiles.map(String) : [];
+  });
   const profiles = [
     ...opts.profiles,
     ...(opts.env.COMPOSE_PROFILES ?? '')
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean),
+    ...targeted,
   ];
   const stack = normalizeStack(m, {
     sources,

@@ -462,6 +462,7 @@ describe('extends and profiles', () => {
     expect(Object.keys(load(files).services)).toEqual(['a']);
     expect(load(files).disabledServices).toEqual(['dbg']);
     expect(load(files).profiles).toEqual(['debug']);
+    expect(Object.keys(load(files, { services: ['dbg'] }).services)).toEqual(['a', 'dbg']);
     expect(Object.keys(load(files, { profiles: ['debug'] }).services)).toEqual(['a', 'dbg']);
     expect(Object.keys(load(files, { env: { COMPOSE_PROFILES: 'x,debug' } }).services)).toEqual(['a', 'dbg']);
   });
