@@ -290,6 +290,12 @@ function unknownKey(doc: SourceDoc, path: Path, key: string, e: ErrorObject): Be
     });
   }
   const known = Object.keys(parent?.properties ?? {});
+  if (ctx !== 'service' && path[0] === 'services' && path.length > 2 && COMMON_SERVICE_KEYS.has(key)) {
+    return errorAt(doc, at, `unknown key \`${key}\` here`, {
+      kind: 'key',
+      hint: `\`${key}\` is a service setting; check the indentation (it belongs directly under the service name)`,
+    });
+  }
   const guess = didYouMean(key, known);
   return errorAt(doc, at, `unknown key \`${key}\``, {
     kind: 'key',
