@@ -22,6 +22,7 @@ export async function registerVerbs(program: Command): Promise<void> {
     import('./pull.js'),
     import('./restart.js'),
     import('./rm.js'),
+    import('./run.js'),
     import('./snapshot.js'),
     import('./start.js'),
     import('./stop.js'),

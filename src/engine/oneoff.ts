@@ -1,0 +1,78 @@
+// A one-off container (`berth run`) from a service's definition: the same translation `up` uses
+// (src/engine/spec.ts), with the run's overrides, labelled dev.berth.oneoff so it never counts as a replica,
+// and without the service's network alias (a one-off must not receive the service's traffic, as in Compose).
+import type { PortSpec, Service, Stack } from '../spec/types.js';
+import { Label } from './labels.js';
+import { type ContainerPlan, containerForReplica, containerTemplate } from './spec.js';
+
+export interface OneOffOptions {
+  name: string;
+  command?: string[];
+  entrypoint?: string[];
+  /** `K=V` entries, over the service's environment. */
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  /** Ports to publish (the service's own are not, unless the caller passes them: `--service-ports`). */
+  ports: PortSpec[];
+  tty: boolean;
+  /** Keep stdin open for an attached session. */
+  stdin: boolean;
+  /** Let the engine remove it when it exits (`run -d --rm`). */
+  autoRemove?: boolean;
+}
+
+export function containerForOneOff(stack: Stack, serviceName: string, opts: OneOffOptions): ContainerPlan {
+  const base = stack.services[serviceName];
+  if (!base) throw new Error(`no such service: ${serviceName}`);
+  const environment = { ...base.environment };
+  for (const e of opts.env ?? []) {
+    const i = e.indexOf('=');
+    environment[i < 0 ? e : e.slice(0, i)] = i < 0 ? '' : e.slice(i + 1);
+  }
+  const service: Service = {
+    ...base,
+    command: opts.command ?? base.command,
+    entrypoint: opts.entrypoint ?? base.entrypoint,
+    environment,
+    user: opts.user ?? base.user,
+    working_dir: opts.workdir ?? base.working_dir,
+    ports: opts.ports,
+    // a one-off runs once: no restart policy, no fixed name of the service's
+    restart: undefined,
+    container_name: undefined,
+    tty: opts.tty,
+    stdin_open: opts.stdin,
+  };
+  const template = containerTemplate(stack, service);
+  const plan = containerForReplica(stack, service, template, 1, '', opts.name);
+  const labels: Record<string, string> = { ...plan.options.Labels, [Label.oneoff]: 'true' };
+  delete labels[Label.replica];
+  delete labels[Label.configHash];
+  const noAliases = <T extends { Aliases?: string[] }>(e: T): T => ({ ...e, Aliases: [] });
+  const endpoints = plan.options.NetworkingConfig?.EndpointsConfig;
+  return {
+    name: opts.name,
+    options: {
+      ...plan.options,
+      Labels: labels,
+      AttachStdin: opts.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      OpenStdin: opts.stdin,
+      StdinOnce: opts.stdin,
+      Tty: opts.tty,
+      HostConfig: { ...plan.options.HostConfig, AutoRemove: opts.autoRemove || undefined },
+      ...(endpoints
+        ? {
+            NetworkingConfig: {
+              EndpointsConfig: Object.fromEntries(
+                Object.entries(endpoints).map(([k, v]) => [k, noAliases(v)]),
+              ),
+            },
+          }
+        : {}),
+    },
+    extraNetworks: Object.fromEntries(Object.entries(plan.extraNetworks).map(([k, v]) => [k, noAliases(v)])),
+  };
+}
