@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
-import { engineContainers, freePort, ROOT, stackCli } from './up-cli.js';
+import { engineContainers, freePort, ok, ROOT, stackCli } from './up-cli.js';
 
 const psql = (project: string, sql: string) =>
   execFileSync('docker', ['exec', `${project}-db-1`, 'psql', '-U', 'app', '-d', 'app', '-tAc', sql], {
@@ -27,11 +27,11 @@ describe('data and down', () => {
   test('rows survive a recreate and down + up; down -v removes the volumes; another project is untouched', async () => {
     const port = String(await freePort());
     const cli = stackCli(project, `${ROOT}/fixtures/demo/berth.yaml`, { BERTH_DEMO_PORT: port });
-    expect((await cli.run('up', '-d', '--wait')).code).toBe(0);
+    ok(await cli.run('up', '-d', '--wait'));
     psql(project, 'create table notes (body text); insert into notes values ($$kept$$)');
 
     const recreate = await cli.run('up', '-d', '--wait', '--no-deps', '--force-recreate', 'db');
-    expect(recreate.code).toBe(0);
+    ok(recreate);
     expect(recreate.stdout).toMatch(new RegExp(`${project}-db-1 +Recreated`));
     expect(psql(project, 'select body from notes')).toBe('kept');
 
@@ -46,16 +46,16 @@ describe('data and down', () => {
     await foreign.start();
 
     const down = await cli.run('down');
-    expect(down.code).toBe(0);
+    ok(down);
     expect(await engineContainers(project)).toEqual([]);
     expect(await volumesOf(project)).toEqual([`${project}_dbdata`, `${project}_storedata`]);
     expect((await foreign.inspect()).State.Running).toBe(true);
 
-    expect((await cli.run('up', '-d', '--wait')).code).toBe(0);
+    ok(await cli.run('up', '-d', '--wait'));
     expect(psql(project, 'select body from notes')).toBe('kept');
 
     const downV = await cli.run('down', '-v');
-    expect(downV.code).toBe(0);
+    ok(downV);
     expect(downV.stdout).toMatch(new RegExp(`Volume ${project}_dbdata +Removed`));
     expect(await volumesOf(project)).toEqual([]);
     expect(await engineContainers(project)).toEqual([]);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
-import { engineContainers, fixture, freePort, parseJsonLines, stackCli } from './up-cli.js';
+import { engineContainers, fixture, freePort, ok, parseJsonLines, stackCli } from './up-cli.js';
 
 describe('stop, start, restart, rm, ps', () => {
   const project = uniqueProject('lifecycle');
@@ -8,11 +8,11 @@ describe('stop, start, restart, rm, ps', () => {
 
   test('the verbs keep containers and data, in dependency order', async () => {
     const cli = stackCli(project, fixture('basic'), { BASIC_PORT: String(await freePort()) });
-    expect((await cli.run('up', '-d')).code).toBe(0);
+    ok(await cli.run('up', '-d'));
     const ids = (await engineContainers(project)).map((c) => c.id);
 
     const stop = await cli.run('stop');
-    expect(stop.code).toBe(0);
+    ok(stop);
     const stopped = stop.stdout.split('\n').filter((l) => /Stopped/.test(l));
     const at = (s: string) => stopped.findIndex((l) => l.includes(`${project}-${s}`));
     expect(at('web-1')).toBeLessThan(at('app-1'));
@@ -23,7 +23,7 @@ describe('stop, start, restart, rm, ps', () => {
     expect(all.map((r) => r.Service)).toEqual(['db', 'app', 'app', 'web']);
 
     const start = await cli.run('start');
-    expect(start.code).toBe(0);
+    ok(start);
     expect(start.stdout).toMatch(new RegExp(`${project}-db-1 +Healthy`));
     expect((await engineContainers(project)).map((c) => c.id)).toEqual(ids);
     expect((await engineContainers(project)).every((c) => c.state === 'running')).toBe(true);
@@ -31,14 +31,14 @@ describe('stop, start, restart, rm, ps', () => {
     const startedAt = async (name: string) => (await docker.getContainer(name).inspect()).State.StartedAt;
     const before = await startedAt(`${project}-app-1`);
     const dbBefore = await startedAt(`${project}-db-1`);
-    expect((await cli.run('restart', 'app')).code).toBe(0);
+    ok(await cli.run('restart', 'app'));
     expect(await startedAt(`${project}-app-1`)).not.toBe(before);
     expect(await startedAt(`${project}-db-1`)).toBe(dbBefore);
 
     const rmRunning = await cli.run('rm', 'web');
     expect(rmRunning.stderr).toMatch(/kept running containers/);
     expect((await engineContainers(project)).some((c) => c.name === `${project}-web-1`)).toBe(true);
-    expect((await cli.run('stop', 'web')).code).toBe(0);
+    ok(await cli.run('stop', 'web'));
     const rm = await cli.run('rm', '-f', 'web');
     expect(rm.stdout).toMatch(new RegExp(`${project}-web-1 +Removed`));
     expect((await engineContainers(project)).some((c) => c.name === `${project}-web-1`)).toBe(false);
@@ -48,7 +48,7 @@ describe('stop, start, restart, rm, ps', () => {
     const ps = await berth(['-p', project, 'ps', '--format', 'json'], {}, '/');
     expect(parseJsonLines(ps.stdout).map((r) => r.Name)).toContain(`${project}-db-1`);
     const down = await berth(['-p', project, 'down', '-v'], {}, '/');
-    expect(down.code).toBe(0);
+    ok(down);
     expect(await engineContainers(project)).toEqual([]);
   });
 });

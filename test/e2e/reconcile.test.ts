@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
-import { copyFixture, engineContainers, fixture, freePort, ROOT, stackCli } from './up-cli.js';
+import { copyFixture, engineContainers, fixture, freePort, ok, ROOT, stackCli } from './up-cli.js';
 
 const ids = async (project: string) =>
   Object.fromEntries((await engineContainers(project)).map((c) => [c.name, c.id]));
@@ -15,7 +15,7 @@ describe('reconcile', () => {
   test('changing one service’s environment recreates that service’s containers only', async () => {
     const port = String(await freePort());
     const first = stackCli(project, fixture('basic'), { BASIC_PORT: port });
-    expect((await first.run('up', '-d')).code).toBe(0);
+    ok(await first.run('up', '-d'));
     const before = await ids(project);
 
     const edited = stackCli(project, fixture('basic'), { BASIC_PORT: port, GREETING: 'bonjour' });
@@ -23,7 +23,7 @@ describe('reconcile', () => {
     expect(dry.stdout).toContain(`~ container ${project}-app-1  recreate (config changed)`);
     expect(dry.stdout).not.toContain('db-1');
     const up = await edited.run('up', '-d');
-    expect(up.code).toBe(0);
+    ok(up);
     expect(up.stdout).toMatch(new RegExp(`${project}-app-1 +Recreated`));
     expect(up.stdout).toMatch(new RegExp(`${project}-app-2 +Recreated`));
     const after = await ids(project);
@@ -60,19 +60,19 @@ describe('reconcile after a rebuild', () => {
     const cli = stackCli(project, path.join(dir, 'berth.yaml'), { BUILD_IMAGE: image });
     const cold = await cli.run('up', '-d');
     expect(cold.stderr).not.toMatch(/error/i);
-    expect(cold.code).toBe(0);
+    ok(cold);
     imageIds.add((await docker.getImage(image).inspect()).Id);
     const before = await ids(project);
 
     // an unchanged Dockerfile rebuilds to the same image: nothing to recreate
     const same = await cli.run('up', '-d', '--build');
-    expect(same.code).toBe(0);
+    ok(same);
     expect(await ids(project)).toEqual(before);
 
     const dockerfile = path.join(dir, 'app/Dockerfile');
     writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replace('revision="1"', 'revision="2"'));
     const up = await cli.run('up', '-d', '--build');
-    expect(up.code).toBe(0);
+    ok(up);
     imageIds.add((await docker.getImage(image).inspect()).Id);
     expect(up.stdout).toMatch(new RegExp(`${project}-app-1 +Recreated +[0-9.]+s +\\(image changed\\)`));
     const after = await ids(project);
@@ -88,10 +88,10 @@ describe('orphans', () => {
 
   test('a service taken out of the file is reported and kept by up, removed with --remove-orphans', async () => {
     const port = String(await freePort());
-    expect((await stackCli(project, fixture('basic'), { BASIC_PORT: port }).run('up', '-d')).code).toBe(0);
+    ok(await stackCli(project, fixture('basic'), { BASIC_PORT: port }).run('up', '-d'));
     const without = stackCli(project, path.join(ROOT, 'fixtures/e2e/basic/without-web.yaml'));
     const up = await without.run('up', '-d');
-    expect(up.code).toBe(0);
+    ok(up);
     expect(up.stderr).toMatch(new RegExp(`found orphan containers \\(${project}-web-1\\)`));
     expect(up.stdout).toMatch(/Everything is up to date/);
     expect((await engineContainers(project)).map((c) => c.name)).toContain(`${project}-web-1`);

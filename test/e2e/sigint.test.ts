@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupProject, uniqueProject } from './helpers.js';
-import { collect, engineContainers, fixture, stackCli } from './up-cli.js';
+import { collect, engineContainers, fixture, ok, stackCli } from './up-cli.js';
 
 const SERVICES = Array.from({ length: 10 }, (_, i) => `s${i + 1}-1`);
 
@@ -33,7 +33,7 @@ describe('Ctrl-C during up', () => {
 
     const again = await cli.run('up', '-d');
     expect(again.stderr).toBe('');
-    expect(again.code).toBe(0);
+    ok(again);
     await converged(project);
     expect((await cli.run('up', '-d')).stdout).toMatch(/Everything is up to date/);
   });
@@ -52,7 +52,7 @@ describe('Ctrl-C during up', () => {
     // what is left: old containers under their names, maybe some already recreated; never a temp one
     for (const c of await engineContainers(project))
       expect(c.name).toMatch(new RegExp(`^${project}-s\\d+-1$`));
-    expect((await cli.run('up', '-d')).code).toBe(0);
+    ok(await cli.run('up', '-d'));
     await converged(project);
   });
 });
@@ -64,7 +64,7 @@ describe('a recreate killed outright (no chance to roll back)', () => {
   test('the temporary container it left is removed by the next up, even when that up recreates the same replica', async () => {
     const { docker } = await import('./helpers.js');
     const cli = stackCli(project, fixture('wide'));
-    expect((await cli.run('up', '-d', 's1')).code).toBe(0);
+    ok(await cli.run('up', '-d', 's1'));
     const [old] = (await engineContainers(project)).filter((c) => c.name === `${project}-s1-1`);
     // what a SIGKILL between "create the new container" and "swap" leaves behind
     const temp = await docker.createContainer({
@@ -77,7 +77,7 @@ describe('a recreate killed outright (no chance to roll back)', () => {
     expect(dry.stdout).toContain(`- container ${old!.id.slice(0, 12)}_${project}-s1-1  remove (leftover)`);
     const up = await cli.run('up', '-d', '--force-recreate', 's1');
     expect(up.stderr).toBe('');
-    expect(up.code).toBe(0);
+    ok(up);
     const after = await engineContainers(project);
     expect(after.map((c) => c.name)).toEqual([`${project}-s1-1`]);
     expect(after[0]!.id).not.toBe(old!.id);

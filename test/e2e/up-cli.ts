@@ -94,3 +94,10 @@ export const parseJsonLines = (s: string): Row[] =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Row);
+
+/** The run succeeded; on failure the message shows what the CLI printed. */
+export function ok(run: Run): Run {
+  if (run.code !== 0)
+    throw new Error(`berth exited ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
+  return run;
+}

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupProject, uniqueProject } from './helpers.js';
-import { engineContainers, fixture, freePort, parseJsonLines, ROOT, stackCli } from './up-cli.js';
+import { engineContainers, fixture, freePort, ok, parseJsonLines, ROOT, stackCli } from './up-cli.js';
 
 describe('up on the demo stack', () => {
   const project = uniqueProject('up-demo');
@@ -11,7 +11,7 @@ describe('up on the demo stack', () => {
     const cli = stackCli(project, `${ROOT}/fixtures/demo/berth.yaml`, { BERTH_DEMO_PORT: String(port) });
     const cold = await cli.run('up', '-d', '--wait');
     expect(cold.stderr).toBe('');
-    expect(cold.code).toBe(0);
+    ok(cold);
     expect(cold.stdout).toMatch(new RegExp(`✔ Container ${project}-db-1 +Healthy`));
     const res = await fetch(`http://127.0.0.1:${port}/api/visit`);
     expect(res.status).toBe(200);
@@ -25,7 +25,7 @@ describe('up on the demo stack', () => {
     const dry = await cli.run('up', '--dry-run');
     expect(dry.stdout).toMatch(/Everything is up to date/);
     const again = await cli.run('up', '-d');
-    expect(again.code).toBe(0);
+    ok(again);
     expect(again.stdout).toMatch(/Everything is up to date: nothing to do .*\(6 containers running\)/);
     expect(await engineContainers(project)).toEqual(before);
 
@@ -48,12 +48,12 @@ describe('up on a busybox stack', () => {
     const port = await freePort();
     const cli = stackCli(project, fixture('basic'), { BASIC_PORT: String(port) });
     const dry = await cli.run('up', '--dry-run');
-    expect(dry.code).toBe(0);
+    ok(dry);
     expect(dry.stdout).toContain(`+ container ${project}-app-2  create`);
     expect(await engineContainers(project)).toEqual([]);
 
     const up = await cli.run('up', '-d');
-    expect(up.code).toBe(0);
+    ok(up);
     const order = up.stdout.split('\n').filter((l) => / Started /.test(l));
     const idx = (s: string) => order.findIndex((l) => l.includes(`${project}-${s}`));
     expect(idx('db-1')).toBeLessThan(idx('app-1'));
@@ -67,7 +67,7 @@ describe('up on a busybox stack', () => {
     expect(out.match(/Address: \d+\.\d+\.\d+\.\d+/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
 
     const scaled = await cli.run('up', '-d', '--scale', 'app=3');
-    expect(scaled.code).toBe(0);
+    ok(scaled);
     expect((await engineContainers(project)).filter((c) => c.name.includes('-app-'))).toHaveLength(3);
     const back = await cli.run('up', '-d');
     expect(back.stdout).toMatch(new RegExp(`${project}-app-3 +Removed`));
