@@ -424,6 +424,13 @@ describe('merging files', () => {
     expect(s.services.web!.ports).toEqual([]);
     expect(s.services.web!.environment).toEqual({ Z: '9' });
   });
+  test('!reset on a whole service removes it', () => {
+    const s = load(
+      { 'compose.yaml': `${base}  dbg:\n    image: y\n`, 'over.yaml': 'services:\n  dbg: !reset null\n' },
+      { files: ['compose.yaml', 'over.yaml'] },
+    );
+    expect(Object.keys(s.services)).toEqual(['web']);
+  });
   test('an error in the second file points into the second file', () => {
     const msg = loadError(
       { 'compose.yaml': base, 'over.yaml': 'services:\n  web:\n    ports:\n      - "99999:80"\n' },
