@@ -27,7 +27,7 @@ export function register(program: Command): void {
   program
     .command('ui')
     .description('live terminal view: services (state, health, ports, uptime, restarts) and their logs')
-    .option('-n, --tail <n>', 'lines of history per container to start with', '200')
+    .option('-n, --tail <n>', 'lines of history per container to start with', '50')
     .action(async (flags: { tail: string }, cmd: Command) => {
       if (!process.stdout.isTTY || !process.stdin.isTTY) {
         throw badInput('berth ui needs a terminal', {

@@ -73,7 +73,7 @@ function useClock(ms: number): number {
   return now;
 }
 
-export function App({ store, actions, color, frameMs = 100 }: AppProps) {
+export function App({ store, actions, color, frameMs = 200 }: AppProps) {
   useStoreFrames(store, frameMs);
   const { columns, rows: termRows } = useTerminalSize();
   const now = useClock(1000);
