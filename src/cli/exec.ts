@@ -5,7 +5,7 @@ import { collect, envEntries, openTerminal } from './terminal.js';
 
 interface ExecFlags {
   detach?: boolean;
-  tty: boolean;
+  TTY: boolean;
   env: string[];
   user?: string;
   workdir?: string;
@@ -52,7 +52,7 @@ export function register(program: Command): void {
           },
         );
       }
-      const term = openTerminal(flags.tty === false || flags.detach === true);
+      const term = openTerminal(flags.TTY === false || flags.detach === true);
       try {
         const session = await execInContainer(docker, container.Id, {
           cmd: command,

@@ -10,7 +10,7 @@ interface RunFlags {
   env: string[];
   entrypoint?: string;
   deps: boolean;
-  tty: boolean;
+  TTY: boolean;
   name?: string;
   user?: string;
   workdir?: string;
@@ -82,7 +82,7 @@ export function register(program: Command): void {
       await ensureNetworksAndVolumes(docker, stack, service);
 
       const detach = flags.detach === true;
-      const term = openTerminal(flags.tty === false || detach);
+      const term = openTerminal(flags.TTY === false || detach);
       const name = flags.name ?? `${stack.project}-${service}-run-${randomBytes(3).toString('hex')}`;
       const { containerForOneOff } = await import('../engine/oneoff.js');
       const plan = containerForOneOff(stack, service, {
