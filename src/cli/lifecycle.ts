@@ -49,10 +49,15 @@ export function colorWanted(cmd: Command): boolean {
   return !globalsOf(cmd).noColor && process.stdout.isTTY === true;
 }
 
-/** Progress lines on stdout, failures on stderr. */
+/**
+ * Progress of the executor: on a terminal, live lines rewritten in place; otherwise plain lines, one per
+ * finished step, on stdout, with failures and warnings on stderr.
+ */
 export async function progressPrinter(cmd: Command): Promise<RunListener> {
-  const { plainRenderer } = await import('../run/render.js');
+  const { plainRenderer, ttyRenderer } = await import('../run/render.js');
   const color = colorWanted(cmd);
+  if (process.stdout.isTTY === true && process.stderr.isTTY === true && !process.env.BERTH_PLAIN)
+    return ttyRenderer({ color, errWrite: (s) => process.stderr.write(s) });
   const out = plainRenderer({ color });
   const err = plainRenderer({
     color: color && process.stderr.isTTY === true,

@@ -45,3 +45,54 @@ export function plainRenderer(opts: RenderOptions): (e: RunEvent) => void {
     if (line !== undefined) write(`${line}\n`);
   };
 }
+
+/**
+ * The terminal renderer: one live line per resource, rewritten in place as it moves on (`⠿ ... Starting` →
+ * `✔ ... Started 0.4s`), as `docker compose up -d` shows on a terminal. Messages (failures, warnings) print
+ * above the live block, which is redrawn below them.
+ */
+export function ttyRenderer(
+  opts: RenderOptions & { errWrite?: (s: string) => void; rows?: number },
+): (e: RunEvent) => void {
+  const write = opts.write ?? ((s: string) => process.stdout.write(s));
+  const rows = opts.rows ?? process.stdout.rows ?? 24;
+  const plain = plainRenderer(opts);
+  const lines = new Map<string, string>();
+  // A block taller than the screen cannot be rewritten in place: then it goes on as plain lines.
+  let overflow = false;
+  let drawn = 0;
+  const clear = () => {
+    if (drawn > 0) write(`\x1b[${drawn}A\x1b[0J`);
+    drawn = 0;
+  };
+  const draw = () => {
+    const block = [...lines.values()];
+    if (block.length) write(`${block.join('\n')}\n`);
+    drawn = block.length;
+  };
+  return (e) => {
+    if (overflow) {
+      if (e.type === 'progress') plain(e);
+      else (opts.errWrite ?? write)(`${formatEvent(e, opts.color) ?? ''}\n`);
+      return;
+    }
+    if (e.type === 'progress') {
+      if (!lines.has(`${e.kind}:${e.name}`) && lines.size + 1 >= rows - 1) {
+        overflow = true;
+        plain(e);
+        return;
+      }
+      const line = formatEvent({ ...e }, opts.color, true);
+      if (line === undefined) return;
+      lines.set(`${e.kind}:${e.name}`, line);
+      clear();
+      draw();
+      return;
+    }
+    const text = formatEvent(e, opts.color);
+    if (text === undefined) return;
+    clear();
+    (opts.errWrite ?? write)(`${text}\n`);
+    draw();
+  };
+}

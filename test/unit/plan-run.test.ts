@@ -121,3 +121,28 @@ describe('plain progress lines', () => {
     expect(line).toContain('\x1b[32m✔\x1b[0m');
   });
 });
+
+describe('terminal progress', () => {
+  test('rewrites each resource’s line in place and prints messages above the live block', async () => {
+    const { ttyRenderer } = await import('../../src/run/render.js');
+    let out = '';
+    const r = ttyRenderer({ color: false, write: (s) => (out += s) });
+    r({ type: 'progress', kind: 'Container', name: 'a', status: 'Starting', done: false });
+    r({ type: 'progress', kind: 'Container', name: 'b', status: 'Starting', done: false });
+    r({ type: 'progress', kind: 'Container', name: 'a', status: 'Started', done: true, elapsedMs: 300 });
+    r({ type: 'warning', message: 'careful' });
+    // the last frame: the message, then both live lines with a's final state
+    const lastFrame = out.slice(out.lastIndexOf('\x1b[0J') + 4);
+    expect(lastFrame).toBe('! careful\n✔ Container a  Started  0.3s\n⠿ Container b  Starting\n');
+    expect(out).toContain('\x1b[2A\x1b[0J');
+  });
+});
+
+test('a live block taller than the terminal falls back to plain lines', async () => {
+  const { ttyRenderer } = await import('../../src/run/render.js');
+  let out = '';
+  const r = ttyRenderer({ color: false, rows: 4, write: (s) => (out += s) });
+  for (const n of ['a', 'b', 'c', 'd'])
+    r({ type: 'progress', kind: 'Container', name: n, status: 'Started', done: true, elapsedMs: 100 });
+  expect(out.endsWith('✔ Container c  Started  0.1s\n✔ Container d  Started  0.1s\n')).toBe(true);
+});
