@@ -1,4 +1,4 @@
-import { Box, Text, useInput, useStdout } from 'ink';
+import { Box, type Key, Text, useInput, useStdout } from 'ink';
 import { type ReactElement, useEffect, useMemo, useRef, useState } from 'react';
 import { colourMap } from '../logs/format.js';
 import { LogPane } from './LogPane.js';
@@ -98,7 +98,14 @@ export function App({ store, actions, color, frameMs = 200 }: AppProps) {
     );
   };
 
+  // Keys typed faster than a frame (or sent by a script) arrive as one chunk, "jj": take them one by one.
   useInput((input, key) => {
+    if (input.length > 1 && mode.kind !== 'search' && !key.ctrl && !key.meta && !input.includes('\u001b')) {
+      for (const ch of input) onKey(ch, { ...key, return: ch === '\r' });
+    } else onKey(input, key);
+  });
+
+  function onKey(input: string, key: Key): void {
     if (key.ctrl && input === 'c') {
       actions.quit();
       return;
@@ -150,7 +157,7 @@ export function App({ store, actions, color, frameMs = 200 }: AppProps) {
         (err: unknown) => store.setStatus(`clients: ${(err as Error).message}`),
       );
     } else if (input === 'q') actions.quit();
-  });
+  }
 
   // Layout: header 1, table header 1 + rows (at most ~40% of the screen), status 1, pane title 1, footer 1.
   const tableRows = Math.max(1, Math.min(rows.length, Math.floor((termRows - 6) * 0.4)));

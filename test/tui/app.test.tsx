@@ -210,6 +210,15 @@ describe('keys', () => {
     expect(t.actions.quit).toHaveBeenCalledTimes(1);
   });
 
+  test('keys arriving in one chunk ("jj", as a script or fast typing sends them) each count', async () => {
+    const t = setup({ upTo: untilEvent(events, 'start', 'shop-web-1') });
+    cleanup = t.unmount;
+    await tick();
+    t.stdin.write('jj');
+    await tick();
+    expect(rowOf(t.lastFrame()!, 'db').startsWith('›')).toBe(true);
+  });
+
   test('s on a stopped service starts it', async () => {
     const t = setup({ upTo: untilEvent(events, 'stop', 'shop-db-1') });
     cleanup = t.unmount;
