@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BerthError, badInput, ExitCode } from '../errors.js';
 import type { PortSpec, Stack } from '../spec/types.js';
-import { loadStackFor, progressPrinter, selectServices } from './lifecycle.js';
+import { colorWanted, loadStackFor, selectServices } from './lifecycle.js';
 import { collect, envEntries, openTerminal } from './terminal.js';
 
 interface RunFlags {
@@ -68,7 +68,12 @@ export function register(program: Command): void {
         import('node:crypto'),
       ]);
       const docker = await connectEngine();
-      const print = await progressPrinter(cmd);
+      // stdout belongs to the container: berth's own progress goes to stderr, as with Compose
+      const { plainRenderer } = await import('../run/render.js');
+      const print = plainRenderer({
+        color: colorWanted(cmd) && process.stderr.isTTY === true,
+        write: (s) => process.stderr.write(s),
+      });
       if (flags.deps) await startDependencies(docker, stack, service, print);
       const svc = stack.services[service]!;
       await ensureImage(docker, svc, {
