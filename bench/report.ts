@@ -30,9 +30,10 @@ export class Results {
   get(stack: string, tool: string, step: string): Cell | undefined {
     return this.cells.get(`${stack}|${tool}|${step}`);
   }
+  /** Median of the runs whose checks passed (failed runs are reported apart, never averaged in). */
   median(stack: string, tool: string, step: string): number | undefined {
     const c = this.get(stack, tool, step);
-    return c && c.failures.length === 0 ? median(c.samples) : undefined;
+    return c ? median(c.samples) : undefined;
   }
 }
 
@@ -51,12 +52,12 @@ function cellText(r: Results, stack: string, tool: string, step: string, floor: 
   const c = r.get(stack, tool, step);
   if (!c) return '—';
   if (c.na) return `n/a¹`;
-  if (c.failures.length)
-    return `FAILED² (${c.failures.length} of ${c.failures.length + c.samples.length} runs)`;
+  const n = c.failures.length + c.samples.length;
+  const failed = c.failures.length ? ` FAILED² in ${c.failures.length} of ${n}` : '';
   const m = median(c.samples);
-  if (m === undefined) return '—';
-  if (tool === 'floor' || floor === undefined) return secs(m);
-  return `${secs(m)} (${ratio(m, floor)})`;
+  if (m === undefined) return failed.trim() || '—';
+  if (tool === 'floor' || floor === undefined) return `${secs(m)}${failed}`;
+  return `${secs(m)} (${ratio(m, floor)})${failed}`;
 }
 
 export interface Target {
@@ -155,7 +156,8 @@ export interface Facts {
   compose: string;
   dcompose: string;
   berthCommit: string;
-  pulls: number;
+  /** Images pulled on the engine during the run (by anyone). */
+  pulls: string[];
   durationS: number;
 }
 
@@ -181,7 +183,7 @@ export function renderMarkdown(opts: {
   L.push(
     `Machine: ${f.cores} cores, load average at start ${f.loadAtStart}; Docker engine ${f.docker}; Node ${f.node}; ` +
       `${f.compose}; dockerode-compose ${f.dcompose}; berth at ${f.berthCommit}. ` +
-      `Image pulls seen on the engine during the run: ${f.pulls}.`,
+      `Image pulls seen on the engine during the run: ${f.pulls.length ? f.pulls.join(', ') : 'none'}.`,
     '',
   );
   L.push(

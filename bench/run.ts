@@ -261,16 +261,26 @@ class Lane {
   }
 }
 
-/** Count image pulls on the engine while the bench runs: nobody may pull (there is no registry). */
-async function watchPulls(): Promise<{ count: () => number; stop: () => void }> {
-  let n = 0;
+/** Image pulls on the engine while the bench runs: nobody may pull (there is no registry). */
+async function watchPulls(): Promise<{ pulled: () => string[]; stop: () => void }> {
+  const pulled: string[] = [];
   const stream = (await docker.getEvents({
-    filters: { type: ['image'], event: ['pull'] },
-  })) as NodeJS.ReadableStream & {
-    destroy(): void;
-  };
-  stream.on('data', () => n++);
-  return { count: () => n, stop: () => stream.destroy() };
+    filters: JSON.stringify({ type: ['image'] }),
+  })) as NodeJS.ReadableStream & { destroy(): void };
+  let buf = '';
+  stream.on('data', (b: Buffer) => {
+    buf += b.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        const e = JSON.parse(line) as { Action?: string; Actor?: { ID?: string } };
+        // Checked here rather than in the filter: the engine's event filters are easy to get silently wrong.
+        if (e.Action === 'pull') pulled.push(e.Actor?.ID ?? '?');
+      } catch {}
+    }
+  });
+  return { pulled: () => pulled, stop: () => stream.destroy() };
 }
 
 async function configBench(
@@ -513,7 +523,7 @@ async function main(): Promise<void> {
       compose: composeVersion ? `docker-compose ${composeVersion}` : 'docker-compose missing',
       dcompose: pkg('dockerode-compose'),
       berthCommit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim(),
-      pulls: pulls.count(),
+      pulls: pulls.pulled(),
       durationS: (performance.now() - t0) / 1000,
     };
     if (largestSize !== 60)
