@@ -180,6 +180,32 @@ async function attach(
       import('../run/stop.js'),
     ]);
   const docker = await connectEngine();
+  // On a terminal, attached `up` is the UI (src/tui): q or Ctrl-C there stops the stack, its progress shown in it.
+  if (process.stdout.isTTY && process.stdin.isTTY) {
+    const [{ runUi }, { uiTargetOf, clientsOf }, { plainRenderer }] = await Promise.all([
+      import('../tui/index.js'),
+      import('./ui.js'),
+      import('../run/render.js'),
+    ]);
+    await runUi({
+      ...uiTargetOf(stack, stack.project),
+      color,
+      docker,
+      clients: () => clientsOf(stack),
+      stopStack: async (progress) => {
+        const containers = (await listProjectContainers(docker, stack.project)).filter(
+          (c) => !c.oneoff && (!services || services.includes(c.service)),
+        );
+        const onEvent = plainRenderer({
+          color: false,
+          write: (s) => s.split('\n').filter(Boolean).forEach(progress),
+        });
+        await runStop(docker, stack, containers, { onEvent });
+      },
+    });
+    process.exitCode = 130;
+    return;
+  }
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
