@@ -316,6 +316,15 @@ export async function runUp(
       }
     }
 
+    const startNew = async (a: Action & { name: string }, id: string, t0: number) => {
+      await step(async () => {
+        progress('Container', a.name, 'Starting', false, undefined, name);
+        await startContainer(docker, id);
+      }, 1);
+      progress('Container', a.name, 'Started', true, t0, name);
+      return id;
+    };
+
     const started = await Promise.allSettled(
       actions.map(async (a) => {
         const t0 = Date.now();
@@ -337,23 +346,27 @@ export async function runUp(
           progress('Container', a.name, 'Started', true, t0, name);
           return a.container.id;
         }
-        const id = await created.get(a)!;
-        if (a.kind === 'recreate') {
-          // The swap is not interruptible: once the old container is stopped, the new one takes its name.
-          await step(async () => {
-            await stopContainer(docker, a.old.id);
-            await removeContainer(docker, a.old.id, { force: true });
-            await renameContainer(docker, id, a.name);
-            tempsToRollBack.delete(id);
-          }, 1);
-          progress('Container', a.name, 'Recreated', true, t0, name, a.reason);
+        if (a.kind !== 'recreate') return startNew(a, await created.get(a)!, t0);
+        // Dependencies are ready: the old container stops while its successor is still being created, so
+        // the gap is max(create, stop) + remove + rename + start.
+        const stopping = step(() => stopContainer(docker, a.old.id), 1);
+        let id: string;
+        try {
+          id = await created.get(a)!;
+        } catch (err) {
+          // no successor: bring the old container back rather than leave the service down
+          await stopping.then(() => startContainer(docker, a.old.id)).catch(() => {});
+          throw err;
         }
+        await stopping;
+        // Not interruptible: once the old container is gone, the new one takes its name.
         await step(async () => {
-          progress('Container', a.name, 'Starting', false, undefined, name);
-          await startContainer(docker, id);
+          await removeContainer(docker, a.old.id, { force: true });
+          await renameContainer(docker, id, a.name);
+          tempsToRollBack.delete(id);
         }, 1);
-        progress('Container', a.name, 'Started', true, t0, name);
-        return id;
+        progress('Container', a.name, 'Recreated', true, t0, name, a.reason);
+        return startNew(a, id, t0);
       }),
     );
     for (const r of started) if (r.status === 'fulfilled') run.ids.push(r.value);
