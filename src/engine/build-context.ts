@@ -3,13 +3,15 @@
 // `!` exceptions, last match wins); this module adds what that library leaves to the caller and Docker's CLI
 // does: never descending into an excluded directory unless an exception could re-include something in it
 // (that keeps `node_modules/` from being walked at all), always sending the Dockerfile and the ignore file,
-// and carrying an inline or out-of-context Dockerfile in the tar under a generated name.
+// and carrying an inline or out-of-context Dockerfile in the tar under a generated name. The tar is written
+// with tar-stream: small files are read whole, a window ahead of the writer, which is what makes a context of
+// many small files (node_modules, src trees) fast; big files are streamed.
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
-import type { PackOptions } from 'tar-fs';
+import tarStream, { type Headers } from 'tar-stream';
 import type { BuildSpec } from '../spec/types.js';
 
 /** `.dockerignore` lines in Docker's normal form: trimmed, no comments, cleaned, no leading slash. */
@@ -119,7 +121,6 @@ async function readIgnore(context: string, dockerfileAbs: string | undefined): P
 
 /** Pack a service's build context for the engine, honouring `.dockerignore`. */
 export async function prepareContext(build: BuildSpec): Promise<PreparedContext> {
-  const { pack } = await import('tar-fs');
   const context = build.context;
   const dockerfileAbs = isAbsolute(build.dockerfile) ? build.dockerfile : resolve(context, build.dockerfile);
   const relDockerfile = relative(context, dockerfileAbs).split(sep).join('/');
@@ -136,20 +137,80 @@ export async function prepareContext(build: BuildSpec): Promise<PreparedContext>
   const keep = ['.dockerignore', ...(extra ? [] : [relDockerfile])];
   const entries = await listContext(context, contextFilter(patterns, keep));
 
-  const tar = pack(context, {
-    entries,
-    // every path is listed in `entries`; never let tar-fs walk a directory on its own
-    ignore: () => true,
-    // send modes as they are on disk, as Docker's CLI does (tar-fs applies the process umask otherwise)
-    umask: 0,
-    finalize: extra === undefined,
-    finish: (p) => {
-      if (!extra) return;
-      p.entry({ name: extra.name, mode: 0o644, mtime: new Date(0) }, extra.content);
-      p.finalize();
-    },
-  } as PackOptions);
+  const tar = packEntries(context, entries, extra);
   return { tar, dockerfile: extra ? extra.name : relDockerfile, entries: entries.length };
 }
 
 const generatedName = () => `.berth-dockerfile-${randomBytes(6).toString('hex')}`;
+
+/** Files up to this size are read whole (in parallel, ahead of the writer); larger ones are streamed. */
+const WHOLE_FILE_MAX = 1 << 20;
+/** Paths stat-ed and read ahead of the tar writer. */
+const READ_AHEAD = 32;
+
+interface Loaded {
+  rel: string;
+  stat: import('node:fs').Stats;
+  body?: Buffer;
+  linkname?: string;
+}
+
+/**
+ * Write the listed paths into a tar stream, in order, honouring the reader's pace (tar-stream calls back
+ * when it wants more). Owner is root and modes are as on disk, as Docker's CLI sends a build context.
+ */
+function packEntries(root: string, entries: string[], extra?: { name: string; content: Buffer }): Readable {
+  const pack = tarStream.pack();
+  const load = async (rel: string): Promise<Loaded> => {
+    const abs = join(root, rel);
+    const stat = await fsp.lstat(abs);
+    if (stat.isSymbolicLink()) return { rel, stat, linkname: await fsp.readlink(abs) };
+    if (stat.isFile() && stat.size <= WHOLE_FILE_MAX) return { rel, stat, body: await fsp.readFile(abs) };
+    return { rel, stat };
+  };
+  const write = (header: Headers, body?: Buffer) =>
+    new Promise<void>((res, rej) => {
+      const cb = (err?: Error | null) => (err ? rej(err) : res());
+      if (body) pack.entry(header, body, cb);
+      else pack.entry(header, cb);
+    });
+  const streamFile = (header: Headers, abs: string) =>
+    new Promise<void>((res, rej) => {
+      const sink = pack.entry(header, (err?: Error | null) => (err ? rej(err) : res()));
+      const source = createReadStream(abs);
+      source.on('error', (err) => sink.destroy(err));
+      source.pipe(sink);
+    });
+  (async () => {
+    const ahead: Array<Promise<Loaded>> = [];
+    let next = 0;
+    const fill = () => {
+      while (ahead.length < READ_AHEAD && next < entries.length) ahead.push(load(entries[next++]!));
+    };
+    fill();
+    while (ahead.length > 0) {
+      const item = await ahead.shift()!;
+      fill();
+      const { rel, stat } = item;
+      const base = {
+        name: rel,
+        mode: stat.mode & 0o7777,
+        mtime: stat.mtime,
+        uid: 0,
+        gid: 0,
+        uname: '',
+        gname: '',
+      };
+      if (stat.isDirectory()) await write({ ...base, type: 'directory' });
+      else if (item.linkname !== undefined)
+        await write({ ...base, type: 'symlink', linkname: item.linkname });
+      else if (item.body) await write({ ...base, type: 'file', size: item.body.length }, item.body);
+      else if (stat.isFile()) await streamFile({ ...base, type: 'file', size: stat.size }, join(root, rel));
+      // fifos, devices: not part of a build context
+    }
+    if (extra)
+      await write({ name: extra.name, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }, extra.content);
+    pack.finalize();
+  })().catch((err: Error) => pack.destroy(err));
+  return pack as unknown as Readable;
+}

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { extract } from 'tar-stream';
@@ -187,6 +187,40 @@ describe('the tar sent to the engine', () => {
     expect([...tar.keys()].sort()).toEqual(['.dockerignore', 'Dockerfile', 'app/run.sh', 'important.log']);
     expect(tar.get('important.log')).toBe('keep me');
     expect(ctx.dockerfile).toBe('Dockerfile');
+  });
+
+  test('big files are streamed whole, symlinks stay links, modes are kept and the owner is root', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024 + 7);
+    const root = makeContext({ Dockerfile: 'FROM x\n', 'big.bin': big, 'run.sh': 'echo' });
+    chmodSync(join(root, 'run.sh'), 0o755);
+    symlinkSync('run.sh', join(root, 'link'));
+    const ctx = await prepareContext(build(root));
+    const headers = new Map<
+      string,
+      { type?: string; mode?: number; uid?: number; linkname?: string | null }
+    >();
+    const ex = extract();
+    const files = new Map<string, number>();
+    await new Promise<void>((resolve, reject) => {
+      ex.on('entry', (header, stream, next) => {
+        headers.set(header.name, header);
+        let n = 0;
+        stream.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        stream.on('end', () => {
+          files.set(header.name, n);
+          next();
+        });
+      });
+      ex.on('finish', resolve);
+      ex.on('error', reject);
+      ctx.tar.pipe(ex);
+    });
+    expect(files.get('big.bin')).toBe(big.length);
+    expect(headers.get('run.sh')?.mode).toBe(0o755);
+    expect(headers.get('run.sh')?.uid).toBe(0);
+    expect(headers.get('link')).toMatchObject({ type: 'symlink', linkname: 'run.sh' });
   });
 
   test('<Dockerfile>.dockerignore takes precedence over .dockerignore', async () => {
