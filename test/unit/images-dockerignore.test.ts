@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { extract } from 'tar-stream';
+import { extract, type Headers } from 'tar-stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   type ContextFilter,
@@ -195,10 +195,7 @@ describe('the tar sent to the engine', () => {
     chmodSync(join(root, 'run.sh'), 0o755);
     symlinkSync('run.sh', join(root, 'link'));
     const ctx = await prepareContext(build(root));
-    const headers = new Map<
-      string,
-      { type?: string; mode?: number; uid?: number; linkname?: string | null }
-    >();
+    const headers = new Map<string, Headers>();
     const ex = extract();
     const files = new Map<string, number>();
     await new Promise<void>((resolve, reject) => {
