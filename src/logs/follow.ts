@@ -4,9 +4,8 @@
 // feed ends when the project has no containers left. A sink that cannot keep up pauses every engine stream
 // (backpressure through the socket), so memory stays bounded and nothing is dropped.
 import type Docker from 'dockerode';
-import { connectEngine } from '../engine/client.js';
 import { type ContainerEvent, type EventWatch, watchContainerEvents } from '../engine/events.js';
-import { inspectLogTarget, listLogTargets, openLogStream } from '../engine/logs.js';
+import { inspectLogTarget, listLogTargets, logsEngine, openLogStream } from '../engine/logs.js';
 import { LogDecoder } from './decode.js';
 import { OrderedMerge } from './merge.js';
 import type { LogLine, LogTarget } from './types.js';
@@ -53,15 +52,17 @@ interface Mark {
 }
 
 export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<void> {
-  const docker = opts.docker ?? (await connectEngine());
+  const docker = opts.docker ?? (await logsEngine());
   const ac = new AbortController();
   if (opts.signal?.aborted) return;
 
   const readers = new Map<string, Reader>();
   const marks = new Map<string, Mark>();
   const restartPending = new Set<string>();
-  /** Engine time of a container's latest start: where a re-read begins when nothing was read before. */
-  const startedAt = new Map<string, string>();
+  /** Engine time a container last stopped: where re-reading it begins when none of its lines was read. */
+  const diedAt = new Map<string, string>();
+  /** Containers read before: a new one (a recreate) is read from its first line. */
+  const known = new Set<string>();
   const attaching = new Set<string>();
   const merge = opts.follow ? undefined : new OrderedMerge<LogLine>();
   let sinkFull = false;
@@ -140,9 +141,9 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
         timestamps: true,
         since: mark?.ts
           ? engineSeconds(mark.ts)
-          : first
-            ? opts.since
-            : (startedAt.get(target.id) ?? opts.since),
+          : !first && known.has(target.id)
+            ? (diedAt.get(target.id) ?? opts.since)
+            : opts.since,
         until: opts.until,
         tail: first ? opts.tail : 'all',
         signal: ac.signal,
@@ -161,6 +162,7 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
       (stream as unknown as { destroy?: () => void }).destroy?.();
       return;
     }
+    known.add(target.id);
     const reader: Reader = { target, stream, paused: false };
     readers.set(target.id, reader);
     const decoder = new LogDecoder({ tty: target.tty, timestamps: true });
@@ -225,10 +227,6 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
   const onEvent = (e: ContainerEvent) => {
     if (finished) return;
     if (e.action === 'start') {
-      startedAt.set(
-        e.id,
-        `${e.timeNano / 1_000_000_000n}.${String(e.timeNano % 1_000_000_000n).padStart(9, '0')}`,
-      );
       if (readers.has(e.id)) {
         restartPending.add(e.id);
         return;
@@ -238,6 +236,11 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
         sink.targets?.([t]);
         return attach(t, false);
       });
+    } else if (e.action === 'die') {
+      diedAt.set(
+        e.id,
+        `${e.timeNano / 1_000_000_000n}.${String(e.timeNano % 1_000_000_000n).padStart(9, '0')}`,
+      );
     } else if (e.action === 'destroy') {
       marks.delete(e.id);
       void checkGone();

@@ -3,7 +3,6 @@
 // App's frame batching and its one-second uptime clock.
 import type Docker from 'dockerode';
 import { render } from 'ink';
-import { connectEngine } from '../engine/client.js';
 import { restartContainer, startContainer, stopContainer } from '../engine/containers.js';
 import {
   type ContainerEvent,
@@ -12,6 +11,7 @@ import {
   watchContainerEvents,
 } from '../engine/events.js';
 import { Label, projectFilter } from '../engine/labels.js';
+import { engineVersion, logsEngine } from '../engine/logs.js';
 import { followLogs } from '../logs/follow.js';
 import { App, type UiActions } from './App.js';
 import type { StackService } from './model.js';
@@ -62,9 +62,8 @@ async function periodicGc(ms: number): Promise<NodeJS.Timeout | undefined> {
 
 export async function runUi(opts: UiOptions): Promise<void> {
   const gcTimer = await periodicGc(5000);
-  const docker = opts.docker ?? (await connectEngine());
-  const version = await docker.version().catch(() => ({ Version: '?' }));
-  const engine = `docker ${version.Version} (${process.env.DOCKER_HOST ?? 'local socket'})`;
+  const docker = opts.docker ?? (await logsEngine());
+  const engine = `${await engineVersion(docker)} (${process.env.DOCKER_HOST ?? 'local socket'})`;
   const headerOf = (t: UiTarget) => ({
     stack: t.stackName ?? t.project,
     project: t.project,
