@@ -20,3 +20,18 @@ describe('a failing healthcheck', () => {
     expect(state).toEqual({ 'app-1': 'created', 'db-1': 'running', 'side-1': 'running', 'web-1': 'created' });
   });
 });
+
+describe('engine unreachable', () => {
+  test.each([['up', '-d'], ['down'], ['ps']])(
+    '%s exits 3 with one line saying how to start it',
+    async (...args) => {
+      const run = await stackCli('bt-unreachable', fixture('basic'), {
+        DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+      }).run(...args);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/cannot reach the Docker engine/);
+      expect(run.stderr).toMatch(/npm run engine/);
+      expect(run.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    },
+  );
+});
