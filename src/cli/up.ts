@@ -115,7 +115,7 @@ export function register(program: Command): void {
         process.stdout.write(formatPlan(plan));
         return;
       }
-      const kept = plan.orphans.filter((o) => !flags.removeOrphans && o);
+      const kept = flags.removeOrphans ? [] : plan.orphans;
       if (kept.length)
         print({
           type: 'warning',
@@ -127,9 +127,11 @@ export function register(program: Command): void {
         if (detach) return;
       } else {
         const docker = reader;
-        const { checkPorts } = await import('../run/preflight.js');
+        const [{ checkPorts }, { runUp }] = await Promise.all([
+          import('../run/preflight.js'),
+          import('../run/up.js'),
+        ]);
         await checkPorts(docker, stack, plan);
-        const { runUp } = await import('../run/up.js');
         const sigint = interruptOnSigint();
         try {
           const result = await runUp(docker, stack, plan, {
