@@ -13,6 +13,8 @@ export const STEP_TITLES: Record<Step, string> = {
 export interface Cell {
   samples: number[];
   failures: string[];
+  /** Runs whose network removal hit the engine's phantom-endpoint bug (moby/moby#43286); their time counts. */
+  engineFlakes: number;
   na?: string;
 }
 
@@ -22,7 +24,7 @@ export class Results {
     const key = `${stack}|${tool}|${step}`;
     let c = this.cells.get(key);
     if (!c) {
-      c = { samples: [], failures: [] };
+      c = { samples: [], failures: [], engineFlakes: 0 };
       this.cells.set(key, c);
     }
     return c;
@@ -55,7 +57,10 @@ function cellText(r: Results, stack: string, tool: string, step: string, floor: 
   const n = c.failures.length + c.samples.length;
   const failed = c.failures.length ? ` FAILED² in ${c.failures.length} of ${n}` : '';
   const m = median(c.samples);
+  const flaked = c.engineFlakes ? `³` : '';
   if (m === undefined) return failed.trim() || '—';
+  if (flaked)
+    return `${tool === 'floor' || floor === undefined ? secs(m) : `${secs(m)} (${ratio(m, floor)})`}${flaked}${failed}`;
   if (tool === 'floor' || floor === undefined) return `${secs(m)}${failed}`;
   return `${secs(m)} (${ratio(m, floor)})${failed}`;
 }
@@ -234,13 +239,20 @@ export function renderMarkdown(opts: {
   );
   const nas = new Map<string, string>();
   for (const [k, c] of r.cells) if (c.na) nas.set(`${k.split('|')[1]}: ${c.na}`, '');
-  if (nas.size || failures.length) {
-    L.push('## Not measured', '');
+  const flakes = [...r.cells.entries()].filter(([, c]) => c.engineFlakes);
+  if (nas.size || failures.length || flakes.length) {
+    L.push('## Not measured, failed, flagged', '');
     for (const k of nas.keys())
       L.push(
         `- ¹ ${TOOL_TITLES[k.split(':')[0] as ToolName] ?? k.split(':')[0]}: ${k.slice(k.indexOf(':') + 2)}`,
       );
     for (const [k, c] of failures) L.push(`- ² ${k.replaceAll('|', ' / ')}: ${c.failures[0]}`);
+    for (const [k, c] of flakes)
+      L.push(
+        `- ³ ${k.replaceAll('|', ' / ')}: in ${c.engineFlakes} run(s) the tool removed every container but the engine refused ` +
+          'to remove the network ("has active endpoints" with no endpoint listed: dockerd 20.10 bug moby/moby#43286, ' +
+          'cleared only by restarting dockerd). The time counts; the network stays behind.',
+      );
     L.push('');
   }
   if (opts.extra.length) L.push("## From the spec and logs engineers' benches", '', ...opts.extra, '');

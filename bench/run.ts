@@ -174,6 +174,7 @@ class Lane {
     readonly project: string,
     private readonly results: Results,
     private readonly secondUpBroken: Map<ToolName, string>,
+    private readonly strandedNetworks: string[],
   ) {
     this.f = writeProjectFiles(project, stack);
     this.services = stack.services.map((s) => s.name);
@@ -250,8 +251,24 @@ class Lane {
       return;
     }
     const down = await tool.down(project, f);
+    const lingering = await leftovers(docker, project);
+    if (
+      down.code !== 0 &&
+      down.output.includes('has active endpoints') &&
+      lingering.containers.length + lingering.volumes.length === 0
+    ) {
+      // dockerd 20.10 keeps a phantom endpoint now and then (moby/moby#43286): the tool removed everything it
+      // could and the engine refused the network. The time counts; the run is flagged, not failed.
+      this.results.cell(this.stackName, tool.name, 'down').engineFlakes++;
+      this.strandedNetworks.push(...lingering.networks);
+      log(
+        `  ${this.stackName.padEnd(11)} ${tool.name.padEnd(8)} down     ${secs(down.ms).padStart(8)}  engine kept a phantom endpoint (moby#43286)`,
+      );
+      this.results.cell(this.stackName, tool.name, 'down').samples.push(down.ms);
+      return;
+    }
     if (down.code !== 0) this.record('down', down.ms, `exit ${down.code}`, down.output);
-    const left = describeLeft(await leftovers(docker, project));
+    const left = describeLeft(lingering);
     this.record('down', down.ms, left && `left ${left}`);
   }
 
@@ -468,6 +485,7 @@ async function main(): Promise<void> {
 
   const results = new Results();
   const secondUpBroken = new Map<ToolName, string>();
+  const strandedNetworks: string[] = [];
   const lifecycleSteps = STEPS.filter((s) => wantSteps.has(s));
   try {
     if (lifecycleSteps.length && wantSteps.has('up')) {
@@ -484,6 +502,7 @@ async function main(): Promise<void> {
                 `${session}-${name.replace(' ', '')}-r${run + 1}-${t}`,
                 results,
                 secondUpBroken,
+                strandedNetworks,
               ),
           );
           try {
@@ -526,6 +545,11 @@ async function main(): Promise<void> {
       pulls: pulls.pulled(),
       durationS: (performance.now() - t0) / 1000,
     };
+    if (strandedNetworks.length)
+      notes.push(
+        `${strandedNetworks.length} network(s) kept a phantom endpoint after their tool's \`down\` (moby/moby#43286) ` +
+          "and stay on the engine until dockerd restarts; each holds one of the engine's ~31 default address pools.",
+      );
     if (largestSize !== 60)
       notes.push(
         `The targets name 60 services; this run's largest stack has ${largestSize}, so they are checked there.`,
@@ -561,7 +585,11 @@ async function main(): Promise<void> {
     pulls.stop();
     await cleanupSession();
     const left = describeLeft(await leftovers(docker, `${session}-`));
-    if (left) log(`WARNING: could not remove ${left} of session ${session}`);
+    if (left)
+      log(
+        `WARNING: could not remove ${left} of session ${session} (networks with a phantom endpoint, moby/moby#43286, ` +
+          'go only when dockerd restarts)',
+      );
   }
 }
 
