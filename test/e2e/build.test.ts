@@ -64,11 +64,20 @@ services:
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   for (const s of ['app', 'staged', 'inline', 'bad']) await remember(s);
-  for (const id of made) {
-    await docker
-      .getImage(id)
-      .remove({ force: true })
-      .catch(() => {});
+  // and anything else labelled with this test's project (a rebuild's untagged predecessor, intermediates)
+  const labelled = await docker.listImages({
+    all: true,
+    filters: JSON.stringify({ label: [`dev.berth.project=${name}`] }),
+  });
+  for (const i of labelled) made.add(i.Id);
+  // twice: an image whose children are still there can only go once they are gone
+  for (let pass = 0; pass < 2; pass++) {
+    for (const id of made) {
+      await docker
+        .getImage(id)
+        .remove({ force: true })
+        .catch(() => {});
+    }
   }
 });
 

@@ -41,10 +41,18 @@ services:
 
 afterAll(async () => {
   await cleanupProject(name);
-  await docker
-    .getImage(`${name}-built`)
-    .remove({ force: true })
-    .catch(() => {});
+  const labelled = await docker.listImages({
+    all: true,
+    filters: JSON.stringify({ label: [`dev.berth.project=${name}`] }),
+  });
+  for (let pass = 0; pass < 2; pass++) {
+    for (const ref of [`${name}-built`, ...labelled.map((i) => i.Id)]) {
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => {});
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
