@@ -4,7 +4,6 @@
 import type Docker from 'dockerode';
 import { BerthError } from '../errors.js';
 import type { Service } from '../spec/types.js';
-import { prepareContext } from './build-context.js';
 import { Label } from './labels.js';
 
 /** One thing worth telling the user while images are being made ready. */
@@ -188,6 +187,8 @@ export function buildQuery(
  */
 export async function buildImage(docker: Docker, service: Service, opts: BuildOptions = {}): Promise<string> {
   if (!service.build) throw new Error(`service ${service.name} has no build section`);
+  // loaded only when building: `up` reads imageAction from this module on every run
+  const { prepareContext } = await import('./build-context.js');
   const ctx = await prepareContext(service.build);
   const query = buildQuery(service, ctx.dockerfile, opts);
   let stream: NodeJS.ReadableStream;
