@@ -1,6 +1,6 @@
 // berth run on the real engine: a one-off container from the service's definition, dependencies first
 // (unless --no-deps), exit code, overrides, --rm, -d, -p, and a build on demand.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -138,4 +138,26 @@ test('a service whose image is missing is built before it runs', async () => {
   expect(r.code).toBe(0);
   expect(r.stdout).toBe('none\n');
   expect(r.stderr).toContain(`${name}-built built`);
+});
+
+test("a TTY when stdin and stdout are terminals (under script), exit code still the container's", () => {
+  let out = '';
+  let code = 0;
+  try {
+    out = execFileSync(
+      'script',
+      [
+        '-qec',
+        `${process.execPath} ${BIN} -f ${file} run --rm --no-deps app sh -c "tty; exit 3"`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8', cwd: ROOT },
+    );
+  } catch (err) {
+    const e = err as { status: number; stdout: string };
+    code = e.status;
+    out = e.stdout;
+  }
+  expect(out).toMatch(/^\/dev\/pts\/\d+\r*\n$/);
+  expect(code).toBe(3);
 });
