@@ -43,7 +43,7 @@ export interface UiOptions extends UiTarget {
 }
 
 /**
- * A full collection every few seconds. The UI allocates steadily (frames, decoded lines) but keeps little,
+ * A full collection every two seconds. The UI allocates steadily (frames, decoded lines) but keeps little,
  * and V8 left alone lets the old generation grow by tens of MB before it collects; a periodic collection of
  * a small heap costs a few ms and keeps the resident size near what is live.
  */
@@ -61,7 +61,7 @@ async function periodicGc(ms: number): Promise<NodeJS.Timeout | undefined> {
 }
 
 export async function runUi(opts: UiOptions): Promise<void> {
-  const gcTimer = await periodicGc(5000);
+  const gcTimer = await periodicGc(2000);
   const docker = opts.docker ?? (await logsEngine());
   const engine = `${await engineVersion(docker)} (${process.env.DOCKER_HOST ?? 'local socket'})`;
   const headerOf = (t: UiTarget) => ({
