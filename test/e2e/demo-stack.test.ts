@@ -47,7 +47,7 @@ afterAll(async () => {
   await cleanupProject(project);
 });
 
-test('GET /api/visit goes lb → nginx → app → db + store: both counters grow and both replicas serve', async () => {
+test('GET /api/visit goes lb → nginx → app → db + store: both counters grow and the replicas alternate', async () => {
   const first = await visit();
   expect(first.client).toBe('default');
   const seen = new Set<string>();
@@ -56,10 +56,11 @@ test('GET /api/visit goes lb → nginx → app → db + store: both counters gro
     const v = await visit();
     expect(v.db).toBe(last.db + 1);
     expect(v.store).toBe(last.store + 1);
+    // nginx round-robins over the replicas it resolved at start: one request each, in turn.
+    expect(v.served_by).not.toBe(last.served_by);
     seen.add(v.served_by);
     last = v;
   }
-  // nginx picks a replica per request from Docker's DNS answer (random order): 30 requests reach both.
   expect(seen.size).toBe(2);
   const apps = await docker.listContainers({
     filters: JSON.stringify({ label: [`dev.berth.project=${project}`, 'dev.berth.service=app'] }),
@@ -103,4 +104,44 @@ test('touching the bind-mounted source restarts the app replicas, which keep ser
     if (!ok) await new Promise((r) => setTimeout(r, 100));
   }
   expect(ok).toBe(true);
+});
+
+test('recreating the app restarts nginx (depends_on restart: true), which then alternates over the new replicas', async () => {
+  const appFilter = JSON.stringify({ label: [`dev.berth.project=${project}`, 'dev.berth.service=app'] });
+  const before = (await docker.listContainers({ filters: appFilter })).map((c) => c.Id.slice(0, 12));
+  await run(
+    'node',
+    [
+      'bin/berth.js',
+      '-f',
+      'fixtures/demo/berth.yaml',
+      '-p',
+      project,
+      'up',
+      '-d',
+      '--wait',
+      '--force-recreate',
+      'app',
+    ],
+    { env, timeout: 120_000 },
+  );
+  const after = (await docker.listContainers({ filters: appFilter })).map((c) => c.Id.slice(0, 12)).sort();
+  expect(after).toHaveLength(2);
+  expect(after.some((id) => before.includes(id))).toBe(false);
+  // nginx's first requests after its restart may race its own start-up: wait for one answer, then check turns.
+  let last: Visit | undefined;
+  for (let i = 0; i < 100 && !last; i++) {
+    const res = await fetch(`${url}/api/visit`).catch(() => null);
+    if (res?.status === 200) last = (await res.json()) as Visit;
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(last).toBeDefined();
+  const seen = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const v = await visit();
+    expect(v.served_by).not.toBe(last?.served_by);
+    seen.add(v.served_by);
+    last = v;
+  }
+  expect([...seen].sort()).toEqual(after);
 });
