@@ -23,6 +23,39 @@ export async function clientsOf(stack: Stack | undefined): Promise<{ names: stri
   return { names: listClients(stack), active: stack.client };
 }
 
+/**
+ * The UI's client switch is `berth use NAME` itself (stop the stack's other clients, bring NAME up, record it
+ * as active), run as a child with the same global options, so the UI never re-implements the switch; then the
+ * UI follows the new client's project. Not offered with -p, which `berth use` refuses.
+ */
+function switcher(cmd: Command) {
+  const g = globalsOf(cmd);
+  if (g.projectName) return undefined;
+  return async (name: string) => {
+    const [{ execFile }, { promisify }, { loadFromCli }] = await Promise.all([
+      import('node:child_process'),
+      import('node:util'),
+      import('./load.js'),
+    ]);
+    const args: string[] = [];
+    for (const f of g.file) args.push('-f', f);
+    if (g.projectDirectory) args.push('--project-directory', g.projectDirectory);
+    for (const p of g.profile) args.push('--profile', p);
+    for (const e of g.envFile) args.push('--env-file', e);
+    try {
+      await promisify(execFile)(process.execPath, [process.argv[1]!, ...args, 'use', name], {
+        env: { ...process.env, NO_COLOR: '1', BERTH_CLIENT: '' },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error((e.stderr ?? e.message).trim().split('\n').slice(-1)[0] ?? 'berth use failed');
+    }
+    const next = loadFromCli(cmd, { client: name, quiet: true });
+    return uiTargetOf(next, next.project);
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('ui')
@@ -44,6 +77,7 @@ export function register(program: Command): void {
         color: !g.noColor,
         tail,
         clients: () => clientsOf(stack),
+        switchClient: stack ? switcher(cmd) : undefined,
       });
     });
 }
