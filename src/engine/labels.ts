@@ -21,3 +21,16 @@ export const Label = {
 /** Engine filter selecting one project's objects. */
 export const projectFilter = (project: string, extra: string[] = []) =>
   JSON.stringify({ label: [`${Label.project}=${project}`, ...extra] });
+
+/** The labels that say which project, stack and client own an object; on everything berth creates. */
+export function ownerLabels(stack: {
+  project: string;
+  name: string;
+  client?: string;
+}): Record<string, string> {
+  return {
+    [Label.project]: stack.project,
+    [Label.stack]: stack.name,
+    ...(stack.client ? { [Label.client]: stack.client } : {}),
+  };
+}

@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { NetworkSpec, Stack } from '../spec/types.js';
 import { VERSION } from '../version.js';
-import { Label } from './labels.js';
+import { Label, ownerLabels } from './labels.js';
 
 export function networkOptions(
   stack: Stack,
@@ -32,9 +32,7 @@ export function networkOptions(
       : {}),
     Labels: {
       ...(spec?.labels ?? {}),
-      [Label.project]: stack.project,
-      [Label.stack]: stack.name,
-      ...(stack.client ? { [Label.client]: stack.client } : {}),
+      ...ownerLabels(stack),
       [Label.network]: key,
       [Label.version]: VERSION,
     },

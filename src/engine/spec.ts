@@ -4,7 +4,7 @@
 import type Docker from 'dockerode';
 import type { MountSpec, PortSpec, Service, Stack } from '../spec/types.js';
 import { VERSION } from '../version.js';
-import { Label } from './labels.js';
+import { Label, ownerLabels } from './labels.js';
 
 export type CreateOptions = Docker.ContainerCreateOptions;
 
@@ -162,10 +162,8 @@ export function containerTemplate(stack: Stack, service: Service): CreateOptions
   const hc = service.healthcheck;
   const labels: Record<string, string> = {
     ...service.labels,
-    [Label.project]: stack.project,
+    ...ownerLabels(stack),
     [Label.service]: service.name,
-    [Label.stack]: stack.name,
-    ...(stack.client ? { [Label.client]: stack.client } : {}),
   };
   const hostConfig: Docker.HostConfig = compact({
     // Binds for host paths, as Compose does for the short syntax: the engine creates a missing directory there,

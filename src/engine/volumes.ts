@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { Stack } from '../spec/types.js';
 import { VERSION } from '../version.js';
-import { Label } from './labels.js';
+import { Label, ownerLabels } from './labels.js';
 
 export async function createVolume(docker: Docker, stack: Stack, key: string): Promise<void> {
   const spec = stack.volumes[key];
@@ -12,7 +12,7 @@ export async function createVolume(docker: Docker, stack: Stack, key: string): P
     DriverOpts: spec?.driver_opts ?? {},
     Labels: {
       ...(spec?.labels ?? {}),
-      [Label.project]: stack.project,
+      ...ownerLabels(stack),
       [Label.volume]: key,
       [Label.version]: VERSION,
     },
