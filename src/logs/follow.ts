@@ -108,32 +108,45 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
     finish();
   };
 
-  /** Keep lines after the mark (a re-read starts at the mark's timestamp, inclusive). */
-  const afterMark = (id: string, lines: LogLine[]): LogLine[] => {
-    const m = marks.get(id);
-    let out = lines;
-    if (m?.ts) {
-      let skip = m.atTs;
-      out = lines.filter((l) => {
-        if (!l.ts || l.ts > m.ts) return true;
-        if (l.ts === m.ts && skip <= 0) return true;
-        if (l.ts === m.ts) skip--;
-        return false;
-      });
+  /**
+   * Record how far a container's log was delivered (the latest timestamp, and how many lines carry it), so a
+   * re-read after a restart can start there. The engine stamps stdout and stderr in separate goroutines, so
+   * timestamps are not monotonic within one stream: the mark is the maximum, and filtering against it
+   * happens only at the start of a re-read (`skipRepeats`), never on a live stream.
+   */
+  const advanceMark = (id: string, lines: LogLine[]) => {
+    let m = marks.get(id);
+    for (const l of lines) {
+      if (!l.ts) continue;
+      if (!m || l.ts > m.ts) m = { ts: l.ts, atTs: 1 };
+      else if (l.ts === m.ts) m.atTs++;
     }
-    const last = out[out.length - 1];
-    if (last?.ts) {
-      let at = 0;
-      for (let i = out.length - 1; i >= 0 && out[i]!.ts === last.ts; i--) at++;
-      marks.set(id, { ts: last.ts, atTs: last.ts === m?.ts ? m.atTs + at : at });
-    }
-    return out;
+    if (m) marks.set(id, m);
+  };
+
+  /** A re-read starts at the mark's timestamp, inclusive: drop what was already delivered, then stop checking. */
+  const skipRepeats = (mark: Mark | undefined) => {
+    let skipping = mark?.ts ? { ts: mark.ts, left: mark.atTs } : undefined;
+    return (lines: LogLine[]): LogLine[] => {
+      if (!skipping) return lines;
+      const out: LogLine[] = [];
+      for (const l of lines) {
+        if (!skipping) out.push(l);
+        else if (!l.ts || l.ts > skipping.ts) {
+          skipping = undefined;
+          out.push(l);
+        } else if (l.ts === skipping.ts && skipping.left <= 0) out.push(l);
+        else if (l.ts === skipping.ts) skipping.left--;
+      }
+      return out;
+    };
   };
 
   const attach = async (target: LogTarget, first: boolean) => {
     if (readers.has(target.id) || attaching.has(target.id) || finished) return;
     attaching.add(target.id);
     const mark = marks.get(target.id);
+    const skip = skipRepeats(mark ? { ...mark } : undefined);
     let stream: NodeJS.ReadableStream;
     try {
       stream = await openLogStream(docker, target.id, {
@@ -176,7 +189,8 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
         text: d.text,
       }));
     const emit = (lines: LogLine[]) => {
-      const fresh = afterMark(target.id, lines);
+      const fresh = skip(lines);
+      advanceMark(target.id, fresh);
       if (merge) {
         merge.push(target.id, fresh);
         flushMerge();
