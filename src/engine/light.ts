@@ -115,6 +115,13 @@ export function lightEngine(socketPath: string) {
     rename: (o: { name: string }) =>
       http.call('POST', `/containers/${seg(id)}/rename${qs({ name: o.name })}`),
     inspect: () => http.call<Docker.ContainerInspectInfo>('GET', `/containers/${seg(id)}/json`),
+    exec: async (o: Docker.ExecCreateOptions) => {
+      const { Id } = await http.call<{ Id: string }>('POST', `/containers/${seg(id)}/exec`, o);
+      return {
+        start: (s: { Detach?: boolean }) => http.call('POST', `/exec/${seg(Id)}/start`, s),
+        inspect: () => http.call<Docker.ExecInspectInfo>('GET', `/exec/${seg(Id)}/json`),
+      };
+    },
     logs: async (o: { stdout?: boolean; stderr?: boolean; tail?: number; follow?: boolean }) =>
       readAll(
         await http.open(
@@ -142,6 +149,7 @@ export function lightEngine(socketPath: string) {
       return container(res.Id);
     },
     getContainer: container,
+    version: () => http.call<Docker.DockerVersion>('GET', '/version'),
     createNetwork: (opts: Docker.NetworkCreateOptions) => http.call('POST', '/networks/create', opts),
     getNetwork: (id: string) => ({
       connect: (o: { Container: string; EndpointConfig?: unknown }) =>

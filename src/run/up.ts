@@ -12,6 +12,7 @@ import {
   stopContainer,
   tailLogs,
 } from '../engine/containers.js';
+import { engineHonoursStartInterval, probeCommand } from '../engine/health-probe.js';
 import { createNetwork } from '../engine/networks.js';
 import { type CreateOptions, containerForReplica, containerTemplate } from '../engine/spec.js';
 import { createVolume } from '../engine/volumes.js';
@@ -25,6 +26,7 @@ import {
   healthy,
   Interrupted,
   ready,
+  type StartProbe,
   type Verdict,
   WaitFailed,
   WaitTimedOut,
@@ -89,6 +91,7 @@ export async function runUp(
   const emit = opts.onEvent ?? (() => {});
   const failures: Failure[] = [];
   const waiter = new ContainerWaiter(docker, stack.project, signal);
+  const probeFor = await startProbes(docker, stack);
   const containers: Record<string, string[]> = {};
   const templates = new Map<string, CreateOptions>();
   const template = (svc: Service) => {
@@ -224,7 +227,7 @@ export async function runUp(
     const cname = containerNameOf(id);
     if (!reached.has(id)) progress('Container', cname, 'Waiting', false, undefined, service);
     try {
-      const s = await waiter.until(id, check, timeoutMs);
+      const s = await waiter.until(id, check, timeoutMs, probeFor(service));
       const status: ProgressStatus = s?.running ? (s.health === 'healthy' ? 'Healthy' : 'Running') : 'Exited';
       // `--wait` re-checks what a dependency wait already reported: say it once
       if (reached.get(id) !== status) progress('Container', cname, status, true, t0, service);
@@ -421,6 +424,33 @@ export async function runUp(
 
 function isReported(err: unknown): boolean {
   return err instanceof WaitFailed || err instanceof WaitTimedOut;
+}
+
+/**
+ * Healthchecks that ask for a `start_interval` get it even on engines that ignore it (API < 1.44): berth
+ * runs the check itself at that pace while the container is `starting`. The engine is asked its version only
+ * when some service wants this.
+ */
+async function startProbes(
+  docker: Docker,
+  stack: Stack,
+): Promise<(service: string) => StartProbe | undefined> {
+  const wanting = Object.values(stack.services).filter(
+    (s) => s.healthcheck?.startIntervalMs && !s.healthcheck.disable,
+  );
+  if (!wanting.length) return () => undefined;
+  const api = await docker.version().then(
+    (v) => v.ApiVersion,
+    () => undefined,
+  );
+  if (engineHonoursStartInterval(api)) return () => undefined;
+  const probes = new Map<string, StartProbe>();
+  for (const svc of wanting) {
+    const hc = svc.healthcheck!;
+    const cmd = probeCommand(hc.test);
+    if (cmd) probes.set(svc.name, { cmd, everyMs: hc.startIntervalMs!, timeoutMs: hc.timeoutMs ?? 30_000 });
+  }
+  return (service) => probes.get(service);
 }
 
 /** The engine's own words, without dockerode's HTTP preamble. */

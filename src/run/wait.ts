@@ -4,10 +4,21 @@
 import type Docker from 'dockerode';
 import { inspectState, type LiveState } from '../engine/containers.js';
 import { type EventWatch, watchContainerEvents } from '../engine/events.js';
+import { probeHealth } from '../engine/health-probe.js';
 
 export type Verdict = 'ok' | 'fail' | 'wait';
 
 const FALLBACK_POLL_MS = 500;
+
+/**
+ * Run the container's healthcheck ourselves while it is still `starting`, every `everyMs`: the engine's
+ * `start_interval` for engines that ignore it (see engine/health-probe.ts). A passing probe counts as healthy.
+ */
+export interface StartProbe {
+  cmd: string[];
+  everyMs: number;
+  timeoutMs: number;
+}
 
 export class Interrupted extends Error {
   constructor() {
@@ -38,18 +49,29 @@ export class ContainerWaiter {
     id: string,
     check: (s: LiveState | undefined) => Verdict,
     timeoutMs = Number.POSITIVE_INFINITY,
+    probe?: StartProbe,
   ): Promise<LiveState | undefined> {
     await this.ensureWatch();
     const deadline = Date.now() + timeoutMs;
+    let nextProbe = 0;
     for (;;) {
       if (this.signal?.aborted) throw new Interrupted();
       const s = await inspectState(this.docker, id);
       const v = check(s);
       if (v === 'ok') return s;
       if (v === 'fail') throw new WaitFailed(s);
+      if (probe && s?.health === 'starting' && Date.now() >= nextProbe) {
+        nextProbe = Date.now() + probe.everyMs;
+        if (await probeHealth(this.docker, id, probe.cmd, probe.timeoutMs)) {
+          const healthy: LiveState = { ...s, health: 'healthy' };
+          if (check(healthy) === 'ok') return healthy;
+        }
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimedOut(s);
-      await this.nextEvent(id, Math.min(left, FALLBACK_POLL_MS));
+      const pause =
+        probe && s?.health === 'starting' ? Math.max(0, nextProbe - Date.now()) : FALLBACK_POLL_MS;
+      await this.nextEvent(id, Math.min(left, FALLBACK_POLL_MS, pause));
     }
   }
 
