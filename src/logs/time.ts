@@ -1,14 +1,5 @@
 import { badInput } from '../errors.js';
-
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
+import { parseDuration } from '../spec/units.js';
 
 /**
  * `--since` / `--until` as Compose takes them: a Go duration relative to now ("10m", "1h30m"), an RFC 3339
@@ -18,11 +9,8 @@ const UNIT_MS: Record<string, number> = {
 export function engineTime(value: string, flag: string, now: number = Date.now()): string {
   const v = value.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return v;
-  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
-    let ms = 0;
-    for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
-    return secondsOf(now - ms);
-  }
+  const ms = parseDuration(v);
+  if (ms !== undefined) return secondsOf(now - ms);
   if (/^\d{4}-\d\d-\d\d/.test(v)) {
     const t = Date.parse(v);
     if (!Number.isNaN(t)) return secondsOf(t);
