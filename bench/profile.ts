@@ -84,6 +84,8 @@ export interface Profile {
   /** Time between the first call and the last answer with no request outstanding: the tool thinking or waiting. */
   idleMs: number;
   byKind: Array<[string, number]>;
+  /** The three longest calls (kind, ms): where a slow step waits on the engine. */
+  slowest: Array<[string, number]>;
 }
 
 export function summarize(calls: Call[], t0: number, totalMs: number): Profile {
@@ -115,6 +117,10 @@ export function summarize(calls: Call[], t0: number, totalMs: number): Profile {
     calls: calls.length,
     maxInFlight,
     idleMs,
+    slowest: calls
+      .map((c): [string, number] => [c.kind, (c.answered ?? c.sent) - c.sent])
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3),
     byKind: [...counts.entries()].sort((a, b) => b[1] - a[1]),
   };
 }

@@ -188,7 +188,8 @@ export function renderMarkdown(opts: {
   L.push(
     `Machine: ${f.cores} cores, load average at start ${f.loadAtStart}; Docker engine ${f.docker}; Node ${f.node}; ` +
       `${f.compose}; dockerode-compose ${f.dcompose}; berth at ${f.berthCommit}. ` +
-      `Image pulls seen on the engine during the run: ${f.pulls.length ? f.pulls.join(', ') : 'none'}.`,
+      `Pulls of the bench image during the run: ${f.pulls.filter((x) => x.includes('berth/busybox')).length} ` +
+      `(other pulls on the shared engine, by other users' tests: ${f.pulls.filter((x) => !x.includes('berth/busybox')).length}).`,
     '',
   );
   L.push(

@@ -397,16 +397,16 @@ async function profilePass(
     '',
   );
   L.push(
-    '| tool | step | total | before 1st call | API calls | peak | idle | after last answer | calls by kind |',
+    '| tool | step | total | before 1st call | API calls | peak | idle | after last answer | slowest calls | calls by kind |',
   );
-  L.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
+  L.push('|---|---|---:|---:|---:|---:|---:|---:|---|---|');
   for (const [t, step, p] of rows) {
     const kinds = p.byKind
       .slice(0, 7)
       .map(([k, n]) => `${k} ×${n}`)
       .join(', ');
     L.push(
-      `| ${t} | ${STEP_TITLES[step]} | ${secs(p.totalMs)} | ${secs(p.beforeFirstCallMs)} | ${p.calls} | ${p.maxInFlight} | ${secs(p.idleMs)} | ${secs(p.afterLastAnswerMs)} | ${kinds} |`,
+      `| ${t} | ${STEP_TITLES[step]} | ${secs(p.totalMs)} | ${secs(p.beforeFirstCallMs)} | ${p.calls} | ${p.maxInFlight} | ${secs(p.idleMs)} | ${secs(p.afterLastAnswerMs)} | ${p.slowest.map(([k, ms]) => `${k} ${secs(ms)}`).join(', ')} | ${kinds} |`,
     );
   }
   L.push('', ...failed.map((f) => `- ${f}`), '');
