@@ -6,45 +6,35 @@ import { Label } from '../engine/labels.js';
 import { type ObservedContainer, toObservedContainer } from '../engine/observe.js';
 import { probePort } from '../engine/ports.js';
 import { BerthError, ExitCode } from '../errors.js';
+import { type HostPort, hostPortsOf, ipsOverlap, isRange, takes } from '../plan/host-ports.js';
 import type { Plan } from '../plan/types.js';
 import type { Stack } from '../spec/types.js';
 
-export interface WantedPort {
-  service: string;
-  hostIp: string;
-  port: number;
-  protocol: string;
-}
-
-/** Fixed host ports of the containers the plan creates or starts (ranges and ephemeral ports are the engine's). */
-export function wantedPorts(stack: Stack, plan: Plan): WantedPort[] {
-  const out: WantedPort[] = [];
+/**
+ * Host ports of the containers the plan creates or starts. A fixed port counts once per replica (two replicas
+ * on one port clash); a range counts once per service, since its replicas share it.
+ */
+export function wantedPorts(stack: Stack, plan: Plan): HostPort[] {
+  const out: HostPort[] = [];
+  const rangesCounted = new Set<string>();
   for (const a of plan.actions) {
     if (a.kind !== 'create' && a.kind !== 'recreate' && a.kind !== 'start') continue;
-    for (const p of stack.services[a.service]?.ports ?? []) {
-      if (!p.published || !/^\d+$/.test(p.published)) continue;
-      out.push({
-        service: a.service,
-        hostIp: p.host_ip || '0.0.0.0',
-        port: Number(p.published),
-        protocol: p.protocol,
-      });
-    }
+    const ports = stack.services[a.service]?.ports ?? [];
+    const once = rangesCounted.has(a.service) ? ports.filter((p) => !isRange(p)) : ports;
+    rangesCounted.add(a.service);
+    out.push(...hostPortsOf(a.service, once));
   }
   return out;
 }
 
-const overlaps = (a: string, b: string) =>
-  a === b || a === '0.0.0.0' || b === '0.0.0.0' || a === '::' || b === '::';
-
 /** Pure part: clashes inside the plan itself (two services, or two replicas, on one host port). */
-export function clashesWithin(ports: WantedPort[]): string[] {
+export function clashesWithin(ports: HostPort[]): string[] {
   const msgs: string[] = [];
   for (let i = 0; i < ports.length; i++)
     for (let j = 0; j < i; j++) {
       const a = ports[i]!;
       const b = ports[j]!;
-      if (a.port !== b.port || a.protocol !== b.protocol || !overlaps(a.hostIp, b.hostIp)) continue;
+      if (a.port !== b.port || a.protocol !== b.protocol || !ipsOverlap(a.hostIp, b.hostIp)) continue;
       msgs.push(
         a.service === b.service
           ? `port ${a.hostIp}:${a.port} is published by more than one replica of service "${a.service}"; publish a range or drop the host port`
@@ -88,7 +78,7 @@ async function processListening(port: number): Promise<string | undefined> {
 }
 
 function holderMessage(
-  w: WantedPort,
+  w: HostPort,
   holder: ObservedContainer | undefined,
   other: string | undefined,
 ): string {
@@ -118,13 +108,7 @@ export async function checkPorts(docker: Docker, stack: Stack, plan: Plan): Prom
   }
   const running = (await docker.listContainers({})).map(toObservedContainer);
   for (const w of wanted) {
-    const held = running.find(
-      (c) =>
-        !releasing.has(c.id) &&
-        c.ports.some(
-          (p) => p.hostPort === w.port && p.protocol === w.protocol && overlaps(p.hostIp, w.hostIp),
-        ),
-    );
+    const held = running.find((c) => !releasing.has(c.id) && c.ports.some((p) => takes(p, w)));
     if (held) {
       if (held.project === stack.project && held.service === w.service) continue; // its own running replica
       const name = held.labels[Label.project] ? undefined : `container ${held.name}`;

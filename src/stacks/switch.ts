@@ -5,6 +5,7 @@
 
 import { Label } from '../engine/labels.js';
 import type { ObservedContainer } from '../engine/observe.js';
+import { type HostPort, takes } from '../plan/host-ports.js';
 import type { Stack } from '../spec/types.js';
 
 const isUp = (c: ObservedContainer) =>
@@ -31,32 +32,6 @@ export function byProject(containers: ObservedContainer[]): Map<string, Observed
   return out;
 }
 
-export interface HostPort {
-  service: string;
-  hostIp: string;
-  port: number;
-  protocol: string;
-}
-
-/** Fixed host ports the stack publishes (ephemeral ports and ranges are the engine's to pick). */
-export function fixedHostPorts(stack: Pick<Stack, 'services'>): HostPort[] {
-  const out: HostPort[] = [];
-  for (const svc of Object.values(stack.services))
-    for (const p of svc.ports) {
-      if (!p.published || !/^\d+$/.test(p.published)) continue;
-      out.push({
-        service: svc.name,
-        hostIp: p.host_ip || '0.0.0.0',
-        port: Number(p.published),
-        protocol: p.protocol,
-      });
-    }
-  return out;
-}
-
-const anyAddress = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::';
-const overlaps = (a: string, b: string) => a === b || anyAddress(a) || anyAddress(b);
-
 export interface PortHolder {
   wanted: HostPort;
   /** Berth project holding it. */
@@ -77,12 +52,7 @@ export function portsHeldByOthers(
   for (const w of wanted) {
     const holder = running.find(
       (c) =>
-        isUp(c) &&
-        c.project !== keep.project &&
-        !keep.stopping.has(c.id) &&
-        c.ports.some(
-          (p) => p.hostPort === w.port && p.protocol === w.protocol && overlaps(p.hostIp, w.hostIp),
-        ),
+        isUp(c) && c.project !== keep.project && !keep.stopping.has(c.id) && c.ports.some((p) => takes(p, w)),
     );
     if (holder) out.push({ wanted: w, project: holder.project, service: holder.service });
   }
@@ -114,10 +84,7 @@ export function splitStops(
   wanted: HostPort[],
   stack: Pick<Stack, 'services'>,
 ): { first: ObservedContainer[]; later: ObservedContainer[] } {
-  const clash = (c: ObservedContainer) =>
-    c.ports.some((p) =>
-      wanted.some((w) => w.port === p.hostPort && w.protocol === p.protocol && overlaps(w.hostIp, p.hostIp)),
-    );
+  const clash = (c: ObservedContainer) => c.ports.some((p) => wanted.some((w) => takes(p, w)));
   const firstIds = new Set<string>();
   for (const [, cs] of byProject(stopping)) {
     const services = new Set(cs.filter(clash).map((c) => c.service));

@@ -4,12 +4,12 @@ import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import type { ObservedContainer } from '../engine/observe.js';
 import { BerthError, ExitCode } from '../errors.js';
+import { stackHostPorts } from '../plan/host-ports.js';
 import type { RunListener } from '../run/events.js';
 import type { Stack } from '../spec/types.js';
 import { writeActiveClient } from './state.js';
 import {
   byProject,
-  fixedHostPorts,
   holderMessage,
   otherClientsRunning,
   portsFreedByStopping,
@@ -40,7 +40,7 @@ export async function planSwitch(docker: Docker, stack: Stack): Promise<SwitchPl
   ]);
   const running = await listAllBerthContainers(docker);
   const stopping = otherClientsRunning(running, stack);
-  const wanted = fixedHostPorts(stack);
+  const wanted = stackHostPorts(stack);
   const held = portsHeldByOthers(wanted, running, {
     project: stack.project,
     stopping: new Set(stopping.map((c) => c.id)),

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import type { ObservedContainer } from '../../src/engine/observe.js';
+import { stackHostPorts } from '../../src/plan/host-ports.js';
 import type { Service, Stack } from '../../src/spec/types.js';
 import {
   byProject,
-  fixedHostPorts,
   holderMessage,
   otherClientsRunning,
   portsFreedByStopping,
@@ -90,16 +90,31 @@ describe('ports', () => {
     },
   } as unknown as Stack;
 
-  test('only fixed host ports count (ranges and ephemeral ports are the engine’s)', () => {
-    expect(fixedHostPorts(stack)).toEqual([
+  test('fixed host ports and every port of a range count (ephemeral ports are the engine’s)', () => {
+    expect(stackHostPorts(stack)).toEqual([
       { service: 'lb', hostIp: '127.0.0.1', port: 8080, protocol: 'tcp' },
+      { service: 'debug', hostIp: '127.0.0.1', port: 9000, protocol: 'tcp' },
+      { service: 'debug', hostIp: '127.0.0.1', port: 9001, protocol: 'tcp' },
+    ]);
+  });
+
+  test('a port inside a range held by another stack is a clash', () => {
+    const other = container('blog', 'web', { stack: 'blog', ports: [{ ...lbPort, hostPort: 9001 }] });
+    expect(
+      portsHeldByOthers(stackHostPorts(stack), [other], { project: 'demo-globex', stopping: new Set() }),
+    ).toEqual([
+      {
+        wanted: { service: 'debug', hostIp: '127.0.0.1', port: 9001, protocol: 'tcp' },
+        project: 'blog',
+        service: 'web',
+      },
     ]);
   });
 
   test('a port held by a container about to be stopped is not a clash; one held by another stack is', () => {
     const acmeLb = container('demo-acme', 'lb', { stack: 'demo', ports: [lbPort] });
     const blog = container('blog', 'web', { stack: 'blog', ports: [{ ...lbPort, hostIp: '0.0.0.0' }] });
-    const wanted = fixedHostPorts(stack);
+    const wanted = stackHostPorts(stack);
     expect(
       portsHeldByOthers(wanted, [acmeLb], { project: 'demo-globex', stopping: new Set([acmeLb.id]) }),
     ).toEqual([]);
@@ -117,7 +132,7 @@ describe('ports', () => {
     const own = container('demo-globex', 'lb', { stack: 'demo', ports: [lbPort] });
     const elsewhere = container('x', 'lb', { ports: [{ ...lbPort, hostIp: '127.0.0.2' }] });
     expect(
-      portsHeldByOthers(fixedHostPorts(stack), [own, elsewhere], {
+      portsHeldByOthers(stackHostPorts(stack), [own, elsewhere], {
         project: 'demo-globex',
         stopping: new Set(),
       }),
