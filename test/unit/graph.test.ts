@@ -9,61 +9,20 @@ import {
   selectWithDeps,
   startOrder,
 } from '../../src/graph/index.js';
-import type { Service, Stack } from '../../src/spec/types.js';
+import type { Service } from '../../src/spec/types.js';
 import { load, loadError } from './spec-helpers.js';
+import { service, stack as stackOf } from './stack-factory.js';
 
-function svc(name: string, deps: string[] = [], extra: Partial<Service> = {}): Service {
-  return {
-    name,
-    image: 'x',
-    pull_policy: 'missing',
-    environment: {},
-    ports: [],
-    expose: [],
-    volumes: [],
-    volumes_from: [],
-    tmpfs: [],
+const svc = (name: string, deps: string[] = [], extra: Partial<Service> = {}): Service =>
+  service(name, {
     depends_on: Object.fromEntries(
       deps.map((d) => [d, { condition: 'service_started', required: true, restart: false }]),
     ),
-    networks: {},
-    links: [],
-    replicas: 1,
-    labels: {},
-    extra_hosts: [],
-    dns: [],
-    cap_add: [],
-    cap_drop: [],
-    privileged: false,
-    read_only: false,
-    tty: false,
-    stdin_open: false,
-    security_opt: [],
-    sysctls: {},
-    ulimits: {},
-    devices: [],
-    profiles: [],
-    resources: {},
-    group_add: [],
-    dns_search: [],
-    dns_opt: [],
     ...extra,
-  };
-}
+  });
 
-function stack(services: Service[], disabled: string[] = []): Stack {
-  return {
-    name: 's',
-    project: 's',
-    workingDir: '/',
-    files: [],
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-    disabledServices: disabled,
-    networks: {},
-    volumes: {},
-    warnings: [],
-  };
-}
+const stack = (services: Service[], disabled: string[] = []) =>
+  stackOf(services, { disabledServices: disabled });
 
 describe('graph', () => {
   const demo = stack([

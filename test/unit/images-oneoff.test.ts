@@ -2,56 +2,22 @@
 import { describe, expect, test } from 'vitest';
 import { parsePublish } from '../../src/cli/run.js';
 import { containerForOneOff } from '../../src/engine/oneoff.js';
-import type { Service, Stack } from '../../src/spec/types.js';
+import { service, stack } from './stack-factory.js';
 
-const service = {
-  name: 'app',
-  image: 'berth/busybox:latest',
-  pull_policy: 'missing',
+const app = service('app', {
   command: ['serve'],
   environment: { A: 'file', B: 'file' },
   ports: [{ target: 80, host_ip: '127.0.0.1', protocol: 'tcp' }],
-  expose: [],
-  volumes: [],
-  volumes_from: [],
-  tmpfs: [],
-  depends_on: {},
   networks: { default: { aliases: ['extra-alias'] }, back: { aliases: [] } },
-  links: [],
   replicas: 2,
-  labels: {},
   restart: 'always',
   container_name: 'fixed-name',
-  extra_hosts: [],
-  dns: [],
-  cap_add: [],
-  cap_drop: [],
-  privileged: false,
-  read_only: false,
-  tty: false,
-  stdin_open: false,
-  security_opt: [],
-  sysctls: {},
-  ulimits: {},
-  devices: [],
-  profiles: [],
-  resources: {},
-} as unknown as Service;
+});
 
-const stack = {
-  name: 'demo',
-  project: 'demo',
-  workingDir: '/w',
-  files: ['/w/compose.yaml'],
-  services: { app: service },
-  disabledServices: [],
-  networks: {},
-  volumes: {},
-  warnings: [],
-} as unknown as Stack;
+const demo = stack([app], { workingDir: '/w', files: ['/w/compose.yaml'], networks: {} });
 
 describe('containerForOneOff', () => {
-  const plan = containerForOneOff(stack, 'app', {
+  const plan = containerForOneOff(demo, 'app', {
     name: 'demo-app-run-abc123',
     command: ['sh', '-c', 'true'],
     env: ['B=flag', 'C=new'],
