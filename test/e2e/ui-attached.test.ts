@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
+import { terminal } from './terminal.js';
 import { ROOT } from './up-cli.js';
 
 // Attached `berth up` on a terminal is the UI; Ctrl-C there stops the stack (as Compose does), with the
@@ -9,38 +9,24 @@ import { ROOT } from './up-cli.js';
 const project = uniqueProject('uiup');
 const file = path.join(ROOT, 'fixtures/logs/chatty/berth.yaml');
 const session = project;
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-t', session);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred: (s: string) => boolean, what: string, ms = 30_000): Promise<string> {
-  const t0 = Date.now();
-  let s = '';
-  while (Date.now() - t0 < ms) {
-    s = screen();
-    if (pred(s)) return s;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}; the screen:\n${s}`);
-}
+const term = terminal(session, 30_000);
+const { until } = term;
 
 afterAll(async () => {
-  try {
-    tmux('kill-session', '-t', session);
-  } catch {}
+  term.close();
   await cleanupProject(project);
 });
 
 test('attached up on a terminal opens the UI; Ctrl-C stops the stack with progress in the UI', async () => {
   const cmd = `cd ${ROOT} && NO_COLOR=1 node bin/berth.js -f ${file} -p ${project} up; echo BERTH-EXIT=$?; sleep 120`;
-  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', cmd);
+  term.open(cmd);
   await until(
     (x) =>
       ['web', 'worker', 'db'].every((s) => new RegExp(`^[ ›] ${s} +running`, 'm').test(x)) &&
       /worker \| worker tick/.test(x),
     'the UI with every service running and their logs',
   );
-  tmux('send-keys', '-t', session, 'C-c');
+  term.keys('C-c');
   const s = await until((x) => x.includes('BERTH-EXIT=130'), 'attached up to stop and exit');
   expect(s).not.toContain('internal error');
   const list = await docker.listContainers({

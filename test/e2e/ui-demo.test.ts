@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
+import { sleep, terminal } from './terminal.js';
 import { collect, freePort, ROOT, stackCli } from './up-cli.js';
 
 // The demo stack (lb → nginx → app ×2 → db + store) under its own project and port: `berth logs -f` counts
@@ -13,20 +13,8 @@ let cli: ReturnType<typeof stackCli>;
 const session = project;
 const SERVICES = ['lb', 'nginx', 'app', 'db', 'store'];
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-t', session);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred: (s: string) => boolean, what: string, ms = 20_000): Promise<string> {
-  const t0 = Date.now();
-  let s = '';
-  while (Date.now() - t0 < ms) {
-    s = screen();
-    if (pred(s)) return s;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}; the screen:\n${s}`);
-}
+const term = terminal(session, 20_000);
+const { until } = term;
 
 const appContainers = async () =>
   (
@@ -44,9 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  try {
-    tmux('kill-session', '-t', session);
-  } catch {}
+  term.close();
   await cli?.run('down', '-v');
   await cleanupProject(project);
 });
@@ -85,7 +71,7 @@ test('berth logs -f shows every request the demo served, once', async () => {
 
 test('berth ui in a terminal: services and states, Enter shows the selected logs, r restarts, q leaves it running', async () => {
   const cmd = `cd ${ROOT} && BERTH_DEMO_PORT=${port} NO_COLOR=1 node bin/berth.js -f ${file} -p ${project} ui; echo BERTH-EXIT=$?; sleep 120`;
-  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', cmd);
+  term.open(cmd);
   let s = await until(
     (x) => SERVICES.every((svc) => new RegExp(`^[ ›] ${svc} +running +healthy`, 'm').test(x)),
     'every service running and healthy',
@@ -95,10 +81,10 @@ test('berth ui in a terminal: services and states, Enter shows the selected logs
   expect(s).toMatch(new RegExp(`^[ ›] lb +running +healthy +1/1 +${port}→80`, 'm'));
 
   // select app (third row) and show its logs
-  tmux('send-keys', '-t', session, 'j');
-  tmux('send-keys', '-t', session, 'j');
+  term.keys('j');
+  term.keys('j');
   await until((x) => /^› app /m.test(x), 'app selected');
-  tmux('send-keys', '-t', session, 'Enter');
+  term.keys('Enter');
   for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${port}/api/visit?ui=${i}`);
   s = await until((x) => x.includes('logs: app') && /GET \/api\/visit\?ui=4 200/.test(x), "app's logs");
   const pane = s.split('\n').slice(s.split('\n').findIndex((l) => l.includes('logs: app')) + 1, -2);
@@ -107,7 +93,7 @@ test('berth ui in a terminal: services and states, Enter shows the selected logs
   // r restarts the selected service: its containers' start times change
   const ids = await appContainers();
   const before = await Promise.all(ids.map(startedAt));
-  tmux('send-keys', '-t', session, 'r');
+  term.keys('r');
   await until((x) => x.includes('restarting app'), 'the restart to be acknowledged', 5000);
   const t0 = Date.now();
   for (;;) {
@@ -119,7 +105,7 @@ test('berth ui in a terminal: services and states, Enter shows the selected logs
   await until((x) => /^› app +running/m.test(x) && x.includes('restarting app: done'), 'app running again');
 
   // q quits the UI and leaves the stack running
-  tmux('send-keys', '-t', session, 'q');
+  term.keys('q');
   await until((x) => x.includes('BERTH-EXIT=0'), 'berth ui to exit', 10_000);
   const running = await docker.listContainers({
     filters: JSON.stringify({ label: [`dev.berth.project=${project}`], status: ['running'] }),
