@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runAbortController } from '../abort.js';
 import { BerthError, BerthErrors, badInput } from '../errors.js';
 import type { Service } from '../spec/types.js';
 import { loadStackFor, selectServices } from './lifecycle.js';
@@ -46,7 +47,7 @@ export function register(program: Command): void {
       const prefix = (name: string) => `${name.padEnd(width)} | `;
       const queue = new PQueue({ concurrency: parallel });
       const failures: BerthError[] = [];
-      const ac = new AbortController();
+      const ac = runAbortController();
       const onSig = () => ac.abort();
       process.once('SIGINT', onSig);
       try {

@@ -1,6 +1,7 @@
 // Shared by the lifecycle verbs (up, down, ps, start, stop, restart, rm): reading the stack, choosing
 // services, and printing executor progress. Kept free of heavy imports: verbs load dockerode in their action.
 import type { Command } from 'commander';
+import { runAbortController } from '../abort.js';
 import { badInput } from '../errors.js';
 import type { RunListener } from '../run/events.js';
 import type { Stack } from '../spec/types.js';
@@ -68,7 +69,7 @@ export async function progressPrinter(cmd: Command): Promise<RunListener> {
 
 /** Ctrl-C: the first asks the run to wind down cleanly; a second one exits at once. */
 export function interruptOnSigint(): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
+  const ac = runAbortController();
   const onSig = () => {
     if (ac.signal.aborted) process.exit(130);
     process.stderr.write(

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runAbortController } from '../abort.js';
 import { badInput } from '../errors.js';
 import { globalsOf } from './globals.js';
 import { loadStackOrProject } from './lifecycle.js';
@@ -53,7 +54,7 @@ export function register(program: Command): void {
         { color, prefix: flags.prefix !== false, timestamps: flags.timestamps === true },
         stack ? Object.keys(stack.services) : [],
       );
-      const ac = new AbortController();
+      const ac = runAbortController();
       const stop = () => ac.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

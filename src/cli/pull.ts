@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runAbortController } from '../abort.js';
 import { BerthError, BerthErrors } from '../errors.js';
 import type { Service } from '../spec/types.js';
 import { loadStackFor, selectServices } from './lifecycle.js';
@@ -57,7 +58,7 @@ export function register(program: Command): void {
       };
       const queue = new PQueue({ concurrency: 4 });
       const failures: BerthError[] = [];
-      const ac = new AbortController();
+      const ac = runAbortController();
       const onSig = () => ac.abort();
       process.once('SIGINT', onSig);
       try {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runAbortController } from '../abort.js';
 import { badInput, ExitCode } from '../errors.js';
 import { globalsOf } from './globals.js';
 import {
@@ -208,7 +209,7 @@ async function attach(
     process.exitCode = 130;
     return;
   }
-  const ac = new AbortController();
+  const ac = runAbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

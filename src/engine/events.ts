@@ -1,6 +1,7 @@
 // The engine's event stream, for one project's containers: how the log feed notices recreated and restarted
 // containers, and how the UI stays live without polling.
 import type Docker from 'dockerode';
+import { runAbortController } from '../abort.js';
 import { Label } from './labels.js';
 
 export interface ContainerEvent {
@@ -67,7 +68,7 @@ export async function watchContainerEvents(
   project: string,
   onEvent: (e: ContainerEvent) => void,
 ): Promise<EventWatch> {
-  const ac = new AbortController();
+  const ac = runAbortController();
   const stream = (await docker.getEvents({
     filters: JSON.stringify({ type: ['container'], label: [`${Label.project}=${project}`] }),
     abortSignal: ac.signal,

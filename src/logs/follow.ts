@@ -4,6 +4,7 @@
 // feed ends when the project has no containers left. A sink that cannot keep up pauses every engine stream
 // (backpressure through the socket), so memory stays bounded and nothing is dropped.
 import type Docker from 'dockerode';
+import { runAbortController } from '../abort.js';
 import { type ContainerEvent, type EventWatch, watchContainerEvents } from '../engine/events.js';
 import { inspectLogTarget, listLogTargets, logsEngine, openLogStream } from '../engine/logs.js';
 import { LogDecoder } from './decode.js';
@@ -53,7 +54,7 @@ interface Mark {
 
 export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<void> {
   const docker = opts.docker ?? (await logsEngine());
-  const ac = new AbortController();
+  const ac = runAbortController();
   if (opts.signal?.aborted) return;
 
   const readers = new Map<string, Reader>();

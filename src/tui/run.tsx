@@ -3,6 +3,7 @@
 // App's frame batching and its one-second uptime clock.
 import type Docker from 'dockerode';
 import { render } from 'ink';
+import { runAbortController } from '../abort.js';
 import { restartContainer, startContainer, stopContainer } from '../engine/containers.js';
 import {
   type ContainerEvent,
@@ -79,7 +80,7 @@ export async function runUi(opts: UiOptions): Promise<void> {
   let closed = false;
 
   const startFeed = (tail: number) => {
-    feed = new AbortController();
+    feed = runAbortController();
     feedRunning = true;
     const signal = feed.signal;
     void followLogs(
