@@ -2,23 +2,14 @@
 // globex: each answers with its own app setting, banner and database; switching back is a start of the same
 // containers and the counts continue. Runs on a copy of fixtures/demo under a unique stack name and port.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  berthOk,
-  containersOf,
-  copyStack,
-  freePort,
-  httpGet,
-  type StackCopy,
-  writeInto,
-} from './clients-support.js';
+import { berthOk, containersOf, copyStack, httpGet, portInto, type StackCopy } from './clients-support.js';
 
 let demo: StackCopy;
 let base: string;
 
 beforeAll(async () => {
   demo = copyStack('demo', 'cdemo');
-  const port = await freePort();
-  writeInto(demo, '.env', `BERTH_DEMO_PORT=${port}\n`);
+  const port = await portInto(demo, 'BERTH_DEMO_PORT');
   base = `http://127.0.0.1:${port}`;
 });
 afterAll(() => demo?.cleanup());

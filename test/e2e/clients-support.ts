@@ -2,10 +2,10 @@
 // would, copy a fixture stack to a temporary folder under a unique stack name, and clean up after it.
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
+import { freePort } from './up-cli.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/berth.js');
@@ -54,18 +54,7 @@ export async function berthOk(args: string[], cwd: string, env: Record<string, s
   return r;
 }
 
-/** A host port nobody listens on right now (the engine will publish it on 127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './up-cli.js';
 
 export interface StackCopy {
   dir: string;
@@ -120,6 +109,13 @@ export function copyStack(rel: string, prefix: string): StackCopy {
 /** Write a file into the stack copy (a client overlay, an env file). */
 export function writeInto(copy: StackCopy, rel: string, text: string): void {
   writeFileSync(path.join(copy.dir, rel), text);
+}
+
+/** Give the stack copy a free host port through its `.env` (every client of the stack publishes it). */
+export async function portInto(copy: StackCopy, variable: string): Promise<number> {
+  const port = await freePort();
+  writeInto(copy, '.env', `${variable}=${port}\n`);
+  return port;
 }
 
 /** IDs and states of a project's containers, by container name. */

@@ -39,3 +39,25 @@ export async function cleanupProject(project: string): Promise<void> {
     ),
   );
 }
+
+/** Run a command in the project's running container of a service and return its output (stdout and stderr). */
+export async function execIn(project: string, service: string, cmd: string[]): Promise<string> {
+  const [c] = await docker.listContainers({
+    filters: JSON.stringify({ label: [`dev.berth.project=${project}`, `dev.berth.service=${service}`] }),
+  });
+  if (!c) throw new Error(`no running ${service} in ${project}`);
+  const exec = await docker.getContainer(c.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  // strip the engine's 8-byte multiplexing headers
+  const buf = Buffer.concat(chunks);
+  let out = '';
+  for (let i = 0; i + 8 <= buf.length; i += 8 + buf.readUInt32BE(i + 4))
+    out += buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString();
+  return out;
+}

@@ -2,15 +2,14 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { berthOk, copyStack, freePort, type StackCopy, writeInto } from './clients-support.js';
+import { berthOk, copyStack, portInto, type StackCopy } from './clients-support.js';
 
 let shop: StackCopy;
 let port: number;
 
 beforeAll(async () => {
   shop = copyStack('clients/shop', 'ls');
-  port = await freePort();
-  writeInto(shop, '.env', `SHOP_PORT=${port}\n`);
+  port = await portInto(shop, 'SHOP_PORT');
   await berthOk(['use', 'acme'], shop.dir);
   await berthOk(['use', 'globex'], shop.dir);
 });

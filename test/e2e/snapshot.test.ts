@@ -4,8 +4,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { berth, berthOk, copyStack, freePort, type StackCopy, writeInto } from './clients-support.js';
-import { docker } from './helpers.js';
+import {
+  berth,
+  berthOk,
+  copyStack,
+  freePort,
+  portInto,
+  type StackCopy,
+  writeInto,
+} from './clients-support.js';
+import { docker, execIn } from './helpers.js';
 
 let shop: StackCopy;
 let repo: string;
@@ -13,30 +21,10 @@ const extraImages: string[] = [];
 
 const dockerCli = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: 'pipe' });
 
-async function execIn(project: string, service: string, cmd: string[]): Promise<string> {
-  const [c] = await docker.listContainers({
-    filters: JSON.stringify({ label: [`dev.berth.project=${project}`, `dev.berth.service=${service}`] }),
-  });
-  if (!c) throw new Error(`no running ${service} in ${project}`);
-  const exec = await docker.getContainer(c.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (d: Buffer) => chunks.push(d));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  const buf = Buffer.concat(chunks);
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length; i += 8 + buf.readUInt32BE(i + 4))
-    out += buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString();
-  return out;
-}
-
 beforeAll(async () => {
   shop = copyStack('clients/shop', 'snap');
   repo = `berth-snapshot/${shop.project('acme')}-web`;
-  writeInto(shop, '.env', `SHOP_PORT=${await freePort()}\n`);
+  await portInto(shop, 'SHOP_PORT');
   await berthOk(['--client', 'acme', 'up', '-d', '--wait'], shop.dir);
   // tinker inside the running container: add a file, delete one from the image
   await execIn(shop.project('acme'), 'web', [

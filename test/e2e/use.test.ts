@@ -8,49 +8,23 @@ import {
   berthOk,
   containersOf,
   copyStack,
-  freePort,
   httpGet,
+  portInto,
   type StackCopy,
-  writeInto,
 } from './clients-support.js';
-import { docker } from './helpers.js';
+import { execIn } from './helpers.js';
 
 let shop: StackCopy;
 let port: number;
 
 beforeAll(async () => {
   shop = copyStack('clients/shop', 'use');
-  port = await freePort();
   // Every client of the stack publishes the same host port: the reason `use` stops the others first.
-  writeInto(shop, '.env', `SHOP_PORT=${port}\n`);
+  port = await portInto(shop, 'SHOP_PORT');
 });
 afterAll(() => shop?.cleanup());
 
-async function catInDb(project: string, file: string): Promise<string> {
-  const [c] = await docker.listContainers({
-    filters: JSON.stringify({ label: [`dev.berth.project=${project}`, 'dev.berth.service=db'] }),
-  });
-  if (!c) throw new Error(`no running db in ${project}`);
-  const exec = await docker
-    .getContainer(c.Id)
-    .exec({ Cmd: ['cat', file], AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (d: Buffer) => chunks.push(d));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  // strip the engine's 8-byte multiplexing headers
-  const buf = Buffer.concat(chunks);
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const len = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + len).toString();
-    i += 8 + len;
-  }
-  return out;
-}
+const catInDb = (project: string, file: string) => execIn(project, 'db', ['cat', file]);
 
 const allIn = (m: Map<string, { state: string }>, state: string) =>
   [...m.values()].every((c) => c.state === state);
