@@ -1,12 +1,11 @@
 // berth build on the real engine: contexts honour .dockerignore, args/target/inline Dockerfiles reach the
 // engine, images are tagged `<stack>-<service>` and labelled, a failing step is reported as that step.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { docker, uniqueProject } from './helpers.js';
-import { berth, ROOT } from './up-cli.js';
+import { berth, ROOT, tempCompose } from './up-cli.js';
 
 const name = uniqueProject('build');
 const context = path.join(ROOT, 'fixtures/build/app');
@@ -28,10 +27,8 @@ const runImage = (ref: string) =>
   execFileSync('docker', ['run', '--rm', '--network', 'none', ref], { encoding: 'utf8' });
 
 beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'berth-build-'));
-  file = path.join(dir, 'compose.yaml');
-  writeFileSync(
-    file,
+  ({ dir, file } = tempCompose(
+    'build',
     `name: ${name}
 services:
   app:
@@ -58,7 +55,7 @@ services:
   plain:
     image: berth/busybox:latest
 `,
-  );
+  ));
 });
 
 afterAll(async () => {

@@ -1,11 +1,9 @@
 // berth exec on the real engine: the command's exit code and streams, stdin, options, replicas, a TTY.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
-import { BIN, berth, collect, ROOT, type Run } from './up-cli.js';
+import { BIN, berth, collect, ROOT, type Run, tempCompose } from './up-cli.js';
 
 const name = uniqueProject('exec');
 let dir: string;
@@ -24,10 +22,8 @@ function withInput(input: string, ...args: string[]): Promise<Run> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'berth-exec-'));
-  file = path.join(dir, 'compose.yaml');
-  writeFileSync(
-    file,
+  ({ dir, file } = tempCompose(
+    'exec',
     `name: ${name}
 services:
   web:
@@ -39,7 +35,7 @@ services:
     image: berth/busybox:latest
     command: ["sleep", "300"]
 `,
-  );
+  ));
   const up = await cli('up', '-d', 'web');
   expect(up.code, up.stderr).toBe(0);
 });

@@ -1,11 +1,10 @@
 // berth pull (and up's pull of a missing image) against a real registry on 127.0.0.1, never any other.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
 import { type LocalRegistry, startRegistry } from './registry-support.js';
-import { berth, engineContainers, freePort, ROOT } from './up-cli.js';
+import { berth, engineContainers, freePort, ROOT, tempCompose } from './up-cli.js';
 
 const name = uniqueProject('pull');
 let registry: LocalRegistry;
@@ -30,10 +29,8 @@ beforeAll(async () => {
   // a port nothing listens on: the registry is unreachable
   deadRef = `127.0.0.1:${await freePort()}/bt-dead/busybox:1`;
   registry.refs.add(missingRef);
-  dir = mkdtempSync(path.join(tmpdir(), 'berth-pull-'));
-  file = path.join(dir, 'compose.yaml');
-  writeFileSync(
-    file,
+  ({ dir, file } = tempCompose(
+    'pull',
     `name: ${name}
 services:
   web:
@@ -48,7 +45,7 @@ services:
   dead:
     image: ${deadRef}
 `,
-  );
+  ));
 }, 300_000);
 
 afterAll(async () => {

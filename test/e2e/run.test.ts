@@ -1,12 +1,11 @@
 // berth run on the real engine: a one-off container from the service's definition, dependencies first
 // (unless --no-deps), exit code, overrides, --rm, -d, -p, and a build on demand.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { cleanupProject, docker, uniqueProject } from './helpers.js';
-import { BIN, berth, collect, engineContainers, ROOT } from './up-cli.js';
+import { BIN, berth, collect, engineContainers, ROOT, tempCompose } from './up-cli.js';
 
 const name = uniqueProject('run');
 let dir: string;
@@ -16,10 +15,8 @@ const oneOffs = async () =>
   (await engineContainers(name)).filter((c) => c.labels['dev.berth.oneoff'] === 'true');
 
 beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'berth-run-'));
-  file = path.join(dir, 'compose.yaml');
-  writeFileSync(
-    file,
+  ({ dir, file } = tempCompose(
+    'run',
     `name: ${name}
 services:
   db:
@@ -36,7 +33,7 @@ services:
   built:
     build: ${path.join(ROOT, 'fixtures/build/app')}
 `,
-  );
+  ));
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 // Running the built CLI as a child process, as a user would, for the lifecycle verbs' e2e tests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,14 @@ export function copyFixture(dir: string): string {
   const dest = mkdtempSync(path.join(tmpdir(), 'berth-e2e-'));
   cpSync(dir, dest, { recursive: true });
   return dest;
+}
+
+/** A compose file with this text in a fresh temporary folder (the caller removes the folder). */
+export function tempCompose(prefix: string, text: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), `berth-${prefix}-`));
+  const file = path.join(dir, 'compose.yaml');
+  writeFileSync(file, text);
+  return { dir, file };
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
