@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { runAbortController } from '../abort.js';
-import { BerthError, BerthErrors, badInput } from '../errors.js';
+import { BerthError, badInput } from '../errors.js';
 import type { Service } from '../spec/types.js';
 import { loadStackFor, selectServices } from './lifecycle.js';
 
@@ -37,54 +36,35 @@ export function register(program: Command): void {
         process.stderr.write('berth: no service to build\n');
         return;
       }
-      const [{ connectEngine }, { buildImage }, { default: PQueue }] = await Promise.all([
+      const [{ connectEngine }, { buildImage }, { eachService, throwFailures }] = await Promise.all([
         import('../engine/client.js'),
         import('../engine/images.js'),
-        import('p-queue'),
+        import('./per-service.js'),
       ]);
       const docker = await connectEngine();
       const width = Math.max(...buildable.map((s) => s.name.length));
       const prefix = (name: string) => `${name.padEnd(width)} | `;
-      const queue = new PQueue({ concurrency: parallel });
-      const failures: BerthError[] = [];
-      const ac = runAbortController();
-      const onSig = () => ac.abort();
-      process.once('SIGINT', onSig);
-      try {
-        await Promise.all(
-          buildable.map((s) =>
-            queue.add(async () => {
-              const t0 = Date.now();
-              try {
-                const id = await buildImage(docker, s, {
-                  project: stack.project,
-                  noCache: flags.cache === false,
-                  pull: flags.pull === true,
-                  signal: ac.signal,
-                  onLine: flags.quiet
-                    ? undefined
-                    : (line) => process.stdout.write(`${prefix(s.name)}${line}\n`),
-                });
-                const secs = ((Date.now() - t0) / 1000).toFixed(1);
-                if (flags.quiet) process.stdout.write(`${id}\n`);
-                else
-                  process.stdout.write(
-                    `${prefix(s.name)}built ${s.image} (${id.slice(7, 19)}) in ${secs}s\n`,
-                  );
-              } catch (err) {
-                failures.push(
-                  err instanceof BerthError
-                    ? err
-                    : new BerthError(`build of service "${s.name}" failed: ${(err as Error).message}`),
-                );
-              }
-            }),
-          ),
-        );
-      } finally {
-        process.removeListener('SIGINT', onSig);
-      }
-      if (failures.length === 1) throw failures[0];
-      if (failures.length > 1) throw new BerthErrors(failures);
+      const failures = await eachService(
+        buildable,
+        parallel,
+        async (s, signal) => {
+          const t0 = Date.now();
+          const id = await buildImage(docker, s, {
+            project: stack.project,
+            noCache: flags.cache === false,
+            pull: flags.pull === true,
+            signal,
+            onLine: flags.quiet ? undefined : (line) => process.stdout.write(`${prefix(s.name)}${line}\n`),
+          });
+          const secs = ((Date.now() - t0) / 1000).toFixed(1);
+          if (flags.quiet) process.stdout.write(`${id}\n`);
+          else process.stdout.write(`${prefix(s.name)}built ${s.image} (${id.slice(7, 19)}) in ${secs}s\n`);
+        },
+        (s, err) =>
+          err instanceof BerthError
+            ? err
+            : new BerthError(`build of service "${s.name}" failed: ${(err as Error).message}`),
+      );
+      throwFailures(failures);
     });
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { runAbortController } from '../abort.js';
-import { BerthError, BerthErrors } from '../errors.js';
+import { BerthError } from '../errors.js';
 import type { Service } from '../spec/types.js';
 import { loadStackFor, selectServices } from './lifecycle.js';
 
@@ -38,12 +37,12 @@ export function register(program: Command): void {
         if (!byImage.has(s.image)) byImage.set(s.image, s);
       }
       if (byImage.size === 0) return;
-      const [{ connectEngine }, { pullImage }, { PullTracker, LiveBlock }, { default: PQueue }] =
+      const [{ connectEngine }, { pullImage }, { PullTracker, LiveBlock }, { eachService, throwFailures }] =
         await Promise.all([
           import('../engine/client.js'),
           import('../engine/images.js'),
           import('./pull-progress.js'),
-          import('p-queue'),
+          import('./per-service.js'),
         ]);
       const docker = await connectEngine();
       const services = [...byImage.values()];
@@ -56,48 +55,39 @@ export function register(program: Command): void {
       const plain = (name: string, line: string) => {
         if (!flags.quiet && !live) process.stdout.write(`${prefix(name)}${line}\n`);
       };
-      const queue = new PQueue({ concurrency: 4 });
-      const failures: BerthError[] = [];
-      const ac = runAbortController();
-      const onSig = () => ac.abort();
-      process.once('SIGINT', onSig);
+      let failures: BerthError[];
       try {
-        await Promise.all(
-          services.map((s) =>
-            queue.add(async () => {
-              const tracker = new PullTracker();
-              plain(s.name, `pulling ${s.image}`);
-              live?.set(s.name, `${prefix(s.name)}pulling ${s.image}`);
-              try {
-                const id = await pullImage(docker, s.image, {
-                  service: s.name,
-                  signal: ac.signal,
-                  onEvent: (e) => {
-                    const line = tracker.apply(e);
-                    if (line) plain(s.name, line);
-                    live?.set(s.name, `${prefix(s.name)}${tracker.summary()}`);
-                  },
-                });
-                plain(s.name, `pulled ${s.image} (${id.slice(7, 19)})`);
-                live?.set(s.name, `${prefix(s.name)}pulled ${s.image} (${id.slice(7, 19)})`);
-              } catch (err) {
-                live?.set(s.name, `${prefix(s.name)}failed`);
-                failures.push(
-                  err instanceof BerthError ? err : new BerthError(String((err as Error).message)),
-                );
-              }
-            }),
-          ),
+        failures = await eachService(
+          services,
+          4,
+          async (s, signal) => {
+            const tracker = new PullTracker();
+            plain(s.name, `pulling ${s.image}`);
+            live?.set(s.name, `${prefix(s.name)}pulling ${s.image}`);
+            const id = await pullImage(docker, s.image, {
+              service: s.name,
+              signal,
+              onEvent: (e) => {
+                const line = tracker.apply(e);
+                if (line) plain(s.name, line);
+                live?.set(s.name, `${prefix(s.name)}${tracker.summary()}`);
+              },
+            });
+            plain(s.name, `pulled ${s.image} (${id.slice(7, 19)})`);
+            live?.set(s.name, `${prefix(s.name)}pulled ${s.image} (${id.slice(7, 19)})`);
+          },
+          (s, err) => {
+            live?.set(s.name, `${prefix(s.name)}failed`);
+            return err instanceof BerthError ? err : new BerthError(String((err as Error).message));
+          },
         );
       } finally {
         live?.close();
-        process.removeListener('SIGINT', onSig);
       }
       if (flags.ignorePullFailures) {
         for (const f of failures) process.stderr.write(`berth: warning: ${f.message}\n`);
         return;
       }
-      if (failures.length === 1) throw failures[0];
-      if (failures.length > 1) throw new BerthErrors(failures);
+      throwFailures(failures);
     });
 }
