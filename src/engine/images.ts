@@ -67,22 +67,6 @@ export async function resolveImageId(docker: Docker, ref: string): Promise<strin
   return (await inspectImage(docker, ref))?.id;
 }
 
-/** IDs of many references at once (each asked once), for config hashes that include the image ID. */
-export async function resolveImageIds(
-  docker: Docker,
-  refs: Iterable<string>,
-): Promise<Map<string, string | undefined>> {
-  const unique = [...new Set(refs)];
-  const ids = await Promise.all(unique.map((r) => resolveImageId(docker, r)));
-  return new Map(unique.map((r, i) => [r, ids[i]]));
-}
-
-/** Give an existing image another name (`docker tag`). */
-export async function tagImage(docker: Docker, source: string, target: string): Promise<void> {
-  const { repository, tag } = splitReference(target);
-  await docker.getImage(source).tag({ repo: repository, tag: tag ?? 'latest' });
-}
-
 // ---------------------------------------------------------------------------------------------- engine streams
 
 /** Read the engine's newline-delimited JSON stream (build, pull), one parsed message at a time. */
