@@ -1,6 +1,6 @@
 // The canonical long form of a Stack, shaped like `docker compose config --format json` prints it, with keys
 // in a stable order so the output can be diffed and tested.
-import type { Healthcheck, MountSpec, PortSpec, Service, Stack } from './types.js';
+import type { Healthcheck, MountSpec, NetworkSpec, PortSpec, Service, Stack, VolumeSpec } from './types.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -25,12 +25,13 @@ const clean = (o: Record<string, Json | undefined>): { [k: string]: Json } => {
 
 const nonEmpty = <T>(a: T[]): T[] | undefined => (a.length > 0 ? a : undefined);
 const nonEmptyMap = (m: Record<string, string>): Record<string, string> | undefined =>
-  Object.keys(m).length > 0 ? sortMap(m) : undefined;
-const sortMap = (m: Record<string, string>) =>
+  Object.keys(m).length > 0 ? mapSorted(m, (v) => v) : undefined;
+/** A map with its keys sorted, each value turned into its canonical form. */
+const mapSorted = <T, U>(m: Record<string, T>, f: (v: T) => U): Record<string, U> =>
   Object.fromEntries(
     Object.keys(m)
       .sort()
-      .map((k) => [k, m[k]!]),
+      .map((k) => [k, f(m[k]!)]),
   );
 
 function port(p: PortSpec): Json {
@@ -198,43 +199,43 @@ export function serviceJson(s: Service): Json {
   });
 }
 
+function network(n: NetworkSpec): Json {
+  return clean({
+    name: n.name,
+    driver: n.driver,
+    driver_opts: nonEmptyMap(n.driver_opts),
+    external: n.external || undefined,
+    internal: n.internal || undefined,
+    attachable: n.attachable || undefined,
+    enable_ipv6: n.enable_ipv6 || undefined,
+    ipam: n.ipam
+      ? clean({
+          driver: n.ipam.driver,
+          config: n.ipam.config.map((c) =>
+            clean({ subnet: c.subnet, gateway: c.gateway, ip_range: c.ip_range }),
+          ),
+        })
+      : undefined,
+    labels: nonEmptyMap(n.labels),
+  });
+}
+
+function volume(v: VolumeSpec): Json {
+  return clean({
+    name: v.name,
+    driver: v.driver,
+    driver_opts: nonEmptyMap(v.driver_opts),
+    external: v.external || undefined,
+    labels: nonEmptyMap(v.labels),
+  });
+}
+
 /** The whole stack, services in the given order (file order by default). */
 export function stackJson(stack: Stack, order: string[] = Object.keys(stack.services)): Json {
   const services: { [k: string]: Json } = {};
   for (const n of order) services[n] = serviceJson(stack.services[n]!);
-  const networks: { [k: string]: Json } = {};
-  for (const k of Object.keys(stack.networks).sort()) {
-    const n = stack.networks[k]!;
-    networks[k] = clean({
-      name: n.name,
-      driver: n.driver,
-      driver_opts: nonEmptyMap(n.driver_opts),
-      external: n.external || undefined,
-      internal: n.internal || undefined,
-      attachable: n.attachable || undefined,
-      enable_ipv6: n.enable_ipv6 || undefined,
-      ipam: n.ipam
-        ? clean({
-            driver: n.ipam.driver,
-            config: n.ipam.config.map((c) =>
-              clean({ subnet: c.subnet, gateway: c.gateway, ip_range: c.ip_range }),
-            ),
-          })
-        : undefined,
-      labels: nonEmptyMap(n.labels),
-    });
-  }
-  const volumes: { [k: string]: Json } = {};
-  for (const k of Object.keys(stack.volumes).sort()) {
-    const v = stack.volumes[k]!;
-    volumes[k] = clean({
-      name: v.name,
-      driver: v.driver,
-      driver_opts: nonEmptyMap(v.driver_opts),
-      external: v.external || undefined,
-      labels: nonEmptyMap(v.labels),
-    });
-  }
+  const networks = mapSorted(stack.networks, network);
+  const volumes = mapSorted(stack.volumes, volume);
   const out: { [k: string]: Json } = { name: stack.project, services };
   if (Object.keys(networks).length) out.networks = networks;
   if (Object.keys(volumes).length) out.volumes = volumes;
