@@ -9,22 +9,16 @@ export interface HostPort {
   protocol: string;
 }
 
-/** A host range ("8000-8001"): the engine hands each replica one of its ports, so replicas share it. */
-export const isRange = (p: PortSpec) => p.published?.includes('-') ?? false;
-
 /**
- * Host ports a service's ports publish: a fixed port, and every port of a range (any of them may be the one the
- * engine picks, so each must be free). Ephemeral ports are the engine's to pick and are left out.
+ * Fixed host ports a service publishes. A host range on one container port ("8000-8001:80") is left out, like an
+ * ephemeral port: the engine gives each container the first free port of the range, so a taken port inside
+ * it is not a clash. (A range on a range, "8000-8001:80-81", is already two fixed ports after normalizing.)
  */
 export function hostPortsOf(service: string, ports: readonly PortSpec[]): HostPort[] {
   const out: HostPort[] = [];
   for (const p of ports) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(p.published ?? '');
-    if (!m) continue;
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    for (let port = first; port <= last; port++)
-      out.push({ service, hostIp: p.host_ip || '0.0.0.0', port, protocol: p.protocol });
+    if (!p.published || !/^\d+$/.test(p.published)) continue;
+    out.push({ service, hostIp: p.host_ip || '0.0.0.0', port: Number(p.published), protocol: p.protocol });
   }
   return out;
 }

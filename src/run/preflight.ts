@@ -6,23 +6,19 @@ import { Label } from '../engine/labels.js';
 import { type ObservedContainer, toObservedContainer } from '../engine/observe.js';
 import { probePort } from '../engine/ports.js';
 import { BerthError, ExitCode } from '../errors.js';
-import { type HostPort, hostPortsOf, ipsOverlap, isRange, takes } from '../plan/host-ports.js';
+import { type HostPort, hostPortsOf, ipsOverlap, takes } from '../plan/host-ports.js';
 import type { Plan } from '../plan/types.js';
 import type { Stack } from '../spec/types.js';
 
 /**
  * Host ports of the containers the plan creates or starts. A fixed port counts once per replica (two replicas
- * on one port clash); a range counts once per service, since its replicas share it.
+ * on one port clash); host ranges are left to the engine, which takes a free port of the range.
  */
 export function wantedPorts(stack: Stack, plan: Plan): HostPort[] {
   const out: HostPort[] = [];
-  const rangesCounted = new Set<string>();
   for (const a of plan.actions) {
     if (a.kind !== 'create' && a.kind !== 'recreate' && a.kind !== 'start') continue;
-    const ports = stack.services[a.service]?.ports ?? [];
-    const once = rangesCounted.has(a.service) ? ports.filter((p) => !isRange(p)) : ports;
-    rangesCounted.add(a.service);
-    out.push(...hostPortsOf(a.service, once));
+    out.push(...hostPortsOf(a.service, stack.services[a.service]?.ports ?? []));
   }
   return out;
 }

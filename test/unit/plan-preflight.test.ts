@@ -20,18 +20,13 @@ describe('port preflight (pure part)', () => {
     expect(wantedPorts(s, p)).toEqual([{ service: 'lb', hostIp: '127.0.0.1', port: 8080, protocol: 'tcp' }]);
   });
 
-  test('a range counts every one of its ports, once for all the replicas that share it', () => {
-    const s = stack([service('api', { replicas: 2, ports: [port('8000-8001')] })]);
-    const p = planUp(s, observed([], { networks: [] }), { imageIds: {} });
-    const w = wantedPorts(s, p);
-    expect(w).toEqual([
-      { service: 'api', hostIp: '127.0.0.1', port: 8000, protocol: 'tcp' },
-      { service: 'api', hostIp: '127.0.0.1', port: 8001, protocol: 'tcp' },
+  test('a host range on one container port is the engine’s to pick from, so it is not checked', () => {
+    const s = stack([
+      service('api', { replicas: 2, ports: [port('8000-8001')] }),
+      service('lb', { ports: [port('8080')] }),
     ]);
-    expect(clashesWithin(w)).toEqual([]);
-    expect(clashesWithin([...w, { service: 'web', hostIp: '0.0.0.0', port: 8001, protocol: 'tcp' }])).toEqual(
-      ['port 0.0.0.0:8001 is published by both "api" and "web"'],
-    );
+    const p = planUp(s, observed([], { networks: [] }), { imageIds: {} });
+    expect(wantedPorts(s, p)).toEqual([{ service: 'lb', hostIp: '127.0.0.1', port: 8080, protocol: 'tcp' }]);
   });
 
   test('two services on one host port clash; different host IPs do not', () => {
