@@ -5,8 +5,8 @@ import { removeContainer, stopContainer } from '../engine/containers.js';
 import type { ObservedContainer } from '../engine/observe.js';
 import type { Graph } from '../graph/index.js';
 import type { Stack } from '../spec/types.js';
+import { engineMessage } from './engine-message.js';
 import type { RunListener } from './events.js';
-import { engineMessage } from './up.js';
 
 export interface StopOptions {
   concurrency?: number;

@@ -1,0 +1,154 @@
+// One service's part of `up`: its new containers are created as soon as what they join exists, then it waits
+// for its dependencies' conditions, then every container is started, restarted or swapped in. A required
+// dependency that failed skips the service, and says which.
+import { createContainer, restartContainer, startContainer } from '../engine/containers.js';
+import { type CreateOptions, containerForReplica, containerTemplate } from '../engine/spec.js';
+import type { Action, Plan } from '../plan/types.js';
+import type { ConditionWaits, ServiceRun } from './conditions.js';
+import type { DepEdge } from './deps.js';
+import { engineMessage } from './engine-message.js';
+import { type PendingSuccessors, replaceContainer, temporaryName } from './recreate.js';
+import type { Removals } from './removals.js';
+import type { UpRun } from './up-run.js';
+import { Interrupted } from './wait.js';
+
+/** A service that did not start because of a dependency. */
+export class Skipped extends Error {}
+
+type ContainerAction = Extract<Action, { kind: 'create' | 'recreate' | 'start' | 'restart' }>;
+
+/** What a service's run needs from the rest of the `up`. */
+export interface ServiceContext {
+  run: UpRun;
+  plan: Plan;
+  edges: Map<string, DepEdge[]>;
+  runs: Map<string, ServiceRun>;
+  waits: ConditionWaits;
+  removals: Removals;
+  pending: PendingSuccessors;
+}
+
+export async function runService(ctx: ServiceContext, name: string): Promise<void> {
+  const { run, plan, runs } = ctx;
+  const { docker, stack } = run;
+  const svc = stack.services[name]!;
+  const self = runs.get(name)!;
+  const actions = plan.actions.filter(
+    (a): a is ContainerAction =>
+      (a.kind === 'create' || a.kind === 'recreate' || a.kind === 'start' || a.kind === 'restart') &&
+      a.service === name,
+  );
+  // Dependencies outside the plan (`up --no-deps`, or not selected) are not waited for, as in Compose.
+  const deps = (ctx.edges.get(name) ?? []).filter((e) => runs.has(e.dep));
+  // Containers that join a dependency's namespace or volumes can only be created once it exists.
+  const nsDeps = deps.filter((e) => e.sharesNamespace).map((e) => e.dep);
+
+  let template: CreateOptions | undefined;
+  const created = new Map<Action, Promise<string>>();
+  for (const a of actions) {
+    if (a.kind === 'start' || a.kind === 'restart') continue;
+    created.set(
+      a,
+      (async () => {
+        for (const dep of nsDeps) await runs.get(dep)!.started.promise;
+        if (a.kind === 'recreate') await ctx.removals.leftoversOf(name);
+        return run.step(async () => {
+          const t0 = Date.now();
+          const tmp = a.kind === 'recreate' ? temporaryName(a.old.id, a.name) : a.name;
+          run.progress(
+            'Container',
+            a.name,
+            a.kind === 'recreate' ? 'Recreating' : 'Creating',
+            false,
+            undefined,
+            name,
+          );
+          template ??= containerTemplate(stack, svc);
+          const cp = containerForReplica(stack, svc, template, a.replica, a.hash, tmp);
+          const id = await createContainer(docker, cp);
+          run.names.set(id, a.name);
+          if (a.kind === 'recreate') ctx.pending.add(id);
+          else run.progress('Container', a.name, 'Created', true, t0, name);
+          return id;
+        });
+      })(),
+    );
+  }
+  for (const p of created.values()) p.catch(() => {});
+
+  for (const d of deps) {
+    const dep = d.dep;
+    try {
+      await ctx.waits.condition(dep, d.condition);
+    } catch (err) {
+      if (err instanceof Interrupted) throw err;
+      if (!d.required) {
+        run.emit({
+          type: 'warning',
+          message: `service "${name}": optional dependency "${dep}" did not meet ${d.condition}; starting anyway`,
+        });
+        continue;
+      }
+      const reason = `dependency "${dep}" ${err instanceof Skipped ? 'was not started' : 'failed'}`;
+      run.emit({ type: 'skipped', service: name, reason });
+      throw new Skipped(reason);
+    }
+  }
+
+  const startNew = async (a: Action & { name: string }, id: string, t0: number) => {
+    await run.step(async () => {
+      run.progress('Container', a.name, 'Starting', false, undefined, name);
+      await startContainer(docker, id);
+    }, 1);
+    run.progress('Container', a.name, 'Started', true, t0, name);
+    return id;
+  };
+
+  const started = await Promise.allSettled(
+    actions.map(async (a) => {
+      const t0 = Date.now();
+      if (a.kind === 'restart') {
+        run.names.set(a.container.id, a.name);
+        await run.step(async () => {
+          run.progress('Container', a.name, 'Restarting', false, undefined, name);
+          await restartContainer(docker, a.container.id);
+        }, 1);
+        run.progress(
+          'Container',
+          a.name,
+          'Restarted',
+          true,
+          t0,
+          name,
+          `dependency "${a.dependency}" replaced`,
+        );
+        return a.container.id;
+      }
+      if (a.kind === 'start') {
+        run.names.set(a.container.id, a.name);
+        await run.step(async () => {
+          run.progress('Container', a.name, 'Starting', false, undefined, name);
+          await startContainer(docker, a.container.id);
+        }, 1);
+        run.progress('Container', a.name, 'Started', true, t0, name);
+        return a.container.id;
+      }
+      if (a.kind !== 'recreate') return startNew(a, await created.get(a)!, t0);
+      return startNew(a, await replaceContainer(run, a, created.get(a)!, ctx.pending, t0), t0);
+    }),
+  );
+  for (const r of started) if (r.status === 'fulfilled') self.ids.push(r.value);
+  const bad = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) {
+    if (bad.reason instanceof Interrupted) throw bad.reason;
+    const a = actions[started.indexOf(bad)]!;
+    const id =
+      a.kind === 'start' || a.kind === 'restart'
+        ? a.container.id
+        : await created.get(a)?.catch(() => undefined);
+    const msg = engineMessage(bad.reason);
+    run.progress('Container', a.name, 'Error', true, undefined, name, msg);
+    await run.fail(name, `service "${name}" failed to start: ${msg}`, id, a.name);
+    throw bad.reason;
+  }
+}

@@ -1,0 +1,77 @@
+// What every part of one `up` shares: the bounded queue of engine calls, the progress and failure stream,
+// and the names containers are reported under (a recreate's successor has a temporary name until its rename).
+import type Docker from 'dockerode';
+import type PQueue from 'p-queue';
+import { tailLogs } from '../engine/containers.js';
+import type { Stack } from '../spec/types.js';
+import type { Failure, ProgressStatus, ResourceKind, RunListener } from './events.js';
+import { Interrupted } from './wait.js';
+
+export interface UpRun {
+  readonly docker: Docker;
+  readonly stack: Stack;
+  readonly signal?: AbortSignal;
+  readonly emit: RunListener;
+  readonly failures: Failure[];
+  /** A queued engine step; refused once interrupted, so nothing new starts after Ctrl-C. */
+  step<T>(fn: () => Promise<T>, priority?: number): Promise<T>;
+  progress(
+    kind: ResourceKind,
+    name: string,
+    status: ProgressStatus,
+    done: boolean,
+    t0?: number,
+    service?: string,
+    detail?: string,
+  ): void;
+  /** Records a failure and tells the listener, with the container's last log lines when there is one. */
+  fail(service: string, message: string, id?: string, container?: string): Promise<void>;
+  /** The canonical name a container is reported under. */
+  readonly names: Map<string, string>;
+  containerNameOf(id: string): string;
+}
+
+export function upRun(
+  docker: Docker,
+  stack: Stack,
+  queue: PQueue,
+  signal: AbortSignal | undefined,
+  emit: RunListener,
+): UpRun {
+  const failures: Failure[] = [];
+  const names = new Map<string, string>();
+  return {
+    docker,
+    stack,
+    signal,
+    emit,
+    failures,
+    names,
+    step: <T>(fn: () => Promise<T>, priority = 0): Promise<T> =>
+      queue.add(
+        async () => {
+          if (signal?.aborted) throw new Interrupted();
+          return fn();
+        },
+        { priority },
+      ) as Promise<T>,
+    progress: (kind, name, status, done, t0, service, detail) =>
+      emit({
+        type: 'progress',
+        kind,
+        name,
+        service,
+        status,
+        done,
+        elapsedMs: t0 === undefined ? undefined : Date.now() - t0,
+        detail,
+      }),
+    fail: async (service, message, id, container) => {
+      const logs = id ? await tailLogs(docker, id, 10) : [];
+      const f: Failure = { service, container, message, logs };
+      failures.push(f);
+      emit({ type: 'failure', ...f });
+    },
+    containerNameOf: (id) => names.get(id) ?? id.slice(0, 12),
+  };
+}
