@@ -50,7 +50,7 @@ export function register(program: Command): void {
         async (s, signal) => {
           const t0 = Date.now();
           const id = await buildImage(docker, s, {
-            project: stack.project,
+            stack: stack.name,
             noCache: flags.cache === false,
             pull: flags.pull === true,
             signal,

@@ -77,7 +77,7 @@ export function register(program: Command): void {
       if (flags.deps) await startDependencies(docker, stack, service, print);
       const svc = stack.services[service]!;
       await ensureImage(docker, svc, {
-        project: stack.project,
+        stack: stack.name,
         build: flags.build ? true : undefined,
         onProgress: (p) => {
           if (p.kind === 'status')
@@ -165,7 +165,7 @@ async function startDependencies(
   ]);
   const wanted = deps.map((d) => stack.services[d]!);
   const imageIds = await ensureImages(docker, wanted, {
-    project: stack.project,
+    stack: stack.name,
     onProgress: (p) => {
       if (p.kind === 'status')
         print({ type: 'image', service: p.service, message: `${p.image} ${p.message}` });

@@ -95,7 +95,7 @@ export function register(program: Command): void {
           import('../engine/images.js'),
         ]);
         imageIds = await ensureImages(await connectEngine(), wanted, {
-          project: stack.project,
+          stack: stack.name,
           // true: --build; false: --no-build; undefined: build only what is missing
           build: flags.build,
           onProgress: (p) => {

@@ -117,8 +117,12 @@ function engineMessage(err: unknown): string {
 // ---------------------------------------------------------------------------------------------- build
 
 export interface BuildOptions {
-  /** Project the image belongs to: recorded as dev.berth.project on the image. */
-  project?: string;
+  /**
+   * Stack the image belongs to, recorded as dev.berth.stack. Not the project: every client of a stack builds
+   * the same image under the same name, and a per-project label would make each client's build a different
+   * image, so building for one client would change the image ID under the others and recreate them.
+   */
+  stack?: string;
   noCache?: boolean;
   /** Ask the engine to pull newer base images. Only when the user asked (`--pull`): never by default. */
   pull?: boolean;
@@ -139,12 +143,12 @@ interface BuildMessage {
 export function buildQuery(
   service: Service,
   dockerfile: string,
-  opts: Pick<BuildOptions, 'project' | 'noCache' | 'pull'>,
+  opts: Pick<BuildOptions, 'stack' | 'noCache' | 'pull'>,
 ): Record<string, unknown> {
   const b = service.build;
   if (!b) throw new Error(`service ${service.name} has no build section`);
   const labels: Record<string, string> = { ...b.labels, [Label.service]: service.name };
-  if (opts.project) labels[Label.project] = opts.project;
+  if (opts.stack) labels[Label.stack] = opts.stack;
   const q: Record<string, unknown> = {
     t: [service.image, ...(b.tags ?? [])],
     dockerfile,
@@ -271,8 +275,8 @@ function pullFailed(ref: string, service: string | undefined, message: string): 
 export type PullOverride = 'always' | 'missing' | 'never';
 
 export interface EnsureOptions {
-  /** Project the image belongs to (label on built images). */
-  project?: string;
+  /** Stack the image belongs to (label on built images; see BuildOptions.stack). */
+  stack?: string;
   /** true: build now (`up --build`); false: never build (`up --no-build`); undefined: only when needed. */
   build?: boolean;
   /** `up --pull`: overrides the service's pull_policy. */
@@ -351,7 +355,7 @@ export async function ensureImage(
     case 'build': {
       progress?.({ kind: 'status', service: service.name, image: service.image, message: 'building' });
       const id = await buildImage(docker, service, {
-        project: opts.project,
+        stack: opts.stack,
         noCache: opts.noCache,
         signal: opts.signal,
         onLine: progress && ((line) => progress({ kind: 'build', service: service.name, line })),

@@ -64,7 +64,7 @@ afterAll(async () => {
   // and anything else labelled with this test's project (a rebuild's untagged predecessor, intermediates)
   const labelled = await docker.listImages({
     all: true,
-    filters: JSON.stringify({ label: [`dev.berth.project=${name}`] }),
+    filters: JSON.stringify({ label: [`dev.berth.stack=${name}`] }),
   });
   for (const i of labelled) made.add(i.Id);
   // twice: an image whose children are still there can only go once they are gone
@@ -87,7 +87,7 @@ test('builds the named services in parallel, prefixed output, tagged and labelle
 
   const info = await docker.getImage(image('app')).inspect();
   expect(info.Config.Labels).toMatchObject({
-    'dev.berth.project': name,
+    'dev.berth.stack': name,
     'dev.berth.service': 'app',
     'com.example.team': 'qa',
   });

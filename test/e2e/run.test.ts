@@ -40,7 +40,7 @@ afterAll(async () => {
   await cleanupProject(name);
   const labelled = await docker.listImages({
     all: true,
-    filters: JSON.stringify({ label: [`dev.berth.project=${name}`] }),
+    filters: JSON.stringify({ label: [`dev.berth.stack=${name}`] }),
   });
   for (let pass = 0; pass < 2; pass++) {
     for (const ref of [`${name}-built`, ...labelled.map((i) => i.Id)]) {

@@ -69,10 +69,10 @@ describe('buildQuery', () => {
     build: { ...buildSpec, args: { A: '1' }, target: 'dev', labels: { team: 'x' }, tags: ['demo-web:extra'] },
   });
 
-  test('tags with the service image, labels with project and service, passes args and target', () => {
-    const q = buildQuery(service, 'Dockerfile', { project: 'demo' });
+  test('tags with the service image, labels with stack (not project: clients share it) and service, passes args and target', () => {
+    const q = buildQuery(service, 'Dockerfile', { stack: 'demo' });
     expect(q.t).toEqual(['demo-web', 'demo-web:extra']);
-    expect(q.labels).toEqual({ team: 'x', 'dev.berth.service': 'web', 'dev.berth.project': 'demo' });
+    expect(q.labels).toEqual({ team: 'x', 'dev.berth.service': 'web', 'dev.berth.stack': 'demo' });
     expect(q.buildargs).toEqual({ A: '1' });
     expect(q.target).toBe('dev');
   });
