@@ -179,6 +179,7 @@ export async function buildImage(docker: Docker, service: Service, opts: BuildOp
   const { prepareContext } = await import('./build-context.js');
   const ctx = await prepareContext(service.build);
   const query = buildQuery(service, ctx.dockerfile, opts);
+  const previous = await resolveImageId(docker, service.image);
   let stream: NodeJS.ReadableStream;
   try {
     stream = (await docker.buildImage(
@@ -217,7 +218,23 @@ export async function buildImage(docker: Docker, service: Service, opts: BuildOp
   if (failure !== undefined) throw buildFailed(service, lastStep, failure);
   id ??= await resolveImageId(docker, service.image);
   if (!id) throw buildFailed(service, lastStep, 'the engine reported no image');
+  if (previous && previous !== id) await dropSuperseded(docker, previous);
   return id;
+}
+
+/**
+ * A rebuild moves the tag to the new image and leaves the old one untagged. Remove it when berth built it
+ * (it carries the service label), nothing tags it any more, and no container uses it: the engine refuses
+ * the removal (no force) while a container still runs from it, which is what we want.
+ */
+async function dropSuperseded(docker: Docker, id: string): Promise<void> {
+  try {
+    const info = await docker.getImage(id).inspect();
+    const untagged = (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>').length === 0;
+    if (untagged && info.Config?.Labels?.[Label.service] !== undefined) await docker.getImage(id).remove();
+  } catch {
+    // in use, already gone, or a child image still needs it: leave it
+  }
 }
 
 function buildFailed(service: Service, step: string | undefined, message: string): BerthError {

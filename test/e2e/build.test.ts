@@ -102,9 +102,13 @@ test('the cache is used on a rebuild, and --no-cache skips it', async () => {
   expect(cached.code).toBe(0);
   expect(cached.stdout).toMatch(/^app +\| +---> Using cache$/m);
   await remember('app');
+  const before = (await docker.getImage(image('app')).inspect()).Id;
   const fresh = await berth(['-f', file, 'build', '--no-cache', 'app']);
   expect(fresh.code).toBe(0);
   expect(fresh.stdout).not.toMatch(/Using cache/);
+  // the superseded image, untagged and used by no container, is removed rather than left dangling
+  expect((await docker.getImage(image('app')).inspect()).Id).not.toBe(before);
+  await expect(docker.getImage(before).inspect()).rejects.toMatchObject({ statusCode: 404 });
 });
 
 test('a failing Dockerfile step: exit 1, the step and the message, no stack trace', async () => {
