@@ -77,17 +77,24 @@ busybox_binary() {
   cp "$CACHE/busybox" "$dest"
 }
 
+# Whether TAG must be built for recipe HASH, said aloud: 0 = build it; 1 = up to date (the caller returns
+# success); 2 = outdated under --check (the caller returns failure). One guard for every image kind.
+stale() {
+  if [ "$(label_of "$1")" = "$2" ]; then
+    log "$1 up to date"
+    return 1
+  fi
+  [ -n "$CHECK" ] || return 0
+  log "$1 missing or outdated (run scripts/images.sh)"
+  return 2
+}
+
 build_busybox() {
   local tag=berth/busybox:latest h old t0
   h=$(recipe_hash busybox "deb $BUSYBOX_DEB")
-  if [ "$(label_of $tag)" = "$h" ]; then
-    log "$tag up to date"
-    return
-  fi
-  if [ -n "$CHECK" ]; then
-    log "$tag missing or outdated (run scripts/images.sh)"
-    return 1
-  fi
+  local rc=0
+  stale "$tag" "$h" || rc=$?
+  [ $rc = 0 ] || return $((rc - 1))
   t0=$(now_ms) old=$(id_of $tag)
   busybox_binary "$ROOT/images/busybox/busybox"
   "$DOCKER" build -q --label dev.berth.recipe="$h" -t "$tag" "$ROOT/images/busybox" >/tmp/berth-build-busybox.log 2>&1 ||
@@ -102,14 +109,9 @@ build_busybox() {
 build_debian_stack() {
   local tag=berth/debian-stack:latest h old t0 tmp
   h=$(recipe_hash debian-stack "${STACK_IMPORT_CHANGES[@]/#/import -c }")
-  if [ "$(label_of $tag)" = "$h" ]; then
-    log "$tag up to date"
-    return
-  fi
-  if [ -n "$CHECK" ]; then
-    log "$tag missing or outdated (run scripts/images.sh)"
-    return 1
-  fi
+  local rc=0
+  stale "$tag" "$h" || rc=$?
+  [ $rc = 0 ] || return $((rc - 1))
   command -v mmdebstrap >/dev/null || apt_install mmdebstrap
   [ "$(id -u)" = 0 ] || die "building $tag runs mmdebstrap as root; run this script as root"
   t0=$(now_ms) old=$(id_of $tag) tmp=berth/debian-stack:building-$$
@@ -131,14 +133,9 @@ build_debian_stack() {
 build_service() {
   local name=$1 tag=berth/$1:latest h old t0
   h=$(recipe_hash "$name" "base $(id_of berth/debian-stack:latest)")
-  if [ "$(label_of "$tag")" = "$h" ]; then
-    log "$tag up to date"
-    return
-  fi
-  if [ -n "$CHECK" ]; then
-    log "$tag missing or outdated (run scripts/images.sh)"
-    return 1
-  fi
+  local rc=0
+  stale "$tag" "$h" || rc=$?
+  [ $rc = 0 ] || return $((rc - 1))
   t0=$(now_ms) old=$(id_of "$tag")
   "$DOCKER" build -q --label dev.berth.recipe="$h" -t "$tag" "$ROOT/images/$name" >/tmp/berth-build-"$name".log 2>&1 ||
     { cat /tmp/berth-build-"$name".log >&2; die "building $tag failed"; }
