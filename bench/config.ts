@@ -130,7 +130,7 @@ export async function benchConfig(): Promise<Record<string, number>> {
     result.config_q_60_cold_cpu_s = cpuCli(['-f', 's60.yaml', 'config', '-q'], dir, cold);
     // In-process: the loader alone, warm (what a verb pays after start-up).
     process.env.BERTH_NO_CACHE = '1';
-    const { loadStack } = await import('../src/spec/index.js');
+    const { loadStack } = await import('../src/compose/index.js');
     const load = () => loadStack({ files: ['s200.yaml'], cwd: dir, profiles: [], envFiles: [], env: {} });
     load();
     const warm: number[] = [];

@@ -1,6 +1,6 @@
 // Compiles schemas/stack.schema.json into a standalone validator (schemas/stack-validator.gen.js), so the
 // CLI does not load and compile ajv at start-up (~300 ms on a small machine; the generated code loads in a few).
-// Run after editing the schema: `npx tsx schemas/generate.ts` (test/unit/spec-schema.test.ts checks it is fresh).
+// Run after editing the schema: `npx tsx schemas/generate.ts` (test/unit/compose-schema.test.ts checks it is fresh).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import * as standalone from 'ajv/dist/standalone/index.js';

@@ -31,7 +31,7 @@ export function register(program: Command): void {
         out = lines(stack.profiles ?? []);
       } else if (o.images) out = lines(order.map((n) => stack.services[n]!.image));
       else {
-        const { stackJson } = await import('../spec/canonical.js');
+        const { stackJson } = await import('../compose/canonical.js');
         const doc = stackJson(stack);
         if (o.format === 'json') out = `${JSON.stringify(doc, null, 2)}\n`;
         else {

@@ -21,7 +21,7 @@ export function register(program: Command): void {
         await Promise.all([
           import('../engine/light.js'),
           import('../engine/observe.js'),
-          import('../run/stop.js'),
+          import('../executor/stop.js'),
           import('../engine/networks.js'),
           import('../engine/volumes.js'),
         ]);
@@ -51,7 +51,7 @@ export function register(program: Command): void {
           await fn();
           print({ type: 'progress', kind, name, status: 'Removed', done: true, elapsedMs: Date.now() - t0 });
         } catch (err) {
-          const { engineMessage } = await import('../run/up.js');
+          const { engineMessage } = await import('../executor/up.js');
           errors.push(`${kind.toLowerCase()} ${name}: ${engineMessage(err)}`);
           print({ type: 'progress', kind, name, status: 'Error', done: true, detail: engineMessage(err) });
         }

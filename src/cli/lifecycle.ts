@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { runAbortController } from '../abort.js';
 import { badInput } from '../errors.js';
-import type { RunListener } from '../run/events.js';
-import type { Stack } from '../spec/types.js';
+import type { RunListener } from '../executor/events.js';
+import type { Stack } from '../compose/types.js';
 import { globalsOf } from './globals.js';
 
 /** The stack as every verb reads it (src/cli/load.ts), loaded on demand so `--help` stays fast. */
@@ -55,7 +55,7 @@ export function colorWanted(cmd: Command): boolean {
  * finished step, on stdout, with failures and warnings on stderr.
  */
 export async function progressPrinter(cmd: Command): Promise<RunListener> {
-  const { plainRenderer, ttyRenderer } = await import('../run/render.js');
+  const { plainRenderer, ttyRenderer } = await import('../executor/render.js');
   const color = colorWanted(cmd);
   if (process.stdout.isTTY === true && process.stderr.isTTY === true && !process.env.BERTH_PLAIN)
     return ttyRenderer({ color, errWrite: (s) => process.stderr.write(s) });

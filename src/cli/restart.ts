@@ -15,7 +15,7 @@ export function register(program: Command): void {
       const [{ lifecycleEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
         import('../engine/light.js'),
         import('../engine/observe.js'),
-        import('../run/stop.js'),
+        import('../executor/stop.js'),
       ]);
       const docker = await lifecycleEngine();
       const containers = (await listProjectContainers(docker, stack.project)).filter(

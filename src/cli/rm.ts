@@ -22,7 +22,7 @@ export function register(program: Command): void {
       const [{ lifecycleEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
         import('../engine/light.js'),
         import('../engine/observe.js'),
-        import('../run/stop.js'),
+        import('../executor/stop.js'),
       ]);
       const docker = await lifecycleEngine();
       const all = (await listProjectContainers(docker, project)).filter(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BerthError, badInput, ExitCode } from '../errors.js';
-import type { PortSpec, Stack } from '../spec/types.js';
+import type { PortSpec, Stack } from '../compose/types.js';
 import { colorWanted, loadStackFor, selectServices } from './lifecycle.js';
 import { collect, envEntries, openTerminal } from './terminal.js';
 
@@ -69,7 +69,7 @@ export function register(program: Command): void {
       ]);
       const docker = await connectEngine();
       // stdout belongs to the container: berth's own progress goes to stderr, as with Compose
-      const { plainRenderer } = await import('../run/render.js');
+      const { plainRenderer } = await import('../executor/render.js');
       const print = plainRenderer({
         color: colorWanted(cmd) && process.stderr.isTTY === true,
         write: (s) => process.stderr.write(s),
@@ -152,7 +152,7 @@ async function startDependencies(
   docker: import('dockerode'),
   stack: Stack,
   service: string,
-  print: import('../run/events.js').RunListener,
+  print: import('../executor/events.js').RunListener,
 ): Promise<void> {
   const deps = ((await selectServices(stack, [service], true)) ?? []).filter((s) => s !== service);
   if (deps.length === 0) return;
@@ -160,8 +160,8 @@ async function startDependencies(
     import('../engine/observe.js'),
     import('../plan/index.js'),
     import('../engine/images.js'),
-    import('../run/preflight.js'),
-    import('../run/up.js'),
+    import('../executor/preflight.js'),
+    import('../executor/up.js'),
   ]);
   const wanted = deps.map((d) => stack.services[d]!);
   const imageIds = await ensureImages(docker, wanted, {

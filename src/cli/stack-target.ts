@@ -23,7 +23,7 @@ export async function stackTarget(cmd: Command): Promise<StackTarget> {
     const { loadFromCli } = (await import(loadPath)) as {
       loadFromCli: (
         c: Command,
-      ) => import('../spec/types.js').Stack | Promise<import('../spec/types.js').Stack>;
+      ) => import('../compose/types.js').Stack | Promise<import('../compose/types.js').Stack>;
     };
     const stack = await loadFromCli(cmd);
     return {

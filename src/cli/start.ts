@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BerthError, ExitCode } from '../errors.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 import { interruptOnSigint, loadStackFor, progressPrinter, selectServices } from './lifecycle.js';
 
 /** Start existing containers through the `up` executor, so dependency conditions are honoured. */
@@ -10,7 +10,7 @@ export async function startExisting(cmd: Command, stack: Stack, names: string[])
     import('../engine/light.js'),
     import('../engine/observe.js'),
     import('../plan/index.js'),
-    import('../run/up.js'),
+    import('../executor/up.js'),
   ]);
   const docker = await lifecycleEngine();
   const observed = await observe(docker, stack.project);

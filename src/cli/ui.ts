@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 import { globalsOf } from './globals.js';
 import { loadStackOrProject } from './lifecycle.js';
 
@@ -19,7 +19,7 @@ export function uiTargetOf(stack: Stack | undefined, project: string) {
 /** Clients of the stack for the UI's `c` key (listClients by the spec module). */
 export async function clientsOf(stack: Stack | undefined): Promise<{ names: string[]; active?: string }> {
   if (!stack) return { names: [] };
-  const { listClients } = await import('../spec/index.js');
+  const { listClients } = await import('../compose/index.js');
   return { names: listClients(stack), active: stack.client };
 }
 

@@ -129,8 +129,8 @@ export function register(program: Command): void {
       } else {
         const docker = reader;
         const [{ checkPorts }, { runUp }] = await Promise.all([
-          import('../run/preflight.js'),
-          import('../run/up.js'),
+          import('../executor/preflight.js'),
+          import('../executor/up.js'),
         ]);
         await checkPorts(docker, stack, plan);
         const sigint = interruptOnSigint();
@@ -169,9 +169,9 @@ export function register(program: Command): void {
  */
 async function attach(
   cmd: Command,
-  stack: import('../spec/types.js').Stack,
+  stack: import('../compose/types.js').Stack,
   services: string[] | undefined,
-  print: import('../run/events.js').RunListener,
+  print: import('../executor/events.js').RunListener,
   color: boolean,
   began: number,
 ): Promise<void> {
@@ -180,7 +180,7 @@ async function attach(
       import('../logs/index.js'),
       import('../engine/client.js'),
       import('../engine/observe.js'),
-      import('../run/stop.js'),
+      import('../executor/stop.js'),
     ]);
   const docker = await connectEngine();
   // On a terminal, attached `up` is the UI (src/tui): q or Ctrl-C there stops the stack, its progress shown in it.
@@ -188,7 +188,7 @@ async function attach(
     const [{ runUi }, { uiTargetOf, clientsOf }, { plainRenderer }] = await Promise.all([
       import('../tui/index.js'),
       import('./ui.js'),
-      import('../run/render.js'),
+      import('../executor/render.js'),
     ]);
     await runUi({
       ...uiTargetOf(stack, stack.project),

@@ -106,7 +106,7 @@ async function showClients(cmd: Command, json: boolean): Promise<void> {
     { clientOverview, formatClientOverview, stackDirOf },
   ] = await Promise.all([
     import('./load.js'),
-    import('../spec/index.js'),
+    import('../compose/index.js'),
     import('../stacks/state.js'),
     import('../stacks/use.js'),
   ]);

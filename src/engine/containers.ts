@@ -1,7 +1,7 @@
 // Container operations the executor needs, each one engine call (or a short fixed sequence), with the
 // engine's "already in that state" answers treated as success so a re-run after an interruption converges.
 import type Docker from 'dockerode';
-import type { ContainerPlan } from './spec.js';
+import type { ContainerPlan } from './create-options.js';
 
 const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
 

@@ -3,7 +3,7 @@
 // (`imageAction`) so the pull_policy rules are unit-tested without an engine.
 import type Docker from 'dockerode';
 import { BerthError } from '../errors.js';
-import type { Service } from '../spec/types.js';
+import type { Service } from '../compose/types.js';
 import { Label } from './labels.js';
 
 /** One thing worth telling the user while images are being made ready. */

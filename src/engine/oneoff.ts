@@ -1,9 +1,9 @@
 // A one-off container (`berth run`) from a service's definition: the same translation `up` uses
-// (src/engine/spec.ts), with the run's overrides, labelled dev.berth.oneoff so it never counts as a replica,
+// (src/engine/create-options.ts), with the run's overrides, labelled dev.berth.oneoff so it never counts as a replica,
 // and without the service's network alias (a one-off must not receive the service's traffic, as in Compose).
-import type { PortSpec, Service, Stack } from '../spec/types.js';
+import type { PortSpec, Service, Stack } from '../compose/types.js';
 import { Label } from './labels.js';
-import { type ContainerPlan, containerForReplica, containerTemplate } from './spec.js';
+import { type ContainerPlan, containerForReplica, containerTemplate } from './create-options.js';
 
 export interface OneOffOptions {
   name: string;

@@ -1,6 +1,6 @@
 // Named volumes: created once, labelled, never removed except by `down -v` (and only when labelled).
 import type Docker from 'dockerode';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 import { VERSION } from '../version.js';
 import { Label, ownerLabels } from './labels.js';
 

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import { parseDuration } from '../spec/units.js';
+import { parseDuration } from '../compose/units.js';
 
 /**
  * `--since` / `--until` as Compose takes them: a Go duration relative to now ("10m", "1h30m"), an RFC 3339

@@ -4,8 +4,8 @@
 // It leaves out what Compose leaves out (build, pull_policy, replicas, depends_on, profiles): those are not in
 // the template at all, so changing them never recreates.
 import { createHash } from 'node:crypto';
-import type { CreateOptions } from '../engine/spec.js';
-import type { Service, Stack } from '../spec/types.js';
+import type { CreateOptions } from '../engine/create-options.js';
+import type { Service, Stack } from '../compose/types.js';
 
 /** JSON with object keys sorted at every level, so equal values always serialize (and hash) the same. */
 export function stableStringify(value: unknown): string {

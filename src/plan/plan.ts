@@ -1,9 +1,9 @@
 // The planner: a pure function from the desired stack and the observed engine state to the fewest actions that
-// make them match. No engine calls here; src/run executes the result.
+// make them match. No engine calls here; src/executor executes the result.
 import type { ObservedContainer, ObservedState } from '../engine/observe.js';
-import { containerName, containerTemplate, serviceNetworks } from '../engine/spec.js';
-import { sharesWith } from '../run/deps.js';
-import type { Service, Stack } from '../spec/types.js';
+import { containerName, containerTemplate, serviceNetworks } from '../engine/create-options.js';
+import { sharesWith } from '../executor/deps.js';
+import type { Service, Stack } from '../compose/types.js';
 import { configHash } from './hash.js';
 import type { Action, Plan, RecreateReason } from './types.js';
 

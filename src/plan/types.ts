@@ -1,5 +1,5 @@
 // A Plan is a value: what `up` would do to make the engine match the stack. Printable (`--dry-run`), testable
-// without an engine, and executed by src/run.
+// without an engine, and executed by src/executor.
 import type { ObservedContainer } from '../engine/observe.js';
 
 export type RecreateReason =

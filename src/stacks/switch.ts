@@ -6,7 +6,7 @@
 import { Label } from '../engine/labels.js';
 import type { ObservedContainer } from '../engine/observe.js';
 import { type HostPort, takes } from '../plan/host-ports.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 
 const isUp = (c: ObservedContainer) =>
   c.state === 'running' || c.state === 'restarting' || c.state === 'paused';

@@ -5,8 +5,8 @@ import type Docker from 'dockerode';
 import type { ObservedContainer } from '../engine/observe.js';
 import { BerthError, ExitCode } from '../errors.js';
 import { stackHostPorts } from '../plan/host-ports.js';
-import type { RunListener } from '../run/events.js';
-import type { Stack } from '../spec/types.js';
+import type { RunListener } from '../executor/events.js';
+import type { Stack } from '../compose/types.js';
 import { writeActiveClient } from './state.js';
 import {
   byProject,
@@ -75,7 +75,7 @@ export async function stopOtherClients(
   stopping: ObservedContainer[],
   onEvent?: RunListener,
 ): Promise<string[]> {
-  const { runStop } = await import('../run/stop.js');
+  const { runStop } = await import('../executor/stop.js');
   // The other clients share this stack's base file, so its dependency order is theirs too.
   const results = await Promise.all(
     [...byProject(stopping).values()].map((cs) => runStop(docker, stack, cs, { onEvent })),

@@ -3,5 +3,5 @@
 import './interactive-env.js';
 
 export { App, type AppProps, type UiActions } from './App.js';
-export { runUi, type UiOptions, type UiTarget } from './run.js';
+export { runUi, type UiOptions, type UiTarget } from './session.js';
 export { UiStore } from './store.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { BerthError } from '../../src/errors.js';
-import { listClients, loadStack } from '../../src/spec/index.js';
+import { listClients, loadStack } from '../../src/compose/index.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'berth-overlay-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

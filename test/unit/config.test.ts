@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { register } from '../../src/cli/config.js';
 import { addGlobalOptions } from '../../src/cli/globals.js';
 import { reportError } from '../../src/cli/report.js';
-import { stackDir } from './spec-helpers.js';
+import { stackDir } from './compose-helpers.js';
 
 const demo = path.resolve(import.meta.dirname, '../../fixtures/demo/berth.yaml');
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { buildGraph, levels, startOrder } from '../../src/graph/index.js';
-import { loadStack } from '../../src/spec/index.js';
+import { loadStack } from '../../src/compose/index.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const corpus = path.resolve(repo, '../shared/corpus');

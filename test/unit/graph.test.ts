@@ -9,8 +9,8 @@ import {
   selectWithDeps,
   startOrder,
 } from '../../src/graph/index.js';
-import type { Service } from '../../src/spec/types.js';
-import { load, loadError } from './spec-helpers.js';
+import type { Service } from '../../src/compose/types.js';
+import { load, loadError } from './compose-helpers.js';
 import { service, stack as stackOf } from './stack-factory.js';
 
 const svc = (name: string, deps: string[] = [], extra: Partial<Service> = {}): Service =>

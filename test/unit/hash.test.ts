@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { containerTemplate } from '../../src/engine/spec.js';
+import { containerTemplate } from '../../src/engine/create-options.js';
 import { configHash, stableStringify } from '../../src/plan/hash.js';
 import { serviceHash } from '../../src/plan/plan.js';
 import { service, stack } from './stack-factory.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { buildQuery, imageAction, splitReference, withDefaultTag } from '../../src/engine/images.js';
-import type { BuildSpec, Service } from '../../src/spec/types.js';
+import type { BuildSpec, Service } from '../../src/compose/types.js';
 
 const buildSpec: BuildSpec = { context: '/ctx', dockerfile: 'Dockerfile', args: {}, labels: {} };
 const svc = (over: Partial<Service> = {}) =>

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { planUp } from '../../src/plan/plan.js';
-import { clashesWithin, wantedPorts } from '../../src/run/preflight.js';
+import { clashesWithin, wantedPorts } from '../../src/executor/preflight.js';
 import { observed, service, stack } from './stack-factory.js';
 
 describe('port preflight (pure part)', () => {

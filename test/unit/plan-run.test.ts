@@ -1,10 +1,10 @@
 // The executor's pure helpers: dependency edges with their conditions, and the plain progress lines.
 import { describe, expect, test } from 'vitest';
 import { buildGraph } from '../../src/graph/index.js';
-import { dependencyEdges } from '../../src/run/deps.js';
-import { formatEvent } from '../../src/run/render.js';
-import { dependentsMap } from '../../src/run/stop.js';
-import { completedSuccessfully, healthy, ready } from '../../src/run/wait.js';
+import { dependencyEdges } from '../../src/executor/deps.js';
+import { formatEvent } from '../../src/executor/render.js';
+import { dependentsMap } from '../../src/executor/stop.js';
+import { completedSuccessfully, healthy, ready } from '../../src/executor/wait.js';
 import { service, stack } from './stack-factory.js';
 
 describe('dependency edges', () => {
@@ -124,7 +124,7 @@ describe('plain progress lines', () => {
 
 describe('terminal progress', () => {
   test('rewrites each resource’s line in place and prints messages above the live block', async () => {
-    const { ttyRenderer } = await import('../../src/run/render.js');
+    const { ttyRenderer } = await import('../../src/executor/render.js');
     let out = '';
     const r = ttyRenderer({ color: false, write: (s) => (out += s) });
     r({ type: 'progress', kind: 'Container', name: 'a', status: 'Starting', done: false });
@@ -139,7 +139,7 @@ describe('terminal progress', () => {
 });
 
 test('a live block taller than the terminal falls back to plain lines', async () => {
-  const { ttyRenderer } = await import('../../src/run/render.js');
+  const { ttyRenderer } = await import('../../src/executor/render.js');
   let out = '';
   const r = ttyRenderer({ color: false, rows: 4, write: (s) => (out += s) });
   for (const n of ['a', 'b', 'c', 'd'])

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveState } from '../../src/engine/containers.js';
-import { waitFailureMessage } from '../../src/run/conditions.js';
-import { WaitFailed, WaitTimedOut } from '../../src/run/wait.js';
+import { waitFailureMessage } from '../../src/executor/conditions.js';
+import { WaitFailed, WaitTimedOut } from '../../src/executor/wait.js';
 
 const state = (s: Partial<LiveState>): LiveState => ({
   running: true,

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ObservedContainer } from '../../src/engine/observe.js';
 import { stackHostPorts } from '../../src/plan/host-ports.js';
-import type { Service, Stack } from '../../src/spec/types.js';
+import type { Service, Stack } from '../../src/compose/types.js';
 import {
   byProject,
   holderMessage,

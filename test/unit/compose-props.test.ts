@@ -7,9 +7,9 @@ import { describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { BerthError } from '../../src/errors.js';
 import { buildGraph, startOrder } from '../../src/graph/index.js';
-import { loadStack } from '../../src/spec/index.js';
-import { mergeStacks } from '../../src/spec/merge.js';
-import { stackDir } from './spec-helpers.js';
+import { loadStack } from '../../src/compose/index.js';
+import { mergeStacks } from '../../src/compose/merge.js';
+import { stackDir } from './compose-helpers.js';
 
 // FC_RUNS=3000 for a longer hunt
 // Thousands of throwaway files: keep them out of the user's parse cache.

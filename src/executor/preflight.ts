@@ -8,7 +8,7 @@ import { probePort } from '../engine/ports.js';
 import { BerthError, ExitCode } from '../errors.js';
 import { type HostPort, hostPortsOf, ipsOverlap, takes } from '../plan/host-ports.js';
 import type { Plan } from '../plan/types.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 
 /**
  * Host ports of the containers the plan creates or starts. A fixed port counts once per replica (two replicas

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { formatDuration } from '../../src/spec/canonical.js';
-import { parseBytes, parseDuration, shellSplit } from '../../src/spec/units.js';
+import { formatDuration } from '../../src/compose/canonical.js';
+import { parseBytes, parseDuration, shellSplit } from '../../src/compose/units.js';
 
 test('durations as Go writes them', () => {
   expect(parseDuration('10s')).toBe(10_000);

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type LoadOptions, loadStack } from '../../src/spec/index.js';
+import { type LoadOptions, loadStack } from '../../src/compose/index.js';
 
 export function stackDir(files: Record<string, string>, name = 'proj'): string {
   const root = mkdtempSync(path.join(tmpdir(), 'berth-spec-'));

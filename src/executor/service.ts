@@ -2,7 +2,7 @@
 // for its dependencies' conditions, then every container is started, restarted or swapped in. A required
 // dependency that failed skips the service, and says which.
 import { createContainer, restartContainer, startContainer } from '../engine/containers.js';
-import { type CreateOptions, containerForReplica, containerTemplate } from '../engine/spec.js';
+import { type CreateOptions, containerForReplica, containerTemplate } from '../engine/create-options.js';
 import type { Action, Plan } from '../plan/types.js';
 import type { ConditionWaits, ServiceRun } from './conditions.js';
 import type { DepEdge } from './deps.js';

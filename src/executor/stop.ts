@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { removeContainer, stopContainer } from '../engine/containers.js';
 import type { ObservedContainer } from '../engine/observe.js';
 import type { Graph } from '../graph/index.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 import { engineMessage } from './engine-message.js';
 import type { RunListener } from './events.js';
 

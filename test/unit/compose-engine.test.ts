@@ -4,7 +4,7 @@ import {
   containerName,
   containerTemplate,
   serviceNetworks,
-} from '../../src/engine/spec.js';
+} from '../../src/engine/create-options.js';
 import { service, stack } from './stack-factory.js';
 
 describe('engine spec', () => {

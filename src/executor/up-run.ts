@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import type PQueue from 'p-queue';
 import { tailLogs } from '../engine/containers.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 import type { Failure, ProgressStatus, ResourceKind, RunListener } from './events.js';
 import { Interrupted } from './wait.js';
 

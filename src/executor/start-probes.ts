@@ -3,7 +3,7 @@
 // when some service wants this.
 import type Docker from 'dockerode';
 import { engineHonoursStartInterval, probeCommand } from '../engine/health-probe.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 import type { StartProbe } from './wait.js';
 
 export type StartProbeFor = (service: string) => StartProbe | undefined;

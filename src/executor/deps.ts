@@ -2,7 +2,7 @@
 // network_mode/ipc/pid) with the condition to wait for, and whether the dependent shares the dependency's
 // namespace or volumes (then it can only be created once the dependency's container exists).
 import type { Graph } from '../graph/index.js';
-import type { DependencyCondition, Service, Stack } from '../spec/types.js';
+import type { DependencyCondition, Service, Stack } from '../compose/types.js';
 
 export interface DepEdge {
   dep: string;

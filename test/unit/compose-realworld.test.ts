@@ -1,7 +1,7 @@
 // Shapes of Compose files as people write them (none of these are in the corpus): each must load cleanly.
 import { describe, expect, test } from 'vitest';
 import { buildGraph, startOrder } from '../../src/graph/index.js';
-import { load } from './spec-helpers.js';
+import { load } from './compose-helpers.js';
 
 const files: Record<string, string> = {
   traefik: `services:

@@ -6,7 +6,7 @@
 // waits in conditions.ts, removals in removals.ts.
 import type Docker from 'dockerode';
 import type { Plan } from '../plan/types.js';
-import type { Stack } from '../spec/types.js';
+import type { Stack } from '../compose/types.js';
 import { ConditionWaits, isReported, type ServiceRun } from './conditions.js';
 import { deferred } from './deferred.js';
 import { dependencyEdges } from './deps.js';

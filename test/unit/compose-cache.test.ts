@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { parseSource } from '../../src/spec/source.js';
+import { parseSource } from '../../src/compose/source.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'berth-cache-'));
 const before = process.env.BERTH_CACHE_DIR;

@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings under test are Compose interpolation syntax
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import * as specIndex from '../../src/spec/index.js';
-import { listClients } from '../../src/spec/index.js';
-import { load, loadError, stackDir } from './spec-helpers.js';
+import * as specIndex from '../../src/compose/index.js';
+import { listClients } from '../../src/compose/index.js';
+import { load, loadError, stackDir } from './compose-helpers.js';
 
 describe('discovery and names', () => {
   test('berth.yaml wins over compose.yaml; the directory names the stack', () => {

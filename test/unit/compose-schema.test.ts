@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { generateValidator } from '../../schemas/generate.js';
-import { didYouMean } from '../../src/spec/schema.js';
+import { didYouMean } from '../../src/compose/schema.js';
 
 test('the precompiled validator is fresh (run `npx tsx schemas/generate.ts` after editing the schema)', () => {
   const current = readFileSync(new URL('../../schemas/stack-validator.gen.js', import.meta.url), 'utf8');

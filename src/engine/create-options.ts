@@ -2,7 +2,7 @@
 // replica-independent template (what the config hash covers) and the per-replica finishing touches (name,
 // replica label, hash label), so the hash changes exactly when the container would come out different.
 import type Docker from 'dockerode';
-import type { MountSpec, PortSpec, Service, Stack } from '../spec/types.js';
+import type { MountSpec, PortSpec, Service, Stack } from '../compose/types.js';
 import { VERSION } from '../version.js';
 import { Label, ownerLabels } from './labels.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { reportError } from '../../src/cli/report.js';
 import { ExitCode } from '../../src/errors.js';
-import { loadStack } from '../../src/spec/index.js';
+import { loadStack } from '../../src/compose/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const dir = path.join(root, 'fixtures/bad');
