@@ -1,0 +1,70 @@
+// Every object berth creates carries these labels, and every query and removal filters on the project label,
+// so berth never touches what it did not create. Decoding lives here too, so every reader agrees on defaults
+// (a container without a replica label is replica 1, as Compose numbers them).
+
+export const Label = {
+  project: 'dev.berth.project',
+  service: 'dev.berth.service',
+  client: 'dev.berth.client',
+  replica: 'dev.berth.replica',
+  configHash: 'dev.berth.config-hash',
+  version: 'dev.berth.version',
+  /** Stack name (project without the client suffix), so `berth ls` can group clients of one stack. */
+  stack: 'dev.berth.stack',
+  /** Absolute path of the first stack file, so `berth ls` can say where a project comes from. */
+  file: 'dev.berth.file',
+  /** Network or volume key as written in the stack file. */
+  network: 'dev.berth.network',
+  volume: 'dev.berth.volume',
+  /** Set on containers made by `berth run` (one-off), so they never count as replicas. */
+  oneoff: 'dev.berth.oneoff',
+  /** On snapshot images: when the snapshot was taken. */
+  snapshotTime: 'dev.berth.snapshot-time',
+} as const;
+
+/** Who owns an object, as its labels say. */
+export interface Owner {
+  project: string;
+  stack?: string;
+  client?: string;
+  /** Absolute path of the stack file the object was made from. */
+  file?: string;
+}
+
+export type Labels = Record<string, string>;
+
+/** The labels that say which project, stack and client own an object; on everything berth creates. */
+export function ownerLabels(stack: { project: string; name: string; client?: string }): Labels {
+  return {
+    [Label.project]: stack.project,
+    [Label.stack]: stack.name,
+    ...(stack.client ? { [Label.client]: stack.client } : {}),
+  };
+}
+
+export function ownerOf(labels: Labels | null | undefined): Owner {
+  const l = labels ?? {};
+  return {
+    project: l[Label.project] ?? '',
+    stack: l[Label.stack] || undefined,
+    client: l[Label.client] || undefined,
+    file: l[Label.file] || undefined,
+  };
+}
+
+/** Replica number of a container: 1 when unlabelled. */
+export function replicaOf(labels: Labels | null | undefined): number {
+  const n = Number(labels?.[Label.replica]);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** Made by `berth run`: older berths wrote `True`. */
+export function isOneOff(labels: Labels | null | undefined): boolean {
+  const v = labels?.[Label.oneoff];
+  return v === 'true' || v === 'True';
+}
+
+/** A label selector as engines take them: `key` (present) or `key=value`. */
+export type LabelSelector = string;
+
+export const projectSelector = (project: string): LabelSelector => `${Label.project}=${project}`;
