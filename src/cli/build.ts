@@ -36,12 +36,11 @@ export function register(program: Command): void {
         process.stderr.write('berth: no service to build\n');
         return;
       }
-      const [{ connectEngine }, { buildImage }, { eachService, throwFailures }] = await Promise.all([
-        import('../engine/client.js'),
-        import('../engine/images.js'),
-        import('./per-service.js'),
+      const [{ opContext }, { eachService, throwFailures }] = await Promise.all([
+        import('./lifecycle.js'),
+        import('../ops/each.js'),
       ]);
-      const docker = await connectEngine();
+      const { engine } = await opContext();
       const width = Math.max(...buildable.map((s) => s.name.length));
       const prefix = (name: string) => `${name.padEnd(width)} | `;
       const failures = await eachService(
@@ -49,7 +48,7 @@ export function register(program: Command): void {
         parallel,
         async (s, signal) => {
           const t0 = Date.now();
-          const id = await buildImage(docker, s, {
+          const id = await engine.buildImage(s, {
             stack: stack.name,
             noCache: flags.cache === false,
             pull: flags.pull === true,

@@ -18,10 +18,12 @@ export function register(program: Command): void {
       checkFormat(opts.format);
       const index = opts.index;
       const target = await serviceTarget(cmd, service);
-      const { connectEngine } = await import('../engine/client.js');
-      const { containerChanges } = await import('../engine/snapshots.js');
-      const { formatChanges } = await import('../stacks/snapshots.js');
-      const changes = await containerChanges(await connectEngine(), {
+      const [{ opContext }, { diff }, { formatChanges }] = await Promise.all([
+        import('./lifecycle.js'),
+        import('../ops/snapshot.js'),
+        import('../stacks/snapshots.js'),
+      ]);
+      const changes = await diff(await opContext(), {
         project: target.project,
         service,
         index,

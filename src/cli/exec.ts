@@ -37,42 +37,32 @@ export function register(program: Command): void {
           hint: `services: ${target.services.map((s) => s.name).join(', ')}`,
         });
       }
-      const [{ connectEngine }, { serviceContainer }, { execInContainer }] = await Promise.all([
-        import('../engine/client.js'),
-        import('../engine/snapshots.js'),
-        import('../engine/exec.js'),
+      const [{ opContext }, { exec }] = await Promise.all([
+        import('./lifecycle.js'),
+        import('../ops/exec.js'),
       ]);
-      const docker = await connectEngine();
-      const container = await serviceContainer(docker, { project: target.project, service, index });
-      if (container.State !== 'running') {
-        throw new BerthError(
-          `service ${service} (container ${container.Names[0]?.replace(/^\//, '')}) is not running: ${container.Status}`,
-          {
-            hint: `start it: \`berth up -d ${service}\` or \`berth start ${service}\``,
-          },
-        );
-      }
+      const ctx = await opContext();
       const term = openTerminal(flags.TTY === false || flags.detach === true);
       try {
-        const session = await execInContainer(docker, container.Id, {
-          cmd: command,
-          env: envEntries(flags.env),
-          user: flags.user,
-          workdir: flags.workdir,
-          privileged: flags.privileged,
-          detach: flags.detach,
-          tty: term.tty,
-          size: term.size,
-          stdin: flags.detach ? undefined : term.stdin,
-          stdout: process.stdout,
-          stderr: process.stderr,
-        });
+        const session = await exec(
+          ctx,
+          { project: target.project, service, index },
+          {
+            cmd: command,
+            env: envEntries(flags.env),
+            user: flags.user,
+            workdir: flags.workdir,
+            privileged: flags.privileged,
+            detach: flags.detach,
+            tty: term.tty,
+            size: term.size,
+            stdin: flags.detach ? undefined : term.stdin,
+            stdout: process.stdout,
+            stderr: process.stderr,
+          },
+        );
         term.follow(session.resize);
         process.exitCode = await session.done;
-      } catch (err) {
-        const e = err as { statusCode?: number; json?: { message?: string } };
-        if (e.json?.message) throw new BerthError(`exec in ${service} failed: ${e.json.message.trim()}`);
-        throw err;
       } finally {
         term.restore();
       }

@@ -25,16 +25,19 @@ export function register(program: Command): void {
     .option('--index <n>', 'replica to export (default: 1)', parseIndex)
     .action(async (service: string, opts: ExportOptions, cmd: Command) => {
       const { serviceTarget } = await import('./snapshot.js');
-      const { checkTag, snapshotRepo } = await import('../stacks/snapshots.js');
+      const { checkTag } = await import('../stacks/snapshots.js');
+      const { snapshotRepo } = await import('../model/index.js');
       const { resolve } = await import('node:path');
       if (opts.rootfs && opts.snapshot) throw badInput('--rootfs and --snapshot exclude each other');
       if (opts.snapshot !== undefined) checkTag(opts.snapshot);
       const index = opts.index;
       const file = resolve(opts.output!);
       const target = await serviceTarget(cmd, service);
-      const { connectEngine } = await import('../engine/client.js');
-      const { exportContainerImage, exportRootfs, saveImage } = await import('../engine/snapshots.js');
-      const docker = await connectEngine();
+      const [{ opContext }, { exportContainerImage, exportRootfs, saveImage }] = await Promise.all([
+        import('./lifecycle.js'),
+        import('../ops/snapshot.js'),
+      ]);
+      const docker = await opContext();
       const ref = { project: target.project, service, index };
       if (opts.rootfs) {
         await exportRootfs(docker, ref, file);
@@ -43,15 +46,6 @@ export function register(program: Command): void {
         );
       } else if (opts.snapshot !== undefined) {
         const image = `${snapshotRepo(target.project, service)}:${opts.snapshot}`;
-        const exists = await docker
-          .getImage(image)
-          .inspect()
-          .then(() => true)
-          .catch(() => false);
-        if (!exists)
-          throw badInput(`no snapshot ${image}`, {
-            hint: '`berth snapshot --list` shows the snapshots of this stack',
-          });
         await saveImage(docker, image, file);
         process.stderr.write(`wrote ${image} to ${file} (docker load)\n`);
       } else {

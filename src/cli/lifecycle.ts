@@ -2,7 +2,6 @@
 // services, and printing executor progress. Kept free of heavy imports: verbs load dockerode in their action.
 import type { Command } from 'commander';
 import { runAbortController } from '../abort.js';
-import { badInput } from '../errors.js';
 import type { RunListener } from '../executor/events.js';
 import type { Stack } from '../compose/types.js';
 import { globalsOf } from './globals.js';
@@ -28,22 +27,15 @@ export async function loadStackOrProject(cmd: Command): Promise<{ stack?: Stack;
   }
 }
 
-/** Check service names against the stack; with `withDeps`, add their dependencies (transitively). */
-export async function selectServices(
-  stack: Stack,
-  names: string[],
-  withDeps: boolean,
-): Promise<string[] | undefined> {
-  if (!names.length) return undefined;
-  for (const n of names) {
-    if (stack.services[n]) continue;
-    if (stack.disabledServices.includes(n))
-      throw badInput(`service "${n}" is disabled by its profiles`, { hint: 'enable it with --profile' });
-    throw badInput(`no such service: ${n}`, { hint: `services: ${Object.keys(stack.services).join(', ')}` });
-  }
-  if (!withDeps) return names;
-  const { buildGraph, selectWithDeps } = await import('../graph/index.js');
-  return selectWithDeps(buildGraph(stack), names);
+export { selectServices } from '../ops/select.js';
+
+/** The operation context of a CLI verb: the engine (exit 3 naming it when it does not answer), progress, Ctrl-C. */
+export async function opContext(
+  onEvent?: import('../executor/events.js').RunListener,
+  signal?: AbortSignal,
+): Promise<import('../ops/context.js').OpContext> {
+  const { connect } = await import('../engine/connect.js');
+  return { engine: await connect(), onEvent, signal };
 }
 
 export function colorWanted(cmd: Command): boolean {

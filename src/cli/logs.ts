@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runAbortController } from '../abort.js';
 import { badInput } from '../errors.js';
 import { globalsOf } from './globals.js';
-import { loadStackOrProject } from './lifecycle.js';
+import { loadStackOrProject, opContext } from './lifecycle.js';
 
 interface LogsFlags {
   follow?: boolean;
@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .action(async (services: string[], flags: LogsFlags, cmd: Command) => {
       const { stack, project } = await loadStackOrProject(cmd);
       const { followLogs, streamSink, engineTime } = await import('../logs/index.js');
+      const { engine } = await opContext();
       const g = globalsOf(cmd);
       const tail = parseTail(flags.tail);
       const index = flags.index === undefined ? undefined : positiveInt(flags.index, '--index');
@@ -64,7 +65,17 @@ export function register(program: Command): void {
       });
       try {
         await followLogs(
-          { project, services, index, follow: flags.follow === true, since, until, tail, signal: ac.signal },
+          {
+            project,
+            services,
+            index,
+            follow: flags.follow === true,
+            since,
+            until,
+            tail,
+            signal: ac.signal,
+            engine,
+          },
           sink,
         );
       } finally {

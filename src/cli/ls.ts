@@ -17,22 +17,12 @@ export function register(program: Command): void {
     .action(async (opts: LsOptions) => {
       if (opts.format !== 'table' && opts.format !== 'json')
         throw badInput(`--format ${opts.format}: expected table or json`);
-      const { lifecycleEngine } = await import('../engine/light.js');
-      const { listBerthContainers, listBerthLeftovers } = await import('../engine/projects.js');
-      const { formatProjectTable, projectJson, summarizeProjects, visibleProjects } = await import(
-        '../stacks/overview.js'
-      );
-      const { activeClientsOf } = await import('../stacks/active.js');
-      const docker = await lifecycleEngine();
-      const [containers, leftovers] = await Promise.all([
-        listBerthContainers(docker),
-        opts.all ? listBerthLeftovers(docker) : Promise.resolve([]),
+      const [{ ls }, { formatProjectTable, projectJson }, { opContext }] = await Promise.all([
+        import('../ops/ls.js'),
+        import('../stacks/overview.js'),
+        import('./lifecycle.js'),
       ]);
-      const files = [...containers, ...leftovers].map((f) => f.file).filter((f): f is string => !!f);
-      const rows = visibleProjects(
-        summarizeProjects(containers, leftovers, await activeClientsOf(files)),
-        !!opts.all,
-      );
+      const rows = await ls(await opContext(), { all: opts.all });
       if (opts.quiet) {
         for (const r of rows) process.stdout.write(`${r.name}\n`);
       } else if (opts.format === 'json') {

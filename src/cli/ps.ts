@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { ObservedContainer } from '../engine/observe.js';
+import type { ObservedContainer } from '../model/index.js';
 import { badInput } from '../errors.js';
-import { loadStackOrProject, selectServices } from './lifecycle.js';
+import { loadStackOrProject, opContext, selectServices } from './lifecycle.js';
 
 interface PsFlags {
   all?: boolean;
@@ -71,22 +71,14 @@ export function register(program: Command): void {
       const format = flags.format ?? 'table';
       if (format !== 'table' && format !== 'json')
         throw badInput(`--format ${format}: expected table or json`);
-      const { stack, project } = await loadStackOrProject(cmd);
-      const selected = stack ? await selectServices(stack, names, false) : names.length ? names : undefined;
-      const [{ engineReader }, { listProjectContainers }] = await Promise.all([
-        import('../engine/light.js'),
-        import('../engine/observe.js'),
-      ]);
-      const docker = await engineReader();
-      const order = stack ? Object.keys(stack.services) : [];
-      const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
-      const rows = (await listProjectContainers(docker, project))
-        .filter((c) => !c.oneoff && (!selected || selected.includes(c.service)))
-        .filter((c) => flags.all || c.state === 'running' || c.state === 'restarting' || c.state === 'paused')
-        .sort(
-          (a, b) =>
-            rank(a.service) - rank(b.service) || a.service.localeCompare(b.service) || a.replica - b.replica,
-        );
+      const target = await loadStackOrProject(cmd);
+      const services = target.stack
+        ? selectServices(target.stack, names, false)
+        : names.length
+          ? names
+          : undefined;
+      const { ps } = await import('../ops/ps.js');
+      const rows = await ps(await opContext(), target, { services, all: flags.all });
       if (flags.quiet) process.stdout.write(rows.map((c) => `${c.id}\n`).join(''));
       else if (flags.services)
         process.stdout.write([...new Set(rows.map((c) => c.service))].map((s) => `${s}\n`).join(''));

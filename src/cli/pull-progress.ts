@@ -1,6 +1,6 @@
 // Turning the engine's pull messages into what a person reads: without a terminal, one line each time a layer
 // changes step (never one per byte count); on a terminal, one summary line per image, redrawn in place.
-import type { PullEvent } from '../engine/images.js';
+import type { PullEvent } from '../engine/port.js';
 
 interface Layer {
   status: string;

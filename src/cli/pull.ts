@@ -37,14 +37,12 @@ export function register(program: Command): void {
         if (!byImage.has(s.image)) byImage.set(s.image, s);
       }
       if (byImage.size === 0) return;
-      const [{ connectEngine }, { pullImage }, { PullTracker, LiveBlock }, { eachService, throwFailures }] =
-        await Promise.all([
-          import('../engine/client.js'),
-          import('../engine/images.js'),
-          import('./pull-progress.js'),
-          import('./per-service.js'),
-        ]);
-      const docker = await connectEngine();
+      const [{ opContext }, { PullTracker, LiveBlock }, { eachService, throwFailures }] = await Promise.all([
+        import('./lifecycle.js'),
+        import('./pull-progress.js'),
+        import('../ops/each.js'),
+      ]);
+      const { engine } = await opContext();
       const services = [...byImage.values()];
       const width = Math.max(...services.map((s) => s.name.length));
       const prefix = (name: string) => `${name.padEnd(width)} | `;
@@ -64,7 +62,7 @@ export function register(program: Command): void {
             const tracker = new PullTracker();
             plain(s.name, `pulling ${s.image}`);
             live?.set(s.name, `${prefix(s.name)}pulling ${s.image}`);
-            const id = await pullImage(docker, s.image, {
+            const id = await engine.pullImage(s.image, {
               service: s.name,
               signal,
               onEvent: (e) => {

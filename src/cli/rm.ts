@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { loadStackOrProject, progressPrinter, selectServices } from './lifecycle.js';
+import { loadStackOrProject, opContext, progressPrinter, selectServices } from './lifecycle.js';
 
 interface RmFlags {
   force?: boolean;
@@ -17,34 +17,23 @@ export function register(program: Command): void {
     .option('-s, --stop', 'stop running containers first')
     .option('-v, --volumes', 'remove anonymous volumes attached to the containers')
     .action(async (names: string[], flags: RmFlags, cmd: Command) => {
-      const { stack, project } = await loadStackOrProject(cmd);
-      const selected = stack ? await selectServices(stack, names, false) : names.length ? names : undefined;
-      const [{ lifecycleEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
-        import('../engine/light.js'),
-        import('../engine/observe.js'),
-        import('../executor/stop.js'),
-      ]);
-      const docker = await lifecycleEngine();
-      const all = (await listProjectContainers(docker, project)).filter(
-        (c) => !selected || selected.includes(c.service),
-      );
-      const running = all.filter(
-        (c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused',
-      );
-      const targets = flags.stop ? all : all.filter((c) => !running.includes(c));
-      if (!flags.stop && running.length)
-        process.stderr.write(
-          `berth: kept running containers (${running.map((c) => c.name).join(', ')}); \`berth rm -s\` stops and removes them\n`,
-        );
-      if (!targets.length) {
-        process.stdout.write('No stopped containers\n');
-        return;
-      }
-      const { errors } = await runStop(docker, stack, targets, {
-        remove: true,
+      const target = await loadStackOrProject(cmd);
+      const services = target.stack
+        ? selectServices(target.stack, names, false)
+        : names.length
+          ? names
+          : undefined;
+      const { rm } = await import('../ops/lifecycle.js');
+      const r = await rm(await opContext(await progressPrinter(cmd)), target, {
+        services,
+        stop: flags.stop,
         volumes: flags.volumes,
-        onEvent: await progressPrinter(cmd),
       });
-      if (errors.length) process.exitCode = ExitCode.StackFailure;
+      if (r.kept.length)
+        process.stderr.write(
+          `berth: kept running containers (${r.kept.map((c) => c.name).join(', ')}); \`berth rm -s\` stops and removes them\n`,
+        );
+      if (!r.containers.length) process.stdout.write('No stopped containers\n');
+      if (r.errors.length) process.exitCode = ExitCode.StackFailure;
     });
 }

@@ -66,12 +66,14 @@ export function register(program: Command): void {
       if (!opts.list && service === undefined)
         throw badInput('which service? `berth snapshot SERVICE` (or `berth snapshot --list`)');
       const target = await serviceTarget(cmd, opts.list ? undefined : service);
-      const { connectEngine } = await import('../engine/client.js');
-      const { commitSnapshot, listSnapshots } = await import('../engine/snapshots.js');
-      const docker = await connectEngine();
+      const [{ opContext }, { snapshot, listSnapshots }] = await Promise.all([
+        import('./lifecycle.js'),
+        import('../ops/snapshot.js'),
+      ]);
+      const ctx = await opContext();
       if (opts.list) {
         const list = sortSnapshots(
-          await listSnapshots(docker, { stack: target.stack.name, service: service ?? undefined }),
+          await listSnapshots(ctx, { stack: target.stack.name, service: service ?? undefined }),
         );
         process.stdout.write(
           opts.format === 'json'
@@ -80,7 +82,7 @@ export function register(program: Command): void {
         );
         return;
       }
-      const snap = await commitSnapshot(docker, {
+      const snap = await snapshot(ctx, {
         project: target.project,
         stack: target.stack.name,
         client: target.stack.client,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { loadStackOrProject, progressPrinter, selectServices } from './lifecycle.js';
+import { loadStackOrProject, opContext, progressPrinter, selectServices } from './lifecycle.js';
 
 export function register(program: Command): void {
   program
@@ -9,20 +9,16 @@ export function register(program: Command): void {
     .argument('[service...]', 'only these services')
     .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
     .action(async (names: string[], flags: { timeout?: string }, cmd: Command) => {
-      const { stack, project } = await loadStackOrProject(cmd);
-      const selected = stack ? await selectServices(stack, names, false) : names.length ? names : undefined;
-      const [{ lifecycleEngine }, { listProjectContainers }, { runStop }] = await Promise.all([
-        import('../engine/light.js'),
-        import('../engine/observe.js'),
-        import('../executor/stop.js'),
-      ]);
-      const docker = await lifecycleEngine();
-      const containers = (await listProjectContainers(docker, project)).filter(
-        (c) => !c.oneoff && (!selected || selected.includes(c.service)),
-      );
-      const { errors } = await runStop(docker, stack, containers, {
+      const target = await loadStackOrProject(cmd);
+      const services = target.stack
+        ? selectServices(target.stack, names, false)
+        : names.length
+          ? names
+          : undefined;
+      const { stop } = await import('../ops/lifecycle.js');
+      const { errors } = await stop(await opContext(await progressPrinter(cmd)), target, {
+        services,
         timeoutSec: flags.timeout === undefined ? undefined : Number(flags.timeout),
-        onEvent: await progressPrinter(cmd),
       });
       if (errors.length) process.exitCode = ExitCode.StackFailure;
     });

@@ -24,34 +24,24 @@ export async function clientsOf(stack: Stack | undefined): Promise<{ names: stri
 }
 
 /**
- * The UI's client switch is `berth use NAME` itself (stop the stack's other clients, bring NAME up, record it
- * as active), run as a child with the same global options, so the UI never re-implements the switch; then the
- * UI follows the new client's project. Not offered with -p, which `berth use` refuses.
+ * The UI's client switch is the `use` operation itself (stop the stack's other clients, bring NAME up, record it
+ * as active); then the UI follows the new client's project. Not offered with -p, which `berth use` refuses.
  */
 function switcher(cmd: Command) {
   const g = globalsOf(cmd);
   if (g.projectName) return undefined;
   return async (name: string) => {
-    const [{ execFile }, { promisify }, { loadFromCli }] = await Promise.all([
-      import('node:child_process'),
-      import('node:util'),
+    const [{ loadFromCli }, { checkClientName }, { switchClient }, { opContext }] = await Promise.all([
       import('./load.js'),
+      import('../stacks/state.js'),
+      import('../ops/switch.js'),
+      import('./lifecycle.js'),
     ]);
-    const args: string[] = [];
-    for (const f of g.file) args.push('-f', f);
-    if (g.projectDirectory) args.push('--project-directory', g.projectDirectory);
-    for (const p of g.profile) args.push('--profile', p);
-    for (const e of g.envFile) args.push('--env-file', e);
-    try {
-      await promisify(execFile)(process.execPath, [process.argv[1]!, ...args, 'use', name], {
-        env: { ...process.env, NO_COLOR: '1', BERTH_CLIENT: '' },
-        maxBuffer: 16 * 1024 * 1024,
-      });
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error((e.stderr ?? e.message).trim().split('\n').slice(-1)[0] ?? 'berth use failed');
-    }
+    checkClientName(name);
     const next = loadFromCli(cmd, { client: name, quiet: true });
+    const r = await switchClient(await opContext(), next);
+    const failed = r.up.result?.failures.map((f) => f.service) ?? [];
+    if (failed.length) throw new Error(`${name}: ${[...new Set(failed)].join(', ')} failed to start`);
     return uiTargetOf(next, next.project);
   };
 }
@@ -70,9 +60,13 @@ export function register(program: Command): void {
       const tail = Number(flags.tail);
       if (!Number.isInteger(tail) || tail < 0) throw badInput(`--tail ${flags.tail}: expected a line count`);
       const { stack, project } = await loadStackOrProject(cmd);
-      const { runUi } = await import('../tui/index.js');
+      const [{ runUi }, { opContext }] = await Promise.all([
+        import('../tui/index.js'),
+        import('./lifecycle.js'),
+      ]);
       const g = globalsOf(cmd);
       await runUi({
+        engine: (await opContext()).engine,
         ...uiTargetOf(stack, project),
         color: !g.noColor,
         tail,

@@ -6,6 +6,7 @@ import {
   colorWanted,
   interruptOnSigint,
   loadStackFor,
+  opContext,
   progressPrinter,
   selectServices,
 } from './lifecycle.js';
@@ -56,106 +57,59 @@ export function register(program: Command): void {
       const began = Date.now();
       const stack = await loadStackFor(cmd);
       const g = globalsOf(cmd);
-      const services = await selectServices(stack, names, flags.deps !== false);
+      const services = selectServices(stack, names, flags.deps !== false);
       const scale = parseScale(flags.scale, stack.services);
       const waitTimeoutMs = flags.waitTimeout === undefined ? undefined : Number(flags.waitTimeout) * 1000;
       if (waitTimeoutMs !== undefined && !(waitTimeoutMs > 0))
         throw badInput(`--wait-timeout ${flags.waitTimeout}: expected a number of seconds`);
       if (flags.forceRecreate && flags.recreate === false)
         throw badInput('--force-recreate and --no-recreate cannot be used together');
-      const [{ lifecycleEngine }, { observe }, { planUp, formatPlan }, { presentImages }, { imageAction }] =
-        await Promise.all([
-          import('../engine/light.js'),
-          import('../engine/observe.js'),
-          import('../plan/index.js'),
-          import('../engine/image-resolve.js'),
-          import('../engine/images.js'),
-        ]);
-      // The read side needs no dockerode: a no-op `up` is three list calls and one inspect per image.
-      const reader = await lifecycleEngine();
-      const wanted = (services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
-      const print = await progressPrinter(cmd);
-      const [observed, present] = await Promise.all([
-        observe(reader, stack.project),
-        presentImages(
-          reader,
-          wanted.map((s) => s.image),
-        ),
+      const [{ up }, { formatPlan }] = await Promise.all([
+        import('../ops/up.js'),
+        import('../plan/format.js'),
       ]);
-      const ready = wanted.every((s) => {
-        const p = present.get(s.image);
-        return (
-          imageAction(s, { exists: !!p, lastTagTime: p?.lastTagTime }, { build: flags.build }).do === 'none'
-        );
-      });
-      let imageIds = new Map(wanted.map((s) => [s.name, present.get(s.image)?.id ?? '']));
-      if (!ready && !flags.dryRun) {
-        const [{ connectEngine }, { ensureImages }] = await Promise.all([
-          import('../engine/client.js'),
-          import('../engine/images.js'),
-        ]);
-        imageIds = await ensureImages(await connectEngine(), wanted, {
-          stack: stack.name,
-          // true: --build; false: --no-build; undefined: build only what is missing
+      const print = await progressPrinter(cmd);
+      const detach = flags.detach || flags.wait;
+      const sigint = interruptOnSigint();
+      let outcome: Awaited<ReturnType<typeof up>>;
+      try {
+        outcome = await up(await opContext(print, sigint.signal), stack, {
+          services,
           build: flags.build,
-          onProgress: (p) => {
-            if (p.kind === 'status')
-              print({ type: 'image', service: p.service, message: `${p.image} ${p.message}` });
-          },
+          forceRecreate: flags.forceRecreate,
+          noRecreate: flags.recreate === false,
+          removeOrphans: flags.removeOrphans,
+          scale,
+          wait: flags.wait,
+          waitTimeoutMs,
+          dryRun: flags.dryRun,
         });
+      } finally {
+        sigint.dispose();
       }
-      const plan = planUp(stack, observed, {
-        imageIds: Object.fromEntries(imageIds),
-        services,
-        forceRecreate: flags.forceRecreate,
-        noRecreate: flags.recreate === false,
-        removeOrphans: flags.removeOrphans,
-        scale,
-      });
+      const { plan, result } = outcome;
       if (flags.dryRun) {
         process.stdout.write(formatPlan(plan));
         return;
       }
-      const kept = flags.removeOrphans ? [] : plan.orphans;
-      if (kept.length)
-        print({
-          type: 'warning',
-          message: `found orphan containers (${kept.map((o) => o.name).join(', ')}) for project ${stack.project}: their services are not in the stack file; \`berth up --remove-orphans\` removes them`,
-        });
-      const detach = flags.detach || flags.wait;
-      if (plan.actions.length === 0 && !flags.wait) {
+      if (!result) {
         process.stdout.write(formatPlan({ ...plan, orphans: [] }));
         if (detach) return;
       } else {
-        const docker = reader;
-        const [{ checkPorts }, { runUp }] = await Promise.all([
-          import('../executor/preflight.js'),
-          import('../executor/up.js'),
-        ]);
-        await checkPorts(docker, stack, plan);
-        const sigint = interruptOnSigint();
-        try {
-          const result = await runUp(docker, stack, plan, {
-            signal: sigint.signal,
-            onEvent: print,
-            wait: flags.wait,
-            waitTimeoutMs,
-          });
-          if (result.interrupted) {
-            process.stderr.write(
-              'berth: interrupted; the stack is partly up, and `berth up` again converges it\n',
-            );
-            process.exitCode = 130;
-            return;
-          }
-          if (!result.ok) {
-            const names = [...new Set(result.failures.map((f) => f.service))];
-            process.stderr.write(`berth: ${names.map((n) => `"${n}"`).join(', ')} failed; see above\n`);
-            process.exitCode = ExitCode.StackFailure;
-            return;
-          }
-        } finally {
-          sigint.dispose();
+        if (result.interrupted) {
+          process.stderr.write(
+            plan.actions.length === 0
+              ? 'berth: interrupted; nothing was changed\n'
+              : 'berth: interrupted; the stack is partly up, and `berth up` again converges it\n',
+          );
+          process.exitCode = 130;
+          return;
+        }
+        if (!result.ok) {
+          const names = [...new Set(result.failures.map((f) => f.service))];
+          process.stderr.write(`berth: ${names.map((n) => `"${n}"`).join(', ')} failed; see above\n`);
+          process.exitCode = ExitCode.StackFailure;
+          return;
         }
         if (detach) return;
       }
@@ -175,14 +129,13 @@ async function attach(
   color: boolean,
   began: number,
 ): Promise<void> {
-  const [{ followLogs, streamSink }, { connectEngine }, { listProjectContainers }, { runStop }] =
-    await Promise.all([
-      import('../logs/index.js'),
-      import('../engine/client.js'),
-      import('../engine/observe.js'),
-      import('../executor/stop.js'),
-    ]);
-  const docker = await connectEngine();
+  const [{ followLogs, streamSink }, { stop }] = await Promise.all([
+    import('../logs/index.js'),
+    import('../ops/lifecycle.js'),
+  ]);
+  const ctx = await opContext();
+  const docker = ctx.engine;
+  const target = { stack, project: stack.project };
   // On a terminal, attached `up` is the UI (src/tui): q or Ctrl-C there stops the stack, its progress shown in it.
   if (process.stdout.isTTY && process.stdin.isTTY) {
     const [{ runUi }, { uiTargetOf, clientsOf }, { plainRenderer }] = await Promise.all([
@@ -193,26 +146,23 @@ async function attach(
     await runUi({
       ...uiTargetOf(stack, stack.project),
       color,
-      docker,
+      engine: docker,
       clients: () => clientsOf(stack),
       stopStack: async (progress) => {
-        const containers = (await listProjectContainers(docker, stack.project)).filter(
-          (c) => !c.oneoff && (!services || services.includes(c.service)),
-        );
         const onEvent = plainRenderer({
           color: false,
           write: (s) => s.split('\n').filter(Boolean).forEach(progress),
         });
-        await runStop(docker, stack, containers, { onEvent });
+        await stop({ ...ctx, onEvent }, target, { services });
       },
     });
     process.exitCode = 130;
     return;
   }
   const ac = runAbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const quit = () => ac.abort();
+  process.once('SIGINT', quit);
+  process.once('SIGTERM', quit);
   const sink = streamSink(
     process.stdout,
     { color, prefix: true, timestamps: false },
@@ -227,22 +177,19 @@ async function attach(
         follow: true,
         since: String(Math.floor(began / 1000)),
         signal: ac.signal,
-        docker,
+        engine: docker,
       },
       sink,
     );
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    process.removeListener('SIGINT', quit);
+    process.removeListener('SIGTERM', quit);
   }
   if (!ac.signal.aborted) return; // the stack went away by itself
   process.stderr.write('Gracefully stopping... (press Ctrl-C again to force)\n');
   const force = () => process.exit(130);
   process.once('SIGINT', force);
-  const containers = (await listProjectContainers(docker, stack.project)).filter(
-    (c) => !c.oneoff && (!services || services.includes(c.service)),
-  );
-  await runStop(docker, stack, containers, { onEvent: print });
+  await stop({ ...ctx, onEvent: print }, target, { services });
   process.removeListener('SIGINT', force);
   process.exitCode = 130;
   void cmd;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { badInput } from '../errors.js';
+import { badInput, ExitCode } from '../errors.js';
 import { globalsOf } from './globals.js';
 
 interface UseOptions {
@@ -59,41 +59,44 @@ export function register(program: Command): void {
       const { loadFromCli } = await import('./load.js');
       const stack = loadFromCli(cmd, { client: name });
       // The light client on a local socket: a switch should not pay dockerode's import time.
-      const [{ lifecycleEngine }, { planSwitch, recordActive, stopOtherClients }, { progressPrinter }] =
-        await Promise.all([
-          import('../engine/light.js'),
-          import('../stacks/use.js'),
-          import('./lifecycle.js'),
-        ]);
-      const docker = await lifecycleEngine();
-      const plan = await planSwitch(docker, stack);
-      await recordActive(stack, name);
-      const print = await progressPrinter(cmd);
-      const stopped = [...new Set(plan.stopping.map((c) => c.project))];
-      // Port holders stop first, so the new client's port check and binds find the ports free; everything
-      // else of the other clients stops while the new client starts (a switch waits for one chain, not two).
-      const errors = await stopOtherClients(docker, stack, plan.first, print);
-      const rest = stopOtherClients(docker, stack, plan.later, print);
-      // Bring the client up exactly as `berth up --wait` does (images, plan, port preflight, executor, health).
-      const up = program.commands.find((c) => c.name() === 'up');
-      if (!up) throw new Error('the up verb is not registered');
-      const args = ['--wait'];
-      if (opts.waitTimeout !== undefined) args.push('--wait-timeout', opts.waitTimeout);
+      const [{ switchClient }, { progressPrinter, interruptOnSigint, opContext }] = await Promise.all([
+        import('../ops/switch.js'),
+        import('./lifecycle.js'),
+      ]);
+      const waitTimeoutMs = opts.waitTimeout === undefined ? undefined : Number(opts.waitTimeout) * 1000;
+      if (waitTimeoutMs !== undefined && !(waitTimeoutMs > 0))
+        throw badInput(`--wait-timeout ${opts.waitTimeout}: expected a number of seconds`);
+      const sigint = interruptOnSigint();
+      let r: Awaited<ReturnType<typeof switchClient>>;
       try {
-        await up.parseAsync(args, { from: 'user' });
+        r = await switchClient(await opContext(await progressPrinter(cmd), sigint.signal), stack, {
+          waitTimeoutMs,
+        });
       } finally {
-        errors.push(...(await rest));
-        if (errors.length > 0)
-          process.stderr.write(
-            `berth: could not stop every container of ${stopped.join(', ')}:\n  ${errors.join('\n  ')}\n`,
-          );
+        sigint.dispose();
       }
-      if (process.exitCode) return;
-      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      if (r.errors.length > 0)
+        process.stderr.write(
+          `berth: could not stop every container of ${r.stopped.join(', ')}:\n  ${r.errors.join('\n  ')}\n`,
+        );
+      const result = r.up.result;
+      if (result?.interrupted) {
+        process.exitCode = 130;
+        return;
+      }
+      if (result && !result.ok) {
+        const names = [...new Set(result.failures.map((f) => f.service))];
+        process.stderr.write(`berth: ${names.map((n) => `"${n}"`).join(', ')} failed; see above\n`);
+        process.exitCode = ExitCode.StackFailure;
+        return;
+      }
+      const secs = (ms: number) => (ms / 1000).toFixed(1);
       process.stderr.write(
-        `${name} is the active client of ${stack.name} (project ${stack.project})${
-          stopped.length ? `; stopped ${stopped.join(', ')}` : ''
-        } in ${secs}s\n`,
+        `${name} is the active client of ${stack.name} (project ${stack.project}) in ${secs(Date.now() - t0)}s: ` +
+          (r.stopped.length
+            ? `stopped ${r.stopped.join(', ')} (${secs(r.stopMs)}s before the start), `
+            : '') +
+          `started in ${secs(r.startMs)}s\n`,
       );
     });
 }
@@ -116,10 +119,9 @@ async function showClients(cmd: Command, json: boolean): Promise<void> {
   const [active, containers] = await Promise.all([
     readActiveClient(dir),
     // The listing is useful without an engine too: states are then simply unknown.
-    import('../engine/light.js')
-      .then(({ lifecycleEngine }) => lifecycleEngine())
-      .then(async (docker) =>
-        (await import('../engine/projects.js')).listBerthContainers(docker, { stack: stack.name }),
+    Promise.all([import('./lifecycle.js'), import('../ops/ls.js')])
+      .then(async ([{ opContext }, { berthContainers }]) =>
+        berthContainers(await opContext(), { stack: stack.name }),
       )
       .catch(() => []),
   ]);

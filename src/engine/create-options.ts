@@ -4,7 +4,7 @@
 import type Docker from 'dockerode';
 import type { MountSpec, PortSpec, Service, Stack } from '../compose/types.js';
 import { VERSION } from '../version.js';
-import { Label, ownerLabels } from './labels.js';
+import { Label, ownerLabels } from '../model/index.js';
 
 export type CreateOptions = Docker.ContainerCreateOptions;
 

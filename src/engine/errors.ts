@@ -49,7 +49,9 @@ export const engineErrorOfStatus = (status: number, message: string) =>
 export function engineMessage(err: unknown): string {
   if (err instanceof EngineError) return err.engineMessage;
   const e = err as { json?: { message?: string } | null; reason?: string; message?: string };
-  return (e?.json?.message ?? e?.message ?? String(err)).replace(/^\(HTTP code \d+\)\s*[a-z ]*-\s*/i, '').trim();
+  return (e?.json?.message ?? e?.message ?? String(err))
+    .replace(/^\(HTTP code \d+\)\s*[a-z ]*-\s*/i, '')
+    .trim();
 }
 
 /** What the CLI prints when the engine cannot be reached or stops answering: exit 3, naming the engine. */

@@ -3,35 +3,8 @@
 // code, and a resize function for terminals. What a terminal is (raw mode, SIGWINCH) is the CLI's business.
 import type { Duplex, Writable } from 'node:stream';
 import type Docker from 'dockerode';
-
-export interface SessionIO {
-  /** Fed to the process's stdin; when it ends, the process sees end of input. Omit for no stdin. */
-  stdin?: NodeJS.ReadableStream;
-  stdout: Writable;
-  stderr: Writable;
-  /** A terminal: output arrives raw (one stream), stdin is passed byte for byte. */
-  tty: boolean;
-}
-
-export interface Session {
-  /** Resolves to the exit code once the process ended and its output was written. */
-  done: Promise<number>;
-  /** Tell the process its terminal changed size. */
-  resize(rows: number, cols: number): Promise<void>;
-}
-
-export interface ExecOptions extends SessionIO {
-  cmd: string[];
-  /** `K=V` entries. */
-  env?: string[];
-  user?: string;
-  workdir?: string;
-  privileged?: boolean;
-  /** Start and return at once (`exec -d`): no streams, exit code 0 when it started. */
-  detach?: boolean;
-  /** Terminal size at start, so the first screen already fits. */
-  size?: { rows: number; cols: number };
-}
+import { fromDockerode } from './dockerode-api.js';
+import type { CommitOptions, ExecOptions, Session, SessionIO } from './port.js';
 
 /**
  * Connect a hijacked engine stream to the caller's streams. Without a terminal the engine multiplexes
@@ -71,9 +44,18 @@ function wire(docker: Docker, stream: Duplex, io: SessionIO): Promise<void> {
 /** Run a command in a running container, as `docker exec` does. */
 export async function execInContainer(
   docker: Docker,
+  endpoint: string,
   containerId: string,
   opts: ExecOptions,
 ): Promise<Session> {
+  try {
+    return await execSession(docker, containerId, opts);
+  } catch (err) {
+    throw fromDockerode(err, endpoint);
+  }
+}
+
+async function execSession(docker: Docker, containerId: string, opts: ExecOptions): Promise<Session> {
   const container = docker.getContainer(containerId);
   const attach = !opts.detach;
   const exec = await container.exec({
@@ -121,9 +103,18 @@ export async function execInContainer(
  */
 export async function attachAndStart(
   docker: Docker,
+  endpoint: string,
   containerId: string,
-  io: SessionIO & { size?: { rows: number; cols: number } },
+  io: SessionIO,
 ): Promise<Session> {
+  try {
+    return await attachSession(docker, containerId, io);
+  } catch (err) {
+    throw fromDockerode(err, endpoint);
+  }
+}
+
+async function attachSession(docker: Docker, containerId: string, io: SessionIO): Promise<Session> {
   const container = docker.getContainer(containerId);
   const stream = (await container.attach({
     stream: true,
@@ -145,4 +136,27 @@ export async function attachAndStart(
     return result.StatusCode;
   })();
   return { done, resize };
+}
+
+/** Commit a container to `repo:tag` with labels (as `LABEL` changes); resolves to the new image's ID. */
+export async function commit(
+  docker: Docker,
+  endpoint: string,
+  id: string,
+  o: CommitOptions,
+): Promise<string> {
+  const changes = [
+    `LABEL ${Object.entries(o.labels)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(' ')}`,
+  ];
+  try {
+    const res = (await docker.getContainer(id).commit({
+      _query: { container: id, repo: o.repo, tag: o.tag, comment: o.comment, pause: o.pause, changes },
+      _body: {},
+    })) as { Id: string };
+    return res.Id;
+  } catch (err) {
+    throw fromDockerode(err, endpoint);
+  }
 }

@@ -2,70 +2,14 @@
 // those a service needs before its containers can be created (`ensureImage`). The decision itself is pure
 // (`imageAction`) so the pull_policy rules are unit-tested without an engine.
 import type Docker from 'dockerode';
-import { BerthError } from '../errors.js';
 import type { Service } from '../compose/types.js';
-import { Label } from './labels.js';
-
-/** One thing worth telling the user while images are being made ready. */
-export type ImageProgress =
-  | { kind: 'build'; service: string; line: string }
-  | { kind: 'pull'; service: string; image: string; event: PullEvent }
-  | { kind: 'status'; service: string; image: string; message: string };
-
-/** One JSON message of the engine's pull stream. `id` is a layer ID for layer events. */
-export interface PullEvent {
-  status?: string;
-  id?: string;
-  progressDetail?: { current?: number; total?: number };
-  error?: string;
-}
+import { BerthError } from '../errors.js';
+import { isSnapshotImage, Label } from '../model/index.js';
+import { splitReference } from '../images/refs.js';
+import { engineMessage } from './errors.js';
+import type { BuildOptions, Engine, PullOptions } from './port.js';
 
 // ---------------------------------------------------------------------------------------------- references
-
-/** Split an image reference into what the engine's pull wants: a registry port is not a tag. */
-export function splitReference(ref: string): { repository: string; tag?: string; digest?: string } {
-  const at = ref.indexOf('@');
-  if (at >= 0) return { repository: ref.slice(0, at), digest: ref.slice(at + 1) };
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > slash) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-  return { repository: ref };
-}
-
-/** The reference with Docker's implicit `:latest`, as the engine stores it. */
-export function withDefaultTag(ref: string): string {
-  const r = splitReference(ref);
-  return r.tag || r.digest ? ref : `${ref}:latest`;
-}
-
-// ---------------------------------------------------------------------------------------------- inspection
-
-export interface ImageState {
-  id: string;
-  /** When the engine last tagged the image (a pull or build): the clock for pull_policy daily/weekly. */
-  lastTagTime?: Date;
-}
-
-/** The image's ID and last tag time, or undefined when the engine does not have it. */
-export async function inspectImage(docker: Docker, ref: string): Promise<ImageState | undefined> {
-  try {
-    const info = (await docker.getImage(ref).inspect()) as unknown as {
-      Id: string;
-      Metadata?: { LastTagTime?: string };
-    };
-    const t = info.Metadata?.LastTagTime;
-    const lastTagTime = t && !t.startsWith('0001-') ? new Date(t) : undefined;
-    return { id: info.Id, lastTagTime };
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw err;
-  }
-}
-
-/** The image ID of a reference, or undefined when it is not present (no pull). */
-export async function resolveImageId(docker: Docker, ref: string): Promise<string | undefined> {
-  return (await inspectImage(docker, ref))?.id;
-}
 
 // ---------------------------------------------------------------------------------------------- engine streams
 
@@ -108,28 +52,7 @@ export function readJsonStream<T>(stream: NodeJS.ReadableStream, onMessage: (m: 
   });
 }
 
-/** The message of an error the engine answered with (dockerode puts the JSON body on the error). */
-function engineMessage(err: unknown): string {
-  const e = err as { json?: { message?: string } | null; reason?: string; message?: string };
-  return (e.json?.message ?? e.message ?? String(err)).trim();
-}
-
 // ---------------------------------------------------------------------------------------------- build
-
-export interface BuildOptions {
-  /**
-   * Stack the image belongs to, recorded as dev.berth.stack. Not the project: every client of a stack builds
-   * the same image under the same name, and a per-project label would make each client's build a different
-   * image, so building for one client would change the image ID under the others and recreate them.
-   */
-  stack?: string;
-  noCache?: boolean;
-  /** Ask the engine to pull newer base images. Only when the user asked (`--pull`): never by default. */
-  pull?: boolean;
-  /** Build output, one line at a time (without the newline). */
-  onLine?: (line: string) => void;
-  signal?: AbortSignal;
-}
 
 interface BuildMessage {
   stream?: string;
@@ -173,13 +96,19 @@ export function buildQuery(
  * Build a service's image from its context (honouring `.dockerignore`) and tag it with `service.image`.
  * Resolves to the image ID. A failing Dockerfile step becomes a BerthError naming the step and the message.
  */
-export async function buildImage(docker: Docker, service: Service, opts: BuildOptions = {}): Promise<string> {
+export async function buildImage(
+  docker: Docker,
+  engine: Engine,
+  service: Service,
+  opts: BuildOptions = {},
+): Promise<string> {
   if (!service.build) throw new Error(`service ${service.name} has no build section`);
   // loaded only when building: `up` reads imageAction from this module on every run
   const { prepareContext } = await import('./build-context.js');
   const ctx = await prepareContext(service.build);
   const query = buildQuery(service, ctx.dockerfile, opts);
-  const previous = await resolveImageId(docker, service.image);
+  const previous = await engine.inspectImage(service.image);
+  refuseForeignTarget(service, previous);
   let stream: NodeJS.ReadableStream;
   try {
     stream = (await docker.buildImage(
@@ -216,9 +145,9 @@ export async function buildImage(docker: Docker, service: Service, opts: BuildOp
   });
   if (pending) emit('\n');
   if (failure !== undefined) throw buildFailed(service, lastStep, failure);
-  id ??= await resolveImageId(docker, service.image);
+  id ??= (await engine.inspectImage(service.image))?.id;
   if (!id) throw buildFailed(service, lastStep, 'the engine reported no image');
-  if (previous && previous !== id) await dropSuperseded(docker, previous);
+  if (previous && previous.id !== id) await dropSuperseded(engine, previous.id);
   return id;
 }
 
@@ -227,14 +156,39 @@ export async function buildImage(docker: Docker, service: Service, opts: BuildOp
  * (it carries the service label), nothing tags it any more, and no container uses it: the engine refuses
  * the removal (no force) while a container still runs from it, which is what we want.
  */
-async function dropSuperseded(docker: Docker, id: string): Promise<void> {
+async function dropSuperseded(engine: Engine, id: string): Promise<void> {
   try {
-    const info = await docker.getImage(id).inspect();
-    const untagged = (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>').length === 0;
-    if (untagged && info.Config?.Labels?.[Label.service] !== undefined) await docker.getImage(id).remove();
+    const info = await engine.inspectImage(id);
+    if (!info || info.tags.length > 0) return;
+    // only what berth built, never a snapshot (a snapshot carries its time label)
+    if (info.labels[Label.service] === undefined || info.labels[Label.snapshotTime] !== undefined) return;
+    await engine.removeImage(id);
   } catch {
     // in use, already gone, or a child image still needs it: leave it
   }
+}
+
+/**
+ * A build tags `image:`. When that name already belongs to an image berth did not build (a snapshot, a pulled
+ * or hand-made image), tagging over it would strand that image and the next rebuild would remove it: a user's
+ * snapshot lost to `up --build`. Refuse, and say how to go on.
+ */
+function refuseForeignTarget(
+  service: Service,
+  existing: { labels: Record<string, string> } | undefined,
+): void {
+  const snapshot = isSnapshotImage(service.image) || existing?.labels[Label.snapshotTime] !== undefined;
+  const foreign = existing !== undefined && existing.labels[Label.service] === undefined;
+  if (!snapshot && !foreign) return;
+  throw new BerthError(
+    `will not build service "${service.name}" onto ${service.image}: ${snapshot ? 'that is a berth snapshot' : 'that image was not built by berth'}, and a build would replace it`,
+    {
+      pos: service.pos,
+      hint: snapshot
+        ? `to run from the snapshot, remove \`build:\` from the service in the overlay that sets \`image: ${service.image}\` (or use \`berth up --no-build\`); to build, give the service another \`image:\` name`
+        : `give the service an \`image:\` name of its own, or remove the existing image yourself (\`docker rmi ${service.image}\`) if you no longer need it`,
+    },
+  );
 }
 
 function buildFailed(service: Service, step: string | undefined, message: string): BerthError {
@@ -251,15 +205,13 @@ function buildFailed(service: Service, step: string | undefined, message: string
 
 // ---------------------------------------------------------------------------------------------- pull
 
-export interface PullOptions {
-  /** Service the image is for, for messages (the image reference stands in when absent). */
-  service?: string;
-  onEvent?: (e: PullEvent) => void;
-  signal?: AbortSignal;
-}
-
 /** Pull an image by reference, reporting the engine's per-layer progress. Resolves to the image ID. */
-export async function pullImage(docker: Docker, ref: string, opts: PullOptions = {}): Promise<string> {
+export async function pullImage(
+  docker: Docker,
+  engine: Engine,
+  ref: string,
+  opts: PullOptions = {},
+): Promise<string> {
   const { repository, tag, digest } = splitReference(ref);
   const query = digest
     ? { fromImage: `${repository}@${digest}` }
@@ -271,12 +223,14 @@ export async function pullImage(docker: Docker, ref: string, opts: PullOptions =
     throw pullFailed(ref, opts.service, engineMessage(err));
   }
   let failure: string | undefined;
-  await readJsonStream<PullEvent & { errorDetail?: { message?: string } }>(stream, (m) => {
+  await readJsonStream<
+    NonNullable<Parameters<NonNullable<PullOptions['onEvent']>>[0]> & { errorDetail?: { message?: string } }
+  >(stream, (m) => {
     if (m.error || m.errorDetail) failure = (m.errorDetail?.message ?? m.error ?? '').trim();
     opts.onEvent?.(m);
   });
   if (failure !== undefined) throw pullFailed(ref, opts.service, failure);
-  const id = await resolveImageId(docker, ref);
+  const id = (await engine.inspectImage(ref))?.id;
   if (!id) throw pullFailed(ref, opts.service, 'the engine reported success but has no such image');
   return id;
 }
@@ -285,140 +239,4 @@ function pullFailed(ref: string, service: string | undefined, message: string): 
   return new BerthError(`cannot pull image ${ref}${service ? ` for service "${service}"` : ''}: ${message}`, {
     hint: `check that its registry is reachable; or give the service a \`build:\` section and run \`berth build${service ? ` ${service}` : ''}\`, or make the image locally (\`docker tag <local image> ${ref}\`)`,
   });
-}
-
-// ---------------------------------------------------------------------------------------------- ensure
-
-export type PullOverride = 'always' | 'missing' | 'never';
-
-export interface EnsureOptions {
-  /** Stack the image belongs to (label on built images; see BuildOptions.stack). */
-  stack?: string;
-  /** true: build now (`up --build`); false: never build (`up --no-build`); undefined: only when needed. */
-  build?: boolean;
-  /** `up --pull`: overrides the service's pull_policy. */
-  pull?: PullOverride;
-  /** Passed to builds: `--no-cache`. */
-  noCache?: boolean;
-  onProgress?: (p: ImageProgress) => void;
-  signal?: AbortSignal;
-  /** Clock for pull_policy daily/weekly (tests). */
-  now?: Date;
-}
-
-export type ImageAction =
-  | { do: 'none' }
-  | { do: 'build' }
-  | { do: 'pull' }
-  | { do: 'fail'; reason: string; hint: string };
-
-const DAY_MS = 24 * 3600 * 1000;
-
-/**
- * What a service needs before its containers can be created, given whether its image is present. An image
- * that exists is never pulled unless the policy or the caller says so; a missing image is built when the
- * service can be built, pulled otherwise.
- */
-export function imageAction(
-  service: Pick<Service, 'name' | 'image' | 'build' | 'pull_policy'>,
-  present: { exists: boolean; lastTagTime?: Date },
-  opts: Pick<EnsureOptions, 'build' | 'pull' | 'now'> = {},
-): ImageAction {
-  const canBuild = service.build !== undefined;
-  if (canBuild && opts.build === true) return { do: 'build' };
-  const policy = opts.pull ?? service.pull_policy;
-  if (canBuild && policy === 'build' && opts.build !== false) return { do: 'build' };
-  if (policy === 'always') return { do: 'pull' };
-  if (present.exists) {
-    const age = present.lastTagTime ? (opts.now ?? new Date()).getTime() - present.lastTagTime.getTime() : 0;
-    if (policy === 'daily' && age > DAY_MS) return { do: 'pull' };
-    if (policy === 'weekly' && age > 7 * DAY_MS) return { do: 'pull' };
-    return { do: 'none' };
-  }
-  if (canBuild && opts.build !== false) return { do: 'build' };
-  if (policy === 'never' || (policy === 'build' && !canBuild)) {
-    return {
-      do: 'fail',
-      reason: `image ${service.image} for service "${service.name}" is not present and pull_policy is ${policy}`,
-      hint: canBuild
-        ? `build it first: \`berth build ${service.name}\``
-        : `make the image locally (\`docker tag <local image> ${service.image}\`) or allow pulling it`,
-    };
-  }
-  if (canBuild) {
-    return {
-      do: 'fail',
-      reason: `image ${service.image} for service "${service.name}" is not present and building was turned off`,
-      hint: `build it first: \`berth build ${service.name}\``,
-    };
-  }
-  return { do: 'pull' };
-}
-
-/** Make sure a service's image is on the engine (build, pull or nothing, per `imageAction`). Resolves to its ID. */
-export async function ensureImage(
-  docker: Docker,
-  service: Service,
-  opts: EnsureOptions = {},
-): Promise<{ id: string; action: 'none' | 'build' | 'pull' }> {
-  const state = await inspectImage(docker, service.image);
-  const action = imageAction(service, { exists: state !== undefined, lastTagTime: state?.lastTagTime }, opts);
-  const progress = opts.onProgress;
-  switch (action.do) {
-    case 'none':
-      return { id: (state as ImageState).id, action: 'none' };
-    case 'fail':
-      throw new BerthError(action.reason, { pos: service.pos, hint: action.hint });
-    case 'build': {
-      progress?.({ kind: 'status', service: service.name, image: service.image, message: 'building' });
-      const id = await buildImage(docker, service, {
-        stack: opts.stack,
-        noCache: opts.noCache,
-        signal: opts.signal,
-        onLine: progress && ((line) => progress({ kind: 'build', service: service.name, line })),
-      });
-      progress?.({ kind: 'status', service: service.name, image: service.image, message: 'built' });
-      return { id, action: 'build' };
-    }
-    case 'pull': {
-      progress?.({ kind: 'status', service: service.name, image: service.image, message: 'pulling' });
-      const id = await pullImage(docker, service.image, {
-        service: service.name,
-        signal: opts.signal,
-        onEvent:
-          progress &&
-          ((event) => progress({ kind: 'pull', service: service.name, image: service.image, event })),
-      });
-      progress?.({ kind: 'status', service: service.name, image: service.image, message: 'pulled' });
-      return { id, action: 'pull' };
-    }
-  }
-}
-
-/**
- * `ensureImage` for several services, bounded (the machine has two cores and a build is CPU-bound), with
- * one build or pull per image reference even when services share it. Resolves to image ID by service name.
- */
-export async function ensureImages(
-  docker: Docker,
-  services: Service[],
-  opts: EnsureOptions & { concurrency?: number } = {},
-): Promise<Map<string, string>> {
-  const { default: PQueue } = await import('p-queue');
-  const queue = new PQueue({ concurrency: opts.concurrency ?? 2 });
-  const byImage = new Map<string, Promise<{ id: string }>>();
-  const ids = new Map<string, string>();
-  // a service that builds its image goes first, so a service that only uses the same tag waits for it
-  const ordered = [...services].sort((a, b) => Number(b.build !== undefined) - Number(a.build !== undefined));
-  await Promise.all(
-    ordered.map(async (s) => {
-      let job = byImage.get(s.image);
-      if (!job) {
-        job = queue.add(() => ensureImage(docker, s, opts)) as Promise<{ id: string }>;
-        byImage.set(s.image, job);
-      }
-      ids.set(s.name, (await job).id);
-    }),
-  );
-  return ids;
 }

@@ -1,16 +1,12 @@
-// A small engine client over node:http for the lifecycle verbs (up, down, stop, start, ps...). Loading
-// dockerode costs 0.2-0.4 s of CLI start-up here (it pulls in gRPC and ssh2 at import), which is a large part
-// of a no-op `up` or a `down`. The lifecycle needs a dozen plain REST calls, so they go straight to the
-// engine's socket; dockerode stays the client for everything else (builds, pulls, exec, logs) and for remote
-// engines. Errors carry `statusCode` and `json` like dockerode's, so callers handle both the same way.
+// The Docker API over node:http on a local unix socket. Loading dockerode costs 0.2-0.4 s of CLI start-up
+// (it pulls in gRPC and ssh2 at import), a large part of a no-op `up` or a `down`; the lifecycle needs a few
+// dozen plain REST calls, so they go straight to the socket. Every call has a deadline for the engine's first
+// byte (BERTH_ENGINE_TIMEOUT seconds, 30 by default; a stop adds its grace period), so an engine that accepts
+// connections but never answers ends in exit 3 naming it, not a hang.
 import { type IncomingMessage, request } from 'node:http';
 import type Docker from 'dockerode';
-import { engineUnreachable } from '../errors.js';
-
-/** The engine calls observe() and image resolution need; dockerode satisfies it too. */
-export type EngineReader = Pick<Docker, 'listContainers' | 'listNetworks' | 'listVolumes'> & {
-  getImage(ref: string): { inspect(): Promise<Docker.ImageInspectInfo> };
-};
+import type { ContainerApi, DockerApi, ExecHandle, Query } from './docker-api.js';
+import { EngineError, engineErrorOfStatus } from './errors.js';
 
 /** The local socket from DOCKER_HOST (unix:// only), or undefined when the engine is elsewhere. */
 export function localSocket(env = process.env): string | undefined {
@@ -20,16 +16,11 @@ export function localSocket(env = process.env): string | undefined {
   return undefined;
 }
 
-export class EngineHttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly json: { message?: string } | undefined,
-  ) {
-    super(`(HTTP code ${statusCode}) ${json?.message ?? ''}`.trim());
-  }
+/** How long to wait for the engine's first byte, in ms (BERTH_ENGINE_TIMEOUT, seconds). */
+export function engineTimeoutMs(env = process.env): number {
+  const s = Number(env.BERTH_ENGINE_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 30_000;
 }
-
-type Query = Record<string, string | number | boolean | undefined>;
 
 const qs = (o: Query | undefined) => {
   const q = new URLSearchParams();
@@ -40,53 +31,85 @@ const qs = (o: Query | undefined) => {
 
 const seg = (s: string) => s.split('/').map(encodeURIComponent).join('/');
 
-class Http {
-  constructor(private readonly socketPath: string) {}
+interface CallOptions {
+  query?: Query;
+  body?: unknown;
+  /** Raw body (a tar), sent as is. */
+  raw?: { data: Buffer; type: string };
+  signal?: AbortSignal;
+  /** Extra time the engine may take before answering (a stop waits for the container's grace period). */
+  extraMs?: number;
+}
 
-  /** Open a request; resolves with the response once its headers arrive (errors for status >= 400). */
-  open(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+class Http {
+  constructor(
+    private readonly socketPath: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get endpoint() {
+    return `unix://${this.socketPath}`;
+  }
+
+  /** Open a request; resolves with the response once its headers arrive (EngineError for status >= 300). */
+  open(method: string, path: string, o: CallOptions = {}): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const payload = o.raw?.data ?? (o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body)));
+      const type = o.raw?.type ?? 'application/json';
+      const ms = this.timeoutMs + (o.extraMs ?? 0);
       const req = request(
         {
           socketPath: this.socketPath,
-          path,
+          path: `${path}${qs(o.query)}`,
           method,
           headers: {
             host: 'docker',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(payload ? { 'content-type': type, 'content-length': payload.length } : {}),
           },
-          signal,
+          signal: o.signal,
         },
         (res) => {
+          clearTimeout(timer);
           const status = res.statusCode ?? 500;
           if (status < 300) return resolve(res);
           readAll(res).then((buf) => {
             const text = buf.toString('utf8');
-            let json: { message?: string } | undefined;
+            let message = text.trim();
             try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = { message: text.trim() };
-            }
-            reject(new EngineHttpError(status, json));
+              message = (JSON.parse(text) as { message?: string }).message ?? message;
+            } catch {}
+            reject(engineErrorOfStatus(status, message));
           }, reject);
         },
       );
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(
+          new EngineError(
+            'timeout',
+            `no answer from the engine within ${Math.round(ms / 1000)} s (${method} ${path})`,
+          ),
+        );
+      }, ms);
       req.on('error', (err: NodeJS.ErrnoException) => {
-        const unreachable = err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'EACCES';
-        reject(unreachable ? engineUnreachable(err.code!) : err);
+        clearTimeout(timer);
+        if (err.name === 'AbortError') return reject(err);
+        const code = err.code ?? '';
+        const down =
+          code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET';
+        reject(
+          new EngineError(down ? 'unreachable' : 'failed', `${code || err.message} on ${this.endpoint}`),
+        );
       });
       req.end(payload);
     });
   }
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const buf = await readAll(await this.open(method, path, body));
+  async call<T>(method: string, path: string, o: CallOptions = {}): Promise<T> {
+    const buf = await readAll(await this.open(method, path, o));
     if (!buf.length) return undefined as T;
-    const text = buf.toString('utf8');
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(buf.toString('utf8')) as T;
     } catch {
       return buf as T;
     }
@@ -102,81 +125,61 @@ function readAll(res: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** The part of dockerode's object model the lifecycle uses, with the same method names and shapes. */
-export function lightEngine(socketPath: string) {
-  const http = new Http(socketPath);
-  const container = (id: string) => ({
-    id,
-    start: () => http.call('POST', `/containers/${seg(id)}/start`),
-    stop: (o: { t?: number } = {}) => http.call('POST', `/containers/${seg(id)}/stop${qs({ t: o.t })}`),
-    restart: (o: { t?: number } = {}) => http.call('POST', `/containers/${seg(id)}/restart${qs({ t: o.t })}`),
-    remove: (o: { v?: boolean; force?: boolean } = {}) =>
-      http.call('DELETE', `/containers/${seg(id)}${qs({ v: o.v, force: o.force })}`),
-    rename: (o: { name: string }) =>
-      http.call('POST', `/containers/${seg(id)}/rename${qs({ name: o.name })}`),
-    inspect: () => http.call<Docker.ContainerInspectInfo>('GET', `/containers/${seg(id)}/json`),
-    exec: async (o: Docker.ExecCreateOptions) => {
-      const { Id } = await http.call<{ Id: string }>('POST', `/containers/${seg(id)}/exec`, o);
-      return {
-        start: (s: { Detach?: boolean }) => http.call('POST', `/exec/${seg(Id)}/start`, s),
-        inspect: () => http.call<Docker.ExecInspectInfo>('GET', `/exec/${seg(Id)}/json`),
-      };
-    },
-    logs: async (o: { stdout?: boolean; stderr?: boolean; tail?: number; follow?: boolean }) =>
-      readAll(
-        await http.open(
-          'GET',
-          `/containers/${seg(id)}/logs${qs({ stdout: o.stdout, stderr: o.stderr, tail: o.tail, follow: false })}`,
-        ),
-      ),
-  });
+export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): DockerApi {
+  const http = new Http(socketPath, timeoutMs);
+  const container = (id: string): ContainerApi => {
+    const p = `/containers/${seg(id)}`;
+    return {
+      id,
+      start: () => http.call('POST', `${p}/start`),
+      stop: (o = {}) => http.call('POST', `${p}/stop`, { query: { t: o.t }, extraMs: (o.t ?? 10) * 1000 }),
+      restart: (o = {}) =>
+        http.call('POST', `${p}/restart`, { query: { t: o.t }, extraMs: (o.t ?? 10) * 1000 }),
+      kill: (o = {}) => http.call('POST', `${p}/kill`, { query: { signal: o.signal } }),
+      pause: () => http.call('POST', `${p}/pause`),
+      unpause: () => http.call('POST', `${p}/unpause`),
+      remove: (o = {}) => http.call('DELETE', p, { query: { v: o.v, force: o.force } }),
+      rename: (o) => http.call('POST', `${p}/rename`, { query: { name: o.name } }),
+      inspect: () => http.call<Docker.ContainerInspectInfo>('GET', `${p}/json`),
+      exec: async (o): Promise<ExecHandle> => {
+        const { Id } = await http.call<{ Id: string }>('POST', `${p}/exec`, { body: o });
+        return {
+          start: (s) => http.call('POST', `/exec/${seg(Id)}/start`, { body: s }),
+          inspect: () => http.call<Docker.ExecInspectInfo>('GET', `/exec/${seg(Id)}/json`),
+        };
+      },
+      putArchive: (tar, o) =>
+        http.call('PUT', `${p}/archive`, {
+          query: { path: o.path },
+          raw: { data: tar, type: 'application/x-tar' },
+        }),
+      changes: () => http.call<Array<{ Path: string; Kind: number }> | null>('GET', `${p}/changes`),
+    };
+  };
   return {
-    listContainers: (o: { all?: boolean; filters?: string } = {}) =>
-      http.call<Docker.ContainerInfo[]>('GET', `/containers/json${qs({ all: o.all, filters: o.filters })}`),
-    listNetworks: (o: { filters?: string } = {}) =>
-      http.call<Docker.NetworkInspectInfo[]>('GET', `/networks${qs({ filters: o.filters })}`),
-    listVolumes: (o: { filters?: string } = {}) =>
-      http.call<{ Volumes: Docker.VolumeInspectInfo[]; Warnings: string[] }>(
-        'GET',
-        `/volumes${qs({ filters: o.filters })}`,
-      ),
-    getImage: (ref: string) => ({
-      inspect: () => http.call<Docker.ImageInspectInfo>('GET', `/images/${seg(ref)}/json`),
-    }),
-    createContainer: async (opts: Docker.ContainerCreateOptions) => {
+    endpoint: http.endpoint,
+    ping: () => http.call('GET', '/_ping'),
+    version: () => http.call('GET', '/version'),
+    info: () => http.call('GET', '/info'),
+    listContainers: (o) =>
+      http.call('GET', '/containers/json', { query: { all: o.all, filters: o.filters } }),
+    listNetworks: (o) => http.call('GET', '/networks', { query: { filters: o.filters } }),
+    listVolumes: (o) => http.call('GET', '/volumes', { query: { filters: o.filters } }),
+    listImages: (o) => http.call('GET', '/images/json', { query: { filters: o.filters } }),
+    inspectImage: (ref) => http.call('GET', `/images/${seg(ref)}/json`),
+    removeImage: (ref) => http.call('DELETE', `/images/${seg(ref)}`),
+    tagImage: (id, o) => http.call('POST', `/images/${seg(id)}/tag`, { query: { repo: o.repo, tag: o.tag } }),
+    createContainer: async (opts) => {
       const { name, ...body } = opts;
-      const res = await http.call<{ Id: string }>('POST', `/containers/create${qs({ name })}`, body);
-      return container(res.Id);
+      const res = await http.call<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
+      return { id: res.Id };
     },
     getContainer: container,
-    version: () => http.call<Docker.DockerVersion>('GET', '/version'),
-    createNetwork: (opts: Docker.NetworkCreateOptions) => http.call('POST', '/networks/create', opts),
-    getNetwork: (id: string) => ({
-      connect: (o: { Container: string; EndpointConfig?: unknown }) =>
-        http.call('POST', `/networks/${seg(id)}/connect`, o),
-      remove: () => http.call('DELETE', `/networks/${seg(id)}`),
-    }),
-    createVolume: (opts: Docker.VolumeCreateOptions) => http.call('POST', '/volumes/create', opts),
-    getVolume: (name: string) => ({
-      remove: () => http.call('DELETE', `/volumes/${seg(name)}`),
-    }),
-    getEvents: (o: { filters?: string; abortSignal?: AbortSignal } = {}) =>
-      http.open('GET', `/events${qs({ filters: o.filters })}`, undefined, o.abortSignal),
+    createNetwork: (o) => http.call('POST', '/networks/create', { body: o }),
+    connectNetwork: (id, o) => http.call('POST', `/networks/${seg(id)}/connect`, { body: o }),
+    removeNetwork: (id) => http.call('DELETE', `/networks/${seg(id)}`),
+    createVolume: (o) => http.call('POST', '/volumes/create', { body: o }),
+    removeVolume: (name) => http.call('DELETE', `/volumes/${seg(name)}`),
+    stream: (path, query, signal) => http.open('GET', path, { query, signal }),
   };
-}
-
-/** The light reader for the local socket, or the full client when the engine is remote. */
-export async function engineReader(): Promise<EngineReader> {
-  return (await lifecycleEngine()) as EngineReader;
-}
-
-/**
- * The client for lifecycle verbs: the light one on a local socket (typed as dockerode, whose shape it keeps
- * for every call the lifecycle makes), dockerode itself for a remote engine.
- */
-export async function lifecycleEngine(): Promise<Docker> {
-  const sock = localSocket();
-  if (sock) return lightEngine(sock) as unknown as Docker;
-  const { connectEngine } = await import('./client.js');
-  return connectEngine();
 }

@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { NetworkSpec, Stack } from '../compose/types.js';
 import { VERSION } from '../version.js';
-import { Label, ownerLabels } from './labels.js';
+import { Label, ownerLabels } from '../model/index.js';
 
 export function networkOptions(
   stack: Stack,
@@ -37,32 +37,4 @@ export function networkOptions(
       [Label.version]: VERSION,
     },
   } as Docker.NetworkCreateOptions;
-}
-
-/** Create a network; one that already exists under that name (a concurrent `up`) is fine. */
-export async function createNetwork(docker: Docker, stack: Stack, key: string): Promise<void> {
-  try {
-    await docker.createNetwork(networkOptions(stack, key, stack.networks[key]));
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
-  }
-}
-
-/**
- * Remove a network. The engine can still count an endpoint of a container it has just removed (seen on 20.10
- * under load), so "active endpoints" is retried briefly before it counts as an error.
- */
-export async function removeNetwork(docker: Docker, idOrName: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await docker.getNetwork(idOrName).remove();
-      return;
-    } catch (err) {
-      const e = err as { statusCode?: number; message?: string; json?: { message?: string } };
-      if (e.statusCode === 404) return;
-      const busy = /active endpoints/.test(e.json?.message ?? e.message ?? '');
-      if (!busy || attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }

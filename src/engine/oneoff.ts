@@ -1,28 +1,12 @@
 // A one-off container (`berth run`) from a service's definition: the same translation `up` uses
 // (src/engine/create-options.ts), with the run's overrides, labelled dev.berth.oneoff so it never counts as a replica,
 // and without the service's network alias (a one-off must not receive the service's traffic, as in Compose).
-import type { PortSpec, Service, Stack } from '../compose/types.js';
-import { Label } from './labels.js';
+import type { Service, Stack } from '../compose/types.js';
+import { Label } from '../model/index.js';
+import type { OneOffSpec } from './port.js';
 import { type ContainerPlan, containerForReplica, containerTemplate } from './create-options.js';
 
-export interface OneOffOptions {
-  name: string;
-  command?: string[];
-  entrypoint?: string[];
-  /** `K=V` entries, over the service's environment. */
-  env?: string[];
-  user?: string;
-  workdir?: string;
-  /** Ports to publish (the service's own are not, unless the caller passes them: `--service-ports`). */
-  ports: PortSpec[];
-  tty: boolean;
-  /** Keep stdin open for an attached session. */
-  stdin: boolean;
-  /** Let the engine remove it when it exits (`run -d --rm`). */
-  autoRemove?: boolean;
-}
-
-export function containerForOneOff(stack: Stack, serviceName: string, opts: OneOffOptions): ContainerPlan {
+export function containerForOneOff(stack: Stack, serviceName: string, opts: OneOffSpec): ContainerPlan {
   const base = stack.services[serviceName];
   if (!base) throw new Error(`no such service: ${serviceName}`);
   const environment = { ...base.environment };

@@ -223,4 +223,3 @@ export interface Engine {
    */
   watchContainerEvents(filter: ListFilter, onEvent: (e: ContainerEvent) => void): Promise<EventWatch>;
 }
-

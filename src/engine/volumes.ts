@@ -1,12 +1,11 @@
-// Named volumes: created once, labelled, never removed except by `down -v` (and only when labelled).
 import type Docker from 'dockerode';
 import type { Stack } from '../compose/types.js';
+import { Label, ownerLabels } from '../model/index.js';
 import { VERSION } from '../version.js';
-import { Label, ownerLabels } from './labels.js';
 
-export async function createVolume(docker: Docker, stack: Stack, key: string): Promise<void> {
+export function volumeOptions(stack: Stack, key: string): Docker.VolumeCreateOptions {
   const spec = stack.volumes[key];
-  await docker.createVolume({
+  return {
     Name: spec?.name ?? `${stack.project}_${key}`,
     Driver: spec?.driver ?? 'local',
     DriverOpts: spec?.driver_opts ?? {},
@@ -16,13 +15,5 @@ export async function createVolume(docker: Docker, stack: Stack, key: string): P
       [Label.volume]: key,
       [Label.version]: VERSION,
     },
-  });
-}
-
-export async function removeVolume(docker: Docker, name: string): Promise<void> {
-  try {
-    await docker.getVolume(name).remove();
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
+  };
 }

@@ -1,12 +1,11 @@
 // Checks made before anything is created, so a failing `up` leaves nothing half-applied: every host port the
 // plan will publish must be free, and when it is not, the message names who holds it.
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import type Docker from 'dockerode';
-import { Label } from '../engine/labels.js';
-import { type ObservedContainer, toObservedContainer } from '../engine/observe.js';
-import { probePort } from '../engine/ports.js';
+import type { Engine } from '../engine/port.js';
+import { probePort } from './port-probe.js';
 import { BerthError, ExitCode } from '../errors.js';
-import { type HostPort, hostPortsOf, ipsOverlap, takes } from '../plan/host-ports.js';
+import { type HostPort, hostPortsOf, ipsOverlap } from '../plan/host-ports.js';
+import { clashMessage, type PortCheckScope, portClashes } from '../plan/port-clash.js';
 import type { Plan } from '../plan/types.js';
 import type { Stack } from '../compose/types.js';
 
@@ -73,58 +72,46 @@ async function processListening(port: number): Promise<string | undefined> {
   return undefined;
 }
 
-function holderMessage(
-  w: HostPort,
-  holder: ObservedContainer | undefined,
-  other: string | undefined,
-): string {
-  const where = `${w.hostIp}:${w.port}`;
-  if (holder?.project) {
-    return (
-      `port ${where} (service "${w.service}") is taken by berth project "${holder.project}" (service ${holder.service}); ` +
-      `stop it with \`berth -p ${holder.project} stop\` or \`berth use <client>\`, or change the port`
-    );
+/**
+ * Every clash for the wanted host ports, as messages: held by a container (named with its berth project), or
+ * by a process (found by binding the port; named from /proc when visible). One function for `up` and `use`.
+ */
+export async function hostPortClashes(
+  engine: Engine,
+  wanted: HostPort[],
+  scope: PortCheckScope,
+): Promise<string[]> {
+  if (!wanted.length) return [];
+  const running = await engine.listContainers({});
+  const { clashes, probe } = portClashes(wanted, running, scope);
+  const msgs = clashes.map(clashMessage);
+  for (const w of probe) {
+    const code = await probePort(w.hostIp, w.port, w.protocol);
+    if (code === 'EADDRINUSE') msgs.push(clashMessage({ wanted: w, other: await processListening(w.port) }));
+    else if (code === 'EADDRNOTAVAIL')
+      msgs.push(
+        `port ${w.hostIp}:${w.port} (service "${w.service}"): host IP ${w.hostIp} is not an address of this machine`,
+      );
   }
-  if (other) return `port ${where} (service "${w.service}") is taken by ${other}; stop it or change the port`;
-  return `port ${where} (service "${w.service}") is taken by another process; free it or change the port`;
+  return msgs;
 }
 
 /**
  * Throws one error listing every port that cannot be published, before the executor creates anything. Ports
  * held by this project's own containers that the plan replaces or stops are fine: they are released first.
  */
-export async function checkPorts(docker: Docker, stack: Stack, plan: Plan): Promise<void> {
+export async function checkPorts(engine: Engine, stack: Stack, plan: Plan): Promise<void> {
   const wanted = wantedPorts(stack, plan);
   if (!wanted.length) return;
-  const msgs = clashesWithin(wanted);
   const releasing = new Set<string>();
   for (const a of plan.actions) {
     if (a.kind === 'recreate') releasing.add(a.old.id);
     if (a.kind === 'remove') releasing.add(a.container.id);
   }
-  const running = (await docker.listContainers({})).map(toObservedContainer);
-  for (const w of wanted) {
-    const held = running.find((c) => !releasing.has(c.id) && c.ports.some((p) => takes(p, w)));
-    if (held) {
-      if (held.project === stack.project && held.service === w.service) continue; // its own running replica
-      const name = held.labels[Label.project] ? undefined : `container ${held.name}`;
-      msgs.push(holderMessage(w, held.labels[Label.project] ? held : undefined, name));
-      continue;
-    }
-    const code = await probePort(w.hostIp, w.port, w.protocol);
-    if (code === 'EADDRINUSE') {
-      const ownOld = plan.actions.some(
-        (a) =>
-          a.kind === 'recreate' && a.service === w.service && a.old.ports.some((p) => p.hostPort === w.port),
-      );
-      if (ownOld) continue;
-      msgs.push(holderMessage(w, undefined, await processListening(w.port)));
-    } else if (code === 'EADDRNOTAVAIL') {
-      msgs.push(
-        `port ${w.hostIp}:${w.port} (service "${w.service}"): host IP ${w.hostIp} is not an address of this machine`,
-      );
-    }
-  }
+  const msgs = [
+    ...clashesWithin(wanted),
+    ...(await hostPortClashes(engine, wanted, { project: stack.project, releasing, own: 'same-service' })),
+  ];
   if (msgs.length)
     throw new BerthError(msgs.join('\n'), {
       exitCode: ExitCode.StackFailure,

@@ -1,14 +1,13 @@
 // Replacing a container without a window where neither runs under the service's name: the successor is
 // created under a temporary name, and takes the canonical name only once the old one is gone. If the run is
 // cut short before that, the successor is removed and the old container keeps serving; the next `up` retries.
-import { removeContainer, renameContainer, startContainer, stopContainer } from '../engine/containers.js';
 import type { Action } from '../plan/types.js';
 import type { UpRun } from './up-run.js';
 
 type RecreateAction = Extract<Action, { kind: 'recreate' }>;
 
 /** Name under which a recreate's new container waits until the old one is gone; the planner cleans it up by name. */
-export const temporaryName = (oldId: string, canonical: string) => `${oldId.slice(0, 12)}_${canonical}`;
+export { temporaryName } from '../model/index.js';
 
 /** Successors still under their temporary name: the ones to roll back at the end of the run. */
 export class PendingSuccessors {
@@ -23,7 +22,7 @@ export class PendingSuccessors {
   }
 
   async rollBack(run: UpRun): Promise<void> {
-    await Promise.allSettled([...this.ids].map((id) => removeContainer(run.docker, id, { force: true })));
+    await Promise.allSettled([...this.ids].map((id) => run.engine.removeContainer(id, { force: true })));
   }
 }
 
@@ -38,23 +37,23 @@ export async function replaceContainer(
   pending: PendingSuccessors,
   t0: number,
 ): Promise<string> {
-  const { docker } = run;
+  const { engine } = run;
   // The old container stops while its successor is still being created, so the gap is
   // max(create, stop) + remove + rename + start.
-  const stopping = run.step(() => stopContainer(docker, a.old.id), 1);
+  const stopping = run.step(() => engine.stopContainer(a.old.id), 1);
   let id: string;
   try {
     id = await successor;
   } catch (err) {
     // no successor: bring the old container back rather than leave the service down
-    await stopping.then(() => startContainer(docker, a.old.id)).catch(() => {});
+    await stopping.then(() => engine.startContainer(a.old.id)).catch(() => {});
     throw err;
   }
   await stopping;
   // Not interruptible: once the old container is gone, the new one takes its name.
   await run.step(async () => {
-    await removeContainer(docker, a.old.id, { force: true });
-    await renameContainer(docker, id, a.name);
+    await engine.removeContainer(a.old.id, { force: true });
+    await engine.renameContainer(id, a.name);
     pending.tookOver(id);
   }, 1);
   run.progress('Container', a.name, 'Recreated', true, t0, a.service, a.reason);

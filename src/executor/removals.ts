@@ -1,7 +1,6 @@
 // Leftovers, scale-down and orphans go away alongside everything else: nothing depends on them.
-import { removeContainer, stopContainer } from '../engine/containers.js';
 import type { Action, Plan } from '../plan/types.js';
-import { engineMessage } from './engine-message.js';
+import { engineMessage } from '../engine/errors.js';
 import type { UpRun } from './up-run.js';
 import { Interrupted } from './wait.js';
 
@@ -15,7 +14,7 @@ export interface Removals {
 }
 
 export function startRemovals(run: UpRun, plan: Plan): Removals {
-  const { docker } = run;
+  const { engine } = run;
   const actions = plan.actions.filter((a): a is RemoveAction => a.kind === 'remove');
   const all = actions.map((a) =>
     run
@@ -24,8 +23,8 @@ export function startRemovals(run: UpRun, plan: Plan): Removals {
         run.progress('Container', a.name, 'Removing', false, undefined, a.service);
         // A leftover temporary container never served anything: no need for a graceful stop.
         if (a.reason !== 'leftover' && a.container.state === 'running')
-          await stopContainer(docker, a.container.id);
-        await removeContainer(docker, a.container.id, { force: true });
+          await engine.stopContainer(a.container.id);
+        await engine.removeContainer(a.container.id, { force: true });
         run.progress('Container', a.name, 'Removed', true, t0, a.service, a.reason);
       })
       .catch(async (err) => {

@@ -1,12 +1,10 @@
 // Networks and volumes come first: every container create needs them.
-import { createNetwork } from '../engine/networks.js';
-import { createVolume } from '../engine/volumes.js';
 import type { Plan } from '../plan/types.js';
 import type { ResourceKind } from './events.js';
 import type { UpRun } from './up-run.js';
 
 export async function createResources(run: UpRun, plan: Plan): Promise<void> {
-  const { docker, stack } = run;
+  const { engine, stack } = run;
   await Promise.all(
     plan.actions.map((a) => {
       if (a.kind !== 'create-network' && a.kind !== 'create-volume') return undefined;
@@ -14,8 +12,8 @@ export async function createResources(run: UpRun, plan: Plan): Promise<void> {
       return run.step(async () => {
         const t0 = Date.now();
         run.progress(kind, a.name, 'Creating', false);
-        if (a.kind === 'create-network') await createNetwork(docker, stack, a.key);
-        else await createVolume(docker, stack, a.key);
+        if (a.kind === 'create-network') await engine.createNetwork({ stack, key: a.key });
+        else await engine.createVolume({ stack, key: a.key });
         run.progress(kind, a.name, 'Created', true, t0);
       }, 2);
     }),

@@ -1,12 +1,10 @@
 // One service's part of `up`: its new containers are created as soon as what they join exists, then it waits
 // for its dependencies' conditions, then every container is started, restarted or swapped in. A required
 // dependency that failed skips the service, and says which.
-import { createContainer, restartContainer, startContainer } from '../engine/containers.js';
-import { type CreateOptions, containerForReplica, containerTemplate } from '../engine/create-options.js';
 import type { Action, Plan } from '../plan/types.js';
 import type { ConditionWaits, ServiceRun } from './conditions.js';
 import type { DepEdge } from './deps.js';
-import { engineMessage } from './engine-message.js';
+import { engineMessage } from '../engine/errors.js';
 import { type PendingSuccessors, replaceContainer, temporaryName } from './recreate.js';
 import type { Removals } from './removals.js';
 import type { UpRun } from './up-run.js';
@@ -30,8 +28,7 @@ export interface ServiceContext {
 
 export async function runService(ctx: ServiceContext, name: string): Promise<void> {
   const { run, plan, runs } = ctx;
-  const { docker, stack } = run;
-  const svc = stack.services[name]!;
+  const { engine } = run;
   const self = runs.get(name)!;
   const actions = plan.actions.filter(
     (a): a is ContainerAction =>
@@ -43,7 +40,6 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
   // Containers that join a dependency's namespace or volumes can only be created once it exists.
   const nsDeps = deps.filter((e) => e.sharesNamespace).map((e) => e.dep);
 
-  let template: CreateOptions | undefined;
   const created = new Map<Action, Promise<string>>();
   for (const a of actions) {
     if (a.kind === 'start' || a.kind === 'restart') continue;
@@ -63,9 +59,14 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
             undefined,
             name,
           );
-          template ??= containerTemplate(stack, svc);
-          const cp = containerForReplica(stack, svc, template, a.replica, a.hash, tmp);
-          const id = await createContainer(docker, cp);
+          const id = await engine.createContainer({
+            kind: 'replica',
+            stack: run.stack,
+            service: name,
+            replica: a.replica,
+            hash: a.hash,
+            name: tmp,
+          });
           run.names.set(id, a.name);
           if (a.kind === 'recreate') ctx.pending.add(id);
           else run.progress('Container', a.name, 'Created', true, t0, name);
@@ -98,7 +99,7 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
   const startNew = async (a: Action & { name: string }, id: string, t0: number) => {
     await run.step(async () => {
       run.progress('Container', a.name, 'Starting', false, undefined, name);
-      await startContainer(docker, id);
+      await engine.startContainer(id);
     }, 1);
     run.progress('Container', a.name, 'Started', true, t0, name);
     return id;
@@ -111,7 +112,7 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
         run.names.set(a.container.id, a.name);
         await run.step(async () => {
           run.progress('Container', a.name, 'Restarting', false, undefined, name);
-          await restartContainer(docker, a.container.id);
+          await engine.restartContainer(a.container.id);
         }, 1);
         run.progress(
           'Container',
@@ -128,7 +129,7 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
         run.names.set(a.container.id, a.name);
         await run.step(async () => {
           run.progress('Container', a.name, 'Starting', false, undefined, name);
-          await startContainer(docker, a.container.id);
+          await engine.startContainer(a.container.id);
         }, 1);
         run.progress('Container', a.name, 'Started', true, t0, name);
         return a.container.id;

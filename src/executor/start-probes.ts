@@ -1,20 +1,33 @@
-// Healthchecks that ask for a `start_interval` get it even on engines that ignore it (API < 1.44): berth
-// runs the check itself at that pace while the container is `starting`. The engine is asked its version only
-// when some service wants this.
-import type Docker from 'dockerode';
-import { engineHonoursStartInterval, probeCommand } from '../engine/health-probe.js';
+// Healthcheck `start_interval` on every engine: Docker before 25 (API < 1.44) ignores it and runs the first
+// check a whole `interval` after start, so while a container is still `starting` berth runs the check itself
+// (an exec of the same test) at `start_interval`, and a pass lets its dependents start.
 import type { Stack } from '../compose/types.js';
+import type { Engine } from '../engine/port.js';
 import type { StartProbe } from './wait.js';
 
 export type StartProbeFor = (service: string) => StartProbe | undefined;
 
-export async function startProbes(docker: Docker, stack: Stack): Promise<StartProbeFor> {
+/** The engine's own `start_interval` support arrived with API 1.44 (Docker 25). */
+export function engineHonoursStartInterval(apiVersion: string | undefined): boolean {
+  const [major, minor] = (apiVersion ?? '0.0').split('.').map(Number);
+  return (major ?? 0) > 1 || ((major ?? 0) === 1 && (minor ?? 0) >= 44);
+}
+
+/** The command an exec runs for a healthcheck test (`CMD …` or `CMD-SHELL …`); undefined for `NONE`. */
+export function probeCommand(test: string[]): string[] | undefined {
+  const [kind, ...rest] = test;
+  if (kind === 'CMD' && rest.length) return rest;
+  if (kind === 'CMD-SHELL' && rest.length) return ['/bin/sh', '-c', rest.join(' ')];
+  return undefined;
+}
+
+export async function startProbes(engine: Engine, stack: Stack): Promise<StartProbeFor> {
   const wanting = Object.values(stack.services).filter(
     (s) => s.healthcheck?.startIntervalMs && !s.healthcheck.disable,
   );
   if (!wanting.length) return () => undefined;
-  const api = await docker.version().then(
-    (v) => v.ApiVersion,
+  const api = await engine.info().then(
+    (v) => v.apiVersion,
     () => undefined,
   );
   if (engineHonoursStartInterval(api)) return () => undefined;

@@ -1,11 +1,10 @@
 // Stop and remove in reverse dependency order: a service stops once every service that depends on it has
 // stopped, so nothing loses a dependency while it still runs. Independent services go in parallel.
-import type Docker from 'dockerode';
-import { removeContainer, stopContainer } from '../engine/containers.js';
-import type { ObservedContainer } from '../engine/observe.js';
+import type { Engine } from '../engine/port.js';
+import type { ObservedContainer } from '../model/index.js';
 import type { Graph } from '../graph/index.js';
 import type { Stack } from '../compose/types.js';
-import { engineMessage } from './engine-message.js';
+import { engineMessage } from '../engine/errors.js';
 import type { RunListener } from './events.js';
 
 export interface StopOptions {
@@ -29,7 +28,7 @@ export function dependentsMap(graph: Graph | undefined, present: Set<string>): M
 }
 
 export async function runStop(
-  docker: Docker,
+  engine: Engine,
   stack: Stack | undefined,
   containers: ObservedContainer[],
   opts: StopOptions = {},
@@ -91,7 +90,7 @@ export async function runStop(
               async () => {
                 progress(c, 'Stopping', false);
                 try {
-                  await stopContainer(docker, c.id, opts.timeoutSec);
+                  await engine.stopContainer(c.id, opts.timeoutSec);
                   progress(c, 'Stopped', !opts.remove, t0);
                 } catch (err) {
                   ok = false;
@@ -107,7 +106,7 @@ export async function runStop(
               queue.add(async () => {
                 progress(c, 'Removing', false);
                 try {
-                  await removeContainer(docker, c.id, { volumes: opts.volumes, force: true });
+                  await engine.removeContainer(c.id, { volumes: opts.volumes, force: true });
                   progress(c, 'Removed', true, t0);
                 } catch (err) {
                   failed(c, err);

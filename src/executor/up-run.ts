@@ -1,14 +1,13 @@
 // What every part of one `up` shares: the bounded queue of engine calls, the progress and failure stream,
 // and the names containers are reported under (a recreate's successor has a temporary name until its rename).
-import type Docker from 'dockerode';
 import type PQueue from 'p-queue';
-import { tailLogs } from '../engine/containers.js';
+import type { Engine } from '../engine/port.js';
 import type { Stack } from '../compose/types.js';
 import type { Failure, ProgressStatus, ResourceKind, RunListener } from './events.js';
 import { Interrupted } from './wait.js';
 
 export interface UpRun {
-  readonly docker: Docker;
+  readonly engine: Engine;
   readonly stack: Stack;
   readonly signal?: AbortSignal;
   readonly emit: RunListener;
@@ -32,7 +31,7 @@ export interface UpRun {
 }
 
 export function upRun(
-  docker: Docker,
+  engine: Engine,
   stack: Stack,
   queue: PQueue,
   signal: AbortSignal | undefined,
@@ -41,7 +40,7 @@ export function upRun(
   const failures: Failure[] = [];
   const names = new Map<string, string>();
   return {
-    docker,
+    engine,
     stack,
     signal,
     emit,
@@ -67,7 +66,7 @@ export function upRun(
         detail,
       }),
     fail: async (service, message, id, container) => {
-      const logs = id ? await tailLogs(docker, id, 10) : [];
+      const logs = id ? await engine.tailLogs(id, 10) : [];
       const f: Failure = { service, container, message, logs };
       failures.push(f);
       emit({ type: 'failure', ...f });

@@ -4,13 +4,13 @@
 // engine calls finish, half-made recreates roll back, and what is left is a state the next `up` converges from.
 // This file dispatches; one service's steps are in service.ts, the recreate swap in recreate.ts, condition
 // waits in conditions.ts, removals in removals.ts.
-import type Docker from 'dockerode';
+import type { Engine } from '../engine/port.js';
 import type { Plan } from '../plan/types.js';
 import type { Stack } from '../compose/types.js';
 import { ConditionWaits, isReported, type ServiceRun } from './conditions.js';
 import { deferred } from './deferred.js';
 import { dependencyEdges } from './deps.js';
-import { engineMessage } from './engine-message.js';
+import { engineMessage } from '../engine/errors.js';
 import type { Failure, RunListener } from './events.js';
 import { PendingSuccessors } from './recreate.js';
 import { startRemovals } from './removals.js';
@@ -20,8 +20,7 @@ import { startProbes } from './start-probes.js';
 import { upRun } from './up-run.js';
 import { ContainerWaiter, Interrupted, ready } from './wait.js';
 
-export { engineMessage } from './engine-message.js';
-export { temporaryName } from './recreate.js';
+export { temporaryName } from '../model/index.js';
 
 export interface UpOptions {
   /** Engine calls in flight at once. The engine does the work; a bound keeps a 2-core machine responsive. */
@@ -42,7 +41,7 @@ export interface UpResult {
 }
 
 export async function runUp(
-  docker: Docker,
+  engine: Engine,
   stack: Stack,
   plan: Plan,
   opts: UpOptions = {},
@@ -57,10 +56,10 @@ export async function runUp(
   const order = startOrder(graph).filter((s) => plan.services.includes(s));
   const queue = new PQueue({ concurrency: opts.concurrency ?? 16 });
   const signal = opts.signal;
-  const run = upRun(docker, stack, queue, signal, opts.onEvent ?? (() => {}));
+  const run = upRun(engine, stack, queue, signal, opts.onEvent ?? (() => {}));
   const { failures } = run;
-  const waiter = new ContainerWaiter(docker, stack.project, signal);
-  const probeFor = await startProbes(docker, stack);
+  const waiter = new ContainerWaiter(engine, stack.project, signal);
+  const probeFor = await startProbes(engine, stack);
   const containers: Record<string, string[]> = {};
 
   const removals = startRemovals(run, plan);

@@ -1,10 +1,11 @@
 // Waiting for containers to reach a state (healthy, exited, running) without hammering the engine: one event
 // stream per run wakes the waiters, and each wake-up costs one inspect of that container. A slow fallback poll
 // covers an event the stream might miss.
-import type Docker from 'dockerode';
-import { inspectState, type LiveState } from '../engine/containers.js';
-import { type EventWatch, watchContainerEvents } from '../engine/events.js';
-import { probeHealth } from '../engine/health-probe.js';
+import type { Engine, EventWatch } from '../engine/port.js';
+import { type InspectedContainer, projectSelector } from '../model/index.js';
+
+/** What a wait looks at: the container as an inspect shows it (undefined once it is gone). */
+export type LiveState = InspectedContainer;
 
 export type Verdict = 'ok' | 'fail' | 'wait';
 
@@ -12,7 +13,7 @@ const FALLBACK_POLL_MS = 500;
 
 /**
  * Run the container's healthcheck ourselves while it is still `starting`, every `everyMs`: the engine's
- * `start_interval` for engines that ignore it (see engine/health-probe.ts). A passing probe counts as healthy.
+ * `start_interval` for engines that ignore it (see start-probes.ts). A passing probe counts as healthy.
  */
 export interface StartProbe {
   cmd: string[];
@@ -31,16 +32,18 @@ export class ContainerWaiter {
   private readonly wakers = new Map<string, Set<() => void>>();
 
   constructor(
-    private readonly docker: Docker,
+    private readonly engine: Engine,
     private readonly project: string,
     private readonly signal?: AbortSignal,
   ) {}
 
   private ensureWatch(): Promise<EventWatch | undefined> {
-    this.watch ??= watchContainerEvents(this.docker, this.project, (e) => {
-      const set = this.wakers.get(e.id);
-      if (set) for (const wake of [...set]) wake();
-    }).catch(() => undefined);
+    this.watch ??= this.engine
+      .watchContainerEvents({ labels: [projectSelector(this.project)] }, (e) => {
+        const set = this.wakers.get(e.id);
+        if (set) for (const wake of [...set]) wake();
+      })
+      .catch(() => undefined);
     return this.watch;
   }
 
@@ -56,13 +59,13 @@ export class ContainerWaiter {
     let nextProbe = 0;
     for (;;) {
       if (this.signal?.aborted) throw new Interrupted();
-      const s = await inspectState(this.docker, id);
+      const s = await this.engine.inspectContainer(id);
       const v = check(s);
       if (v === 'ok') return s;
       if (v === 'fail') throw new WaitFailed(s);
       if (probe && s?.health === 'starting' && Date.now() >= nextProbe) {
         nextProbe = Date.now() + probe.everyMs;
-        if (await probeHealth(this.docker, id, probe.cmd, probe.timeoutMs)) {
+        if (await this.engine.check(id, probe.cmd, probe.timeoutMs)) {
           const healthy: LiveState = { ...s, health: 'healthy' };
           if (check(healthy) === 'ok') return healthy;
         }

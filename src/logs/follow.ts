@@ -3,12 +3,12 @@
 // that are created, recreated or restarted meanwhile are picked up from the engine's event stream, and the
 // feed ends when the project has no containers left. A sink that cannot keep up pauses every engine stream
 // (backpressure through the socket), so memory stays bounded and nothing is dropped.
-import type Docker from 'dockerode';
 import { runAbortController } from '../abort.js';
-import { type ContainerEvent, type EventWatch, watchContainerEvents } from '../engine/events.js';
-import { inspectLogTarget, listLogTargets, logsEngine, openLogStream } from '../engine/logs.js';
+import type { Engine, EventWatch } from '../engine/port.js';
+import { type ContainerEvent, projectSelector } from '../model/index.js';
 import { LogDecoder } from './decode.js';
 import { OrderedMerge } from './merge.js';
+import { inspectLogTarget, listLogTargets } from './targets.js';
 import type { LogLine, LogTarget } from './types.js';
 
 export interface FollowOptions {
@@ -24,7 +24,7 @@ export interface FollowOptions {
   /** Lines of history per container at the start. */
   tail?: number | 'all';
   signal?: AbortSignal;
-  docker?: Docker;
+  engine: Engine;
 }
 
 export interface LogSink {
@@ -53,7 +53,7 @@ interface Mark {
 }
 
 export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<void> {
-  const docker = opts.docker ?? (await logsEngine());
+  const { engine } = opts;
   const ac = runAbortController();
   if (opts.signal?.aborted) return;
 
@@ -150,7 +150,7 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
     const skip = skipRepeats(mark ? { ...mark } : undefined);
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await openLogStream(docker, target.id, {
+      stream = await engine.openLogs(target.id, {
         follow: opts.follow,
         timestamps: true,
         since: mark?.ts
@@ -228,14 +228,14 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
   const afterFollowEnd = async (target: LogTarget) => {
     if (finished) return;
     const pending = restartPending.delete(target.id);
-    const now = pending ? undefined : await inspectLogTarget(docker, target.id);
+    const now = pending ? undefined : await inspectLogTarget(engine, target.id);
     if (pending || now?.running || restartPending.delete(target.id)) await attach(now ?? target, false);
     else await checkGone();
   };
 
   const checkGone = async () => {
     if (finished || !opts.follow || readers.size > 0 || attaching.size > 0) return;
-    const left = await listLogTargets(docker, opts.project).catch(() => []);
+    const left = await listLogTargets(engine, opts.project).catch(() => []);
     if (left.length === 0 && readers.size === 0 && attaching.size === 0) stop();
   };
 
@@ -246,7 +246,7 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
         restartPending.add(e.id);
         return;
       }
-      void inspectLogTarget(docker, e.id).then((t) => {
+      void inspectLogTarget(engine, e.id).then((t) => {
         if (!t || !wanted(t)) return;
         sink.targets?.([t]);
         return attach(t, false);
@@ -265,8 +265,9 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
   const onAbort = () => stop();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  if (opts.follow) events = await watchContainerEvents(docker, opts.project, onEvent);
-  const all = await listLogTargets(docker, opts.project);
+  if (opts.follow)
+    events = await engine.watchContainerEvents({ labels: [projectSelector(opts.project)] }, onEvent);
+  const all = await listLogTargets(engine, opts.project);
   const targets = all.filter(wanted);
   // Every replica of the selected services, also with --index: `web-2 |` stays `web-2 |`.
   sink.targets?.(all.filter((t) => !opts.services?.length || opts.services.includes(t.service)));

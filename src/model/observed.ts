@@ -109,3 +109,11 @@ export function healthFromStatus(status: string): Health | undefined {
   if (status.includes('(health: starting)')) return 'starting';
   return undefined;
 }
+
+/** Everything of one project on the engine, read from labels (never from names alone). */
+export interface ObservedState {
+  project: string;
+  containers: ObservedContainer[];
+  networks: ObservedNetwork[];
+  volumes: ObservedVolume[];
+}

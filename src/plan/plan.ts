@@ -1,6 +1,6 @@
 // The planner: a pure function from the desired stack and the observed engine state to the fewest actions that
 // make them match. No engine calls here; src/executor executes the result.
-import type { ObservedContainer, ObservedState } from '../engine/observe.js';
+import type { ObservedContainer, ObservedState } from '../model/index.js';
 import { containerName, containerTemplate, serviceNetworks } from '../engine/create-options.js';
 import { sharesWith } from '../executor/deps.js';
 import type { Service, Stack } from '../compose/types.js';
@@ -24,13 +24,16 @@ export function serviceHash(stack: Stack, service: Service, imageId: string): st
   return configHash(stack, service, containerTemplate(stack, service), imageId);
 }
 
-export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions): Plan {
-  const selected = opts.services
-    ? Object.keys(stack.services).filter((s) => opts.services!.includes(s))
-    : Object.keys(stack.services);
+/**
+ * The networks and volumes the selected services need that the project does not have yet. External ones are
+ * the user's: never created. Used by `up` and by `run` (a one-off joins its service's networks and volumes).
+ */
+export function planResources(
+  stack: Stack,
+  observed: Pick<ObservedState, 'networks' | 'volumes'>,
+  selected: readonly string[],
+): Action[] {
   const actions: Action[] = [];
-  const unchanged: ObservedContainer[] = [];
-
   const haveNetworks = new Set(observed.networks.map((n) => n.name));
   const wantNetworks = new Map<string, string>();
   const haveVolumes = new Set(observed.volumes.map((v) => v.name));
@@ -54,6 +57,17 @@ export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions)
     if (!haveNetworks.has(name)) actions.push({ kind: 'create-network', key, name });
   for (const [key, name] of wantVolumes)
     if (!haveVolumes.has(name)) actions.push({ kind: 'create-volume', key, name });
+  return actions;
+}
+
+export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions): Plan {
+  const selected = opts.services
+    ? Object.keys(stack.services).filter((s) => opts.services!.includes(s))
+    : Object.keys(stack.services);
+  const actions: Action[] = [];
+  const unchanged: ObservedContainer[] = [];
+
+  actions.push(...planResources(stack, observed, selected));
 
   const byService = new Map<string, ObservedContainer[]>();
   for (const c of observed.containers) {

@@ -1,6 +1,6 @@
 // A Plan is a value: what `up` would do to make the engine match the stack. Printable (`--dry-run`), testable
 // without an engine, and executed by src/executor.
-import type { ObservedContainer } from '../engine/observe.js';
+import type { ObservedContainer } from '../model/index.js';
 
 export type RecreateReason =
   | 'config changed'

@@ -2,10 +2,6 @@
 // engine side is src/engine/snapshots.ts.
 import { badInput } from '../errors.js';
 
-/** Repository of a service's snapshots: `berth-snapshot/<project>-<service>` (lowercase, as the engine wants). */
-export const snapshotRepo = (project: string, service: string) =>
-  `berth-snapshot/${project}-${service}`.toLowerCase();
-
 /** Default tag: the UTC time, sortable and valid as a tag (`20261121-205803`). */
 export function timestampTag(at: Date): string {
   const iso = at.toISOString(); // 2026-11-21T20:58:03.123Z
@@ -36,15 +32,7 @@ export interface SnapshotInfo {
   sizeBytes: number;
 }
 
-/** Filesystem change of a container against its image, as the engine reports it (0, 1, 2). */
-export type ChangeKind = 'changed' | 'added' | 'deleted';
-export interface FsChange {
-  path: string;
-  kind: ChangeKind;
-}
-
-const KINDS: ChangeKind[] = ['changed', 'added', 'deleted'];
-export const changeKind = (engineKind: number): ChangeKind => KINDS[engineKind] ?? 'changed';
+import type { ChangeKind, FsChange } from '../model/index.js';
 
 const LETTER: Record<ChangeKind, string> = { changed: 'C', added: 'A', deleted: 'D' };
 

@@ -3,8 +3,7 @@
 // held by anyone who will still hold them after that stop. Checked before anything is stopped, so a switch
 // that cannot succeed changes nothing.
 
-import { Label } from '../engine/labels.js';
-import type { ObservedContainer } from '../engine/observe.js';
+import { Label, type ObservedContainer } from '../model/index.js';
 import { type HostPort, takes } from '../plan/host-ports.js';
 import type { Stack } from '../compose/types.js';
 
@@ -30,48 +29,6 @@ export function byProject(containers: ObservedContainer[]): Map<string, Observed
   const out = new Map<string, ObservedContainer[]>();
   for (const c of containers) out.set(c.project, [...(out.get(c.project) ?? []), c]);
   return out;
-}
-
-export interface PortHolder {
-  wanted: HostPort;
-  /** Berth project holding it. */
-  project: string;
-  service: string;
-}
-
-/**
- * Wanted ports held by running berth containers that stay running: not this project's own (the executor
- * handles those) and not the ones about to be stopped.
- */
-export function portsHeldByOthers(
-  wanted: HostPort[],
-  running: ObservedContainer[],
-  keep: { project: string; stopping: ReadonlySet<string> },
-): PortHolder[] {
-  const out: PortHolder[] = [];
-  for (const w of wanted) {
-    const holder = running.find(
-      (c) =>
-        isUp(c) && c.project !== keep.project && !keep.stopping.has(c.id) && c.ports.some((p) => takes(p, w)),
-    );
-    if (holder) out.push({ wanted: w, project: holder.project, service: holder.service });
-  }
-  return out;
-}
-
-/** Ports the containers being stopped hold: a bind probe would find them busy, but they are about to be freed. */
-export function portsFreedByStopping(stopping: ObservedContainer[]): Set<string> {
-  const out = new Set<string>();
-  for (const c of stopping) for (const p of c.ports) out.add(`${p.protocol}/${p.hostPort}`);
-  return out;
-}
-
-export function holderMessage(h: PortHolder, client: string): string {
-  const where = `${h.wanted.hostIp}:${h.wanted.port}`;
-  return (
-    `port ${where} (service "${h.wanted.service}") is taken by berth project "${h.project}" (service ${h.service}); ` +
-    `stop it with \`berth -p ${h.project} stop\`, or change the port in clients/${client}.yaml`
-  );
 }
 
 /**

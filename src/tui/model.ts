@@ -1,8 +1,18 @@
 // What the UI shows, as plain data: containers as the engine reported them (a snapshot, then events), rolled
 // up into one row per service. Pure, so the table can be tested from recorded engine events.
-import type { ContainerEvent, ContainerFacts } from '../engine/events.js';
+import type { ContainerEvent, InspectedContainer } from '../model/index.js';
 
-export type { ContainerFacts };
+/** What the UI keeps of one container: an inspect's facts, kept current by events. */
+export type ContainerFacts = Pick<
+  InspectedContainer,
+  'id' | 'name' | 'service' | 'replica' | 'startedAt' | 'restarts' | 'image' | 'ports'
+> & {
+  /** The engine's state, or `stopping` between a stop event and the container's death. */
+  state: string;
+  health?: string;
+  /** Has been started at least once (so the next start counts as a restart). */
+  started?: boolean;
+};
 
 export interface ServiceRow {
   name: string;

@@ -1,18 +1,10 @@
 // `berth ui` and attached `up` on a terminal: wires the engine (snapshot, event stream, log feed, container
 // actions) to the store the App renders. Live state comes from the event stream; the only timers are the
 // App's frame batching and its one-second uptime clock.
-import type Docker from 'dockerode';
 import { render } from 'ink';
 import { runAbortController } from '../abort.js';
-import { restartContainer, startContainer, stopContainer } from '../engine/containers.js';
-import {
-  type ContainerEvent,
-  type EventWatch,
-  inspectContainerFacts,
-  watchContainerEvents,
-} from '../engine/events.js';
-import { Label, projectFilter } from '../engine/labels.js';
-import { engineVersion, logsEngine } from '../engine/logs.js';
+import type { Engine, EventWatch } from '../engine/port.js';
+import { type ContainerEvent, Label, projectSelector } from '../model/index.js';
 import { followLogs } from '../logs/follow.js';
 import { App, type UiActions } from './App.js';
 import type { StackService } from './model.js';
@@ -28,7 +20,7 @@ export interface UiTarget {
 
 export interface UiOptions extends UiTarget {
   color: boolean;
-  docker?: Docker;
+  engine: Engine;
   /** Lines of history per container shown at start. */
   tail?: number;
   /**
@@ -63,8 +55,12 @@ async function periodicGc(ms: number): Promise<NodeJS.Timeout | undefined> {
 
 export async function runUi(opts: UiOptions): Promise<void> {
   const gcTimer = await periodicGc(2000);
-  const docker = opts.docker ?? (await logsEngine());
-  const engine = `${await engineVersion(docker)} (${process.env.DOCKER_HOST ?? 'local socket'})`;
+  const docker = opts.engine;
+  const version = await docker.info().then(
+    (i) => i.version,
+    () => 'docker ?',
+  );
+  const engine = `${version} (${docker.endpoint})`;
   const headerOf = (t: UiTarget) => ({
     stack: t.stackName ?? t.project,
     project: t.project,
@@ -84,7 +80,7 @@ export async function runUi(opts: UiOptions): Promise<void> {
     feedRunning = true;
     const signal = feed.signal;
     void followLogs(
-      { project: target.project, follow: true, tail, signal, docker },
+      { project: target.project, follow: true, tail, signal, engine: docker },
       {
         // The ring buffer is bounded, so the UI always takes lines at once and never holds the feed back.
         write: (lines) => {
@@ -105,8 +101,8 @@ export async function runUi(opts: UiOptions): Promise<void> {
     store.event(e);
     // Ports and start times are not in events: look once when a container starts or is first seen.
     if (e.action === 'start' || (!store.has(e.id) && e.action !== 'destroy')) {
-      void inspectContainerFacts(docker, e.id).then((f) => {
-        if (f && !closed) store.upsert(f);
+      void docker.inspectContainer(e.id).then((f) => {
+        if (f && !f.oneoff && f.service && !closed) store.upsert(f);
       });
     }
     // The feed ends when the stack is gone; when it comes back (`berth up` elsewhere), follow it again.
@@ -117,9 +113,11 @@ export async function runUi(opts: UiOptions): Promise<void> {
     events?.close();
     feed?.abort();
     target = t;
-    events = await watchContainerEvents(docker, t.project, onEvent);
-    const list = await docker.listContainers({ all: true, filters: projectFilter(t.project) });
-    const facts = await Promise.all(list.map((c) => inspectContainerFacts(docker, c.Id)));
+    events = await docker.watchContainerEvents({ labels: [projectSelector(t.project)] }, onEvent);
+    const list = await docker.listContainers({ all: true, labels: [projectSelector(t.project)] });
+    const facts = (await Promise.all(list.map((c) => docker.inspectContainer(c.id)))).filter(
+      (f) => f !== undefined && !f.oneoff && f.service,
+    );
     store.reset(
       facts.filter((f) => f !== undefined),
       headerOf(t),
@@ -150,10 +148,10 @@ export async function runUi(opts: UiOptions): Promise<void> {
   };
 
   const actions: UiActions = {
-    restart: (s) => each(s, (id) => restartContainer(docker, id)),
+    restart: (s) => each(s, (id) => docker.restartContainer(id)),
     toggle: (s) => {
       const running = store.containersOf(s).some((c) => c.state === 'running');
-      return each(s, (id) => (running ? stopContainer(docker, id) : startContainer(docker, id)));
+      return each(s, (id) => (running ? docker.stopContainer(id) : docker.startContainer(id)));
     },
     clients: opts.clients ?? (async () => ({ names: [] })),
     switchClient: opts.switchClient

@@ -1,7 +1,7 @@
 // The UI's state outside React: containers (snapshot + engine events), the log ring and status messages.
 // Producers (the event stream, the log feed) write here at any rate; the App re-renders on a timer at most a
 // few times a second when something changed, so a burst of log lines costs one render, not one per line.
-import type { ContainerEvent } from '../engine/events.js';
+import type { ContainerEvent } from '../model/index.js';
 import type { LogLine } from '../logs/types.js';
 import { LogBuffer } from './log-buffer.js';
 import { applyEvent, type ContainerFacts, type ServiceRow, type StackService, serviceRows } from './model.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type ContainerEvent, parseContainerEvent } from '../../src/engine/events.js';
+import { parseContainerEvent } from '../../src/engine/event-decode.js';
+import type { ContainerEvent } from '../../src/model/index.js';
 import type { LogLine } from '../../src/logs/types.js';
 
 /** Events recorded from a real engine (`docker events --format '{{json .}}'`) while a small stack went

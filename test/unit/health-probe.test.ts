@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { engineHonoursStartInterval, probeCommand } from '../../src/engine/health-probe.js';
+import { engineHonoursStartInterval, probeCommand } from '../../src/executor/start-probes.js';
 
 test('engines from API 1.44 on run start_interval themselves', () => {
   expect(engineHonoursStartInterval('1.41')).toBe(false);

@@ -18,6 +18,9 @@ const demo = stack([app], { workingDir: '/w', files: ['/w/compose.yaml'], networ
 
 describe('containerForOneOff', () => {
   const plan = containerForOneOff(demo, 'app', {
+    kind: 'oneoff',
+    stack: demo,
+    service: 'app',
     name: 'demo-app-run-abc123',
     command: ['sh', '-c', 'true'],
     env: ['B=flag', 'C=new'],

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { buildQuery, imageAction, splitReference, withDefaultTag } from '../../src/engine/images.js';
+import { buildQuery } from '../../src/engine/images.js';
+import { imageAction } from '../../src/images/policy.js';
+import { splitReference, withDefaultTag } from '../../src/images/refs.js';
 import type { BuildSpec, Service } from '../../src/compose/types.js';
 
 const buildSpec: BuildSpec = { context: '/ctx', dockerfile: 'Dockerfile', args: {}, labels: {} };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseContainerEvent } from '../../src/engine/events.js';
+import { parseContainerEvent } from '../../src/engine/event-decode.js';
 import { engineSeconds } from '../../src/logs/follow.js';
 import { colourMap, LineFormatter, PALETTE } from '../../src/logs/format.js';
 import { OrderedMerge } from '../../src/logs/merge.js';

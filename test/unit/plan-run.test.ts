@@ -5,7 +5,7 @@ import { dependencyEdges } from '../../src/executor/deps.js';
 import { formatEvent } from '../../src/executor/render.js';
 import { dependentsMap } from '../../src/executor/stop.js';
 import { completedSuccessfully, healthy, ready } from '../../src/executor/wait.js';
-import { service, stack } from './stack-factory.js';
+import { container, service, stack } from './stack-factory.js';
 
 describe('dependency edges', () => {
   test('depends_on keeps its condition; volumes_from and network_mode are started-edges that share a namespace', () => {
@@ -43,7 +43,10 @@ describe('dependency edges', () => {
 });
 
 describe('wait verdicts', () => {
-  const st = (o: Partial<Parameters<typeof healthy>[0] & object>) => ({
+  const st = (o: Partial<Parameters<typeof healthy>[0] & object>): Parameters<typeof healthy>[0] => ({
+    ...container({ service: 'app', replica: 1 }),
+    restarts: 0,
+    tty: false,
     running: true,
     status: 'running',
     exitCode: 0,

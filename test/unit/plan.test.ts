@@ -46,7 +46,9 @@ describe('planUp', () => {
 
   test('second up on an unchanged stack is empty and says so', () => {
     const s = base();
-    const p = planUp(s, observed(upToDate(s), { volumes: [{ name: 'demo_data' }] }), { imageIds: ids(s) });
+    const p = planUp(s, observed(upToDate(s), { volumes: [{ name: 'demo_data', labels: {} }] }), {
+      imageIds: ids(s),
+    });
     expect(p.actions).toEqual([]);
     expect(p.unchanged).toHaveLength(3);
     expect(formatPlan(p)).toMatch(/Everything is up to date/);
@@ -54,7 +56,7 @@ describe('planUp', () => {
 
   test('changing one service’s environment recreates that service only', () => {
     const s = base();
-    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data' }] });
+    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data', labels: {} }] });
     s.services.app!.environment = { MODE: 'debug' };
     const p = planUp(s, obs, { imageIds: ids(s) });
     expect(kinds(p.actions)).toEqual(['recreate demo-app-1', 'recreate demo-app-2']);
@@ -63,7 +65,7 @@ describe('planUp', () => {
 
   test('a rebuilt image (new ID) recreates with reason "image changed"', () => {
     const s = base();
-    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data' }] });
+    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data', labels: {} }] });
     const p = planUp(s, obs, { imageIds: { ...ids(s), db: 'sha256:new' } });
     expect(kinds(p.actions)).toEqual(['recreate demo-db-1']);
     expect(p.actions[0]).toMatchObject({ reason: 'image changed' });
@@ -83,13 +85,15 @@ describe('planUp', () => {
     const s = base();
     const obs = upToDate(s);
     obs[0]!.state = 'exited';
-    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data' }] }), { imageIds: ids(s) });
+    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data', labels: {} }] }), {
+      imageIds: ids(s),
+    });
     expect(kinds(p.actions)).toEqual(['start demo-db-1']);
   });
 
   test('scale up creates the next replicas, scale down removes the highest-numbered', () => {
     const s = base();
-    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data' }] });
+    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data', labels: {} }] });
     expect(kinds(planUp(s, obs, { imageIds: ids(s), scale: { app: 4 } }).actions)).toEqual([
       'create demo-app-3',
       'create demo-app-4',
@@ -102,7 +106,7 @@ describe('planUp', () => {
   test('orphans are reported, removed only with removeOrphans', () => {
     const s = base();
     const obs = observed([...upToDate(s), container({ service: 'old', replica: 1 })], {
-      volumes: [{ name: 'demo_data' }],
+      volumes: [{ name: 'demo_data', labels: {} }],
     });
     const kept = planUp(s, obs, { imageIds: ids(s) });
     expect(kept.actions).toEqual([]);
@@ -119,14 +123,16 @@ describe('planUp', () => {
     obs.push(
       container({ service: 'db', replica: 1, name: 'abcdef123456_demo-db-1', id: 'tmp'.padEnd(64, '1') }),
     );
-    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data' }] }), { imageIds: ids(s) });
+    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data', labels: {} }] }), {
+      imageIds: ids(s),
+    });
     expect(kinds(p.actions)).toEqual(['remove abcdef123456_demo-db-1']);
     expect(p.actions[0]).toMatchObject({ reason: 'leftover' });
   });
 
   test('force-recreate recreates everything; no-recreate keeps changed containers', () => {
     const s = base();
-    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data' }] });
+    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data', labels: {} }] });
     expect(planUp(s, obs, { imageIds: ids(s), forceRecreate: true }).actions.map((a) => a.kind)).toEqual([
       'recreate',
       'recreate',
@@ -140,14 +146,16 @@ describe('planUp', () => {
     const s = base();
     const obs = upToDate(s);
     obs[0]!.networks = [];
-    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data' }] }), { imageIds: ids(s) });
+    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data', labels: {} }] }), {
+      imageIds: ids(s),
+    });
     expect(p.actions).toMatchObject([{ kind: 'recreate', name: 'demo-db-1', reason: 'network missing' }]);
   });
 
   test('depends_on restart: true restarts a running dependent when its dependency is replaced', () => {
     const s = base();
     s.services.app!.depends_on.db!.restart = true;
-    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data' }] });
+    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data', labels: {} }] });
     s.services.db!.environment = { X: '1' };
     const p = planUp(s, obs, { imageIds: ids(s) });
     expect(kinds(p.actions)).toEqual(['recreate demo-db-1', 'restart demo-app-1', 'restart demo-app-2']);
@@ -160,7 +168,9 @@ describe('planUp', () => {
     const s = base();
     const obs = upToDate(s);
     obs[0]!.state = 'dead';
-    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data' }] }), { imageIds: ids(s) });
+    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data', labels: {} }] }), {
+      imageIds: ids(s),
+    });
     expect(p.actions).toMatchObject([{ kind: 'recreate', name: 'demo-db-1', reason: 'container dead' }]);
   });
 
@@ -199,7 +209,9 @@ describe('planUp', () => {
       ...upToDate(s),
       container({ service: 'app', replica: 9, oneoff: true, name: 'demo-app-run-1' }),
     ];
-    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data' }] }), { imageIds: ids(s) });
+    const p = planUp(s, observed(obs, { volumes: [{ name: 'demo_data', labels: {} }] }), {
+      imageIds: ids(s),
+    });
     expect(p.actions).toEqual([]);
     expect(p.orphans).toEqual([]);
   });

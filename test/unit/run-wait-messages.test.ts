@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveState } from '../../src/engine/containers.js';
+import type { LiveState } from '../../src/executor/wait.js';
 import { waitFailureMessage } from '../../src/executor/conditions.js';
 import { WaitFailed, WaitTimedOut } from '../../src/executor/wait.js';
+import { container } from './stack-factory.js';
 
 const state = (s: Partial<LiveState>): LiveState => ({
+  ...container({ service: 'app', replica: 1 }),
+  restarts: 0,
+  tty: false,
   running: true,
   status: 'running',
   exitCode: 0,

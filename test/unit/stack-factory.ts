@@ -1,5 +1,5 @@
 // Hand-made Stack values for unit tests of the planner, hash and engine spec (no YAML, no engine).
-import type { ObservedContainer, ObservedState } from '../../src/engine/observe.js';
+import type { ObservedContainer, ObservedState } from '../../src/model/index.js';
 import type { Service, Stack } from '../../src/compose/types.js';
 
 export function service(name: string, over: Partial<Service> = {}): Service {
@@ -93,7 +93,7 @@ export function observed(containers: ObservedContainer[], over: Partial<Observed
   return {
     project: 'demo',
     containers,
-    networks: [{ id: 'n1', name: 'demo_default', key: 'default' }],
+    networks: [{ id: 'n1', name: 'demo_default', labels: { 'dev.berth.network': 'default' } }],
     volumes: [],
     ...over,
   };

@@ -1,10 +1,9 @@
+import { snapshotRepo } from '../../src/model/index.js';
 import { describe, expect, test } from 'vitest';
 import {
-  changeKind,
   checkTag,
   formatChanges,
   formatSnapshotTable,
-  snapshotRepo,
   sortSnapshots,
   timestampTag,
 } from '../../src/stacks/snapshots.js';
@@ -31,9 +30,9 @@ describe('snapshot names', () => {
 describe('diff output', () => {
   test('engine kinds 0/1/2 are changed/added/deleted, printed docker-diff style in path order', () => {
     const changes = [
-      { path: '/tmp/new.txt', kind: changeKind(1) },
-      { path: '/etc', kind: changeKind(0) },
-      { path: '/bin/vi', kind: changeKind(2) },
+      { path: '/tmp/new.txt', kind: 'added' as const },
+      { path: '/etc', kind: 'changed' as const },
+      { path: '/bin/vi', kind: 'deleted' as const },
     ];
     expect(formatChanges(changes)).toBe('D /bin/vi\nC /etc\nA /tmp/new.txt');
   });

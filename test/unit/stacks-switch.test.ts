@@ -1,15 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import type { ObservedContainer } from '../../src/engine/observe.js';
+import type { ObservedContainer } from '../../src/model/index.js';
+import { clashMessage, portClashes } from '../../src/plan/port-clash.js';
 import { stackHostPorts } from '../../src/plan/host-ports.js';
 import type { Service, Stack } from '../../src/compose/types.js';
-import {
-  byProject,
-  holderMessage,
-  otherClientsRunning,
-  portsFreedByStopping,
-  portsHeldByOthers,
-  splitStops,
-} from '../../src/stacks/switch.js';
+import { byProject, otherClientsRunning, splitStops } from '../../src/stacks/switch.js';
 
 let n = 0;
 const container = (
@@ -96,84 +90,38 @@ describe('ports', () => {
     ]);
   });
 
+  const scope = (releasing: string[] = []) => ({
+    project: 'demo-globex',
+    releasing: new Set(releasing),
+    own: 'any' as const,
+  });
+
   test('a port inside a range is not a clash: the engine takes a free one of the range', () => {
     const other = container('blog', 'web', { stack: 'blog', ports: [{ ...lbPort, hostPort: 9001 }] });
-    expect(
-      portsHeldByOthers(stackHostPorts(stack), [other], { project: 'demo-globex', stopping: new Set() }),
-    ).toEqual([]);
+    const r = portClashes(stackHostPorts(stack), [other], scope());
+    expect(r.clashes).toEqual([]);
+    expect(r.probe).toEqual(stackHostPorts(stack));
   });
 
   test('a port held by a container about to be stopped is not a clash; one held by another stack is', () => {
     const acmeLb = container('demo-acme', 'lb', { stack: 'demo', ports: [lbPort] });
     const blog = container('blog', 'web', { stack: 'blog', ports: [{ ...lbPort, hostIp: '0.0.0.0' }] });
     const wanted = stackHostPorts(stack);
-    expect(
-      portsHeldByOthers(wanted, [acmeLb], { project: 'demo-globex', stopping: new Set([acmeLb.id]) }),
-    ).toEqual([]);
-    const held = portsHeldByOthers(wanted, [acmeLb, blog], {
-      project: 'demo-globex',
-      stopping: new Set([acmeLb.id]),
-    });
-    expect(held).toEqual([{ wanted: wanted[0], project: 'blog', service: 'web' }]);
-    expect(holderMessage(held[0]!, 'globex')).toMatch(
-      /127\.0\.0\.1:8080.*berth project "blog".*berth -p blog stop/,
-    );
+    expect(portClashes(wanted, [acmeLb], scope([acmeLb.id]))).toEqual({ clashes: [], probe: [] });
+    const { clashes } = portClashes(wanted, [acmeLb, blog], scope([acmeLb.id]));
+    expect(clashes).toEqual([{ wanted: wanted[0], project: 'blog', service: 'web' }]);
+    expect(clashMessage(clashes[0]!)).toMatch(/127\.0\.0\.1:8080.*berth project "blog".*berth -p blog stop/);
   });
 
   test('the project’s own containers are the executor’s business, and other addresses do not clash', () => {
     const own = container('demo-globex', 'lb', { stack: 'demo', ports: [lbPort] });
     const elsewhere = container('x', 'lb', { ports: [{ ...lbPort, hostIp: '127.0.0.2' }] });
-    expect(
-      portsHeldByOthers(stackHostPorts(stack), [own, elsewhere], {
-        project: 'demo-globex',
-        stopping: new Set(),
-      }),
-    ).toEqual([]);
+    expect(portClashes(stackHostPorts(stack), [own, elsewhere], scope())).toEqual({ clashes: [], probe: [] });
   });
 
-  test('ports freed by stopping are known by protocol and number', () => {
-    expect(portsFreedByStopping([container('demo-acme', 'lb', { ports: [lbPort] })])).toEqual(
-      new Set(['tcp/8080']),
-    );
-  });
-});
-
-describe('splitStops', () => {
-  const deps = (...names: string[]) => Object.fromEntries(names.map((n) => [n, {}]));
-  const stack = {
-    services: {
-      lb: { name: 'lb', depends_on: deps('nginx'), ports: [] },
-      nginx: { name: 'nginx', depends_on: deps('app'), ports: [] },
-      app: { name: 'app', depends_on: deps('db'), ports: [] },
-      db: { name: 'db', depends_on: {}, ports: [] },
-      admin: { name: 'admin', depends_on: deps('db'), ports: [] },
-    },
-  } as unknown as Stack;
-  const wanted = [{ service: 'lb', hostIp: '127.0.0.1', port: 8080, protocol: 'tcp' }];
-
-  test('only the port holders (and what depends on them) must stop before the switch', () => {
-    const cs = [
-      container('demo-globex', 'lb', { stack: 'demo', ports: [lbPort] }),
-      container('demo-globex', 'nginx', { stack: 'demo' }),
-      container('demo-globex', 'app', { stack: 'demo' }),
-      container('demo-globex', 'db', { stack: 'demo' }),
-    ];
-    const { first, later } = splitStops(cs, wanted, stack);
-    expect(first.map((c) => c.service)).toEqual(['lb']);
-    expect(later.map((c) => c.service)).toEqual(['nginx', 'app', 'db']);
-  });
-
-  test('a port on a dependency pulls in every service that depends on it, per project', () => {
-    const cs = [
-      container('demo-globex', 'lb', { stack: 'demo' }),
-      container('demo-globex', 'nginx', { stack: 'demo' }),
-      container('demo-globex', 'app', { stack: 'demo' }),
-      container('demo-globex', 'db', { stack: 'demo', ports: [lbPort] }),
-      container('demo-globex', 'admin', { stack: 'demo' }),
-      container('demo-initech', 'app', { stack: 'demo' }),
-    ];
-    const { first, later } = splitStops(cs, wanted, stack);
-    expect(first.map((c) => c.service).sort()).toEqual(['admin', 'app', 'db', 'lb', 'nginx']);
-    expect(later.map((c) => `${c.project}/${c.service}`)).toEqual(['demo-initech/app']);
+  test('for `up`, only the same service of the project may hold its port', () => {
+    const own = container('demo-globex', 'web', { stack: 'demo', ports: [lbPort] });
+    const r = portClashes(stackHostPorts(stack), [own], { ...scope(), own: 'same-service' });
+    expect(r.clashes).toEqual([{ wanted: stackHostPorts(stack)[0], project: 'demo-globex', service: 'web' }]);
   });
 });

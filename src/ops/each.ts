@@ -1,3 +1,4 @@
+// Per-service jobs (build, pull) with a bound, SIGINT abort and every failure collected, not just the first.
 // One engine job per service (a build, a pull), a few at a time: Ctrl-C aborts them all, and a failure does
 // not stop the others, so the user sees every service that failed at once.
 import { runAbortController } from '../abort.js';

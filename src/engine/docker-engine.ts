@@ -1,0 +1,508 @@
+// The Docker adapter of the engine port: berth's specs and queries in, Docker's API out, and the answers back
+// as berth's observed types. Plain REST goes through a DockerApi (light.ts on a local socket, dockerode's
+// modem elsewhere); builds, pulls and hijacked streams (exec, attach) use dockerode, loaded only when needed.
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Service } from '../compose/types.js';
+import {
+  type ContainerEvent,
+  type FsChange,
+  type InspectedContainer,
+  type ObservedContainer,
+  type ObservedImage,
+  type ObservedNetwork,
+  type ObservedVolume,
+  type PublishedPort,
+  healthFromStatus,
+  isOneOff,
+  Label,
+  replicaOf,
+} from '../model/index.js';
+import { type ContainerPlan, containerForReplica, containerTemplate } from './create-options.js';
+import type { DockerApi } from './docker-api.js';
+import { EngineError, isEngineError } from './errors.js';
+import { parseContainerEvent } from './event-decode.js';
+import { networkOptions } from './networks.js';
+import { containerForOneOff } from './oneoff.js';
+import type {
+  BuildOptions,
+  CommitOptions,
+  ContainerSpec,
+  Engine,
+  EngineInfo,
+  EventWatch,
+  ExecOptions,
+  ListFilter,
+  LogOptions,
+  PullOptions,
+  ResourceSpec,
+  Session,
+  SessionIO,
+} from './port.js';
+import { volumeOptions } from './volumes.js';
+
+const labelFilter = (f: ListFilter, extra: Record<string, string[]> = {}) =>
+  JSON.stringify({ ...(f.labels?.length ? { label: f.labels } : {}), ...extra });
+
+const swallow = (kinds: EngineError['kind'][]) => (err: unknown) => {
+  if (err instanceof EngineError && kinds.includes(err.kind)) return;
+  throw err;
+};
+
+export function toObservedContainer(c: Docker.ContainerInfo): ObservedContainer {
+  const labels = c.Labels ?? {};
+  return {
+    id: c.Id,
+    name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+    project: labels[Label.project] ?? '',
+    service: labels[Label.service] ?? '',
+    replica: replicaOf(labels),
+    hash: labels[Label.configHash] ?? '',
+    state: c.State as ObservedContainer['state'],
+    status: c.Status ?? '',
+    health: healthFromStatus(c.Status ?? ''),
+    image: c.Image,
+    imageId: c.ImageID,
+    command: c.Command,
+    created: c.Created,
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+    ports: dedupePorts(
+      (c.Ports ?? [])
+        .filter((p) => p.PublicPort)
+        .map((p) => ({
+          hostIp: p.IP ?? '',
+          hostPort: p.PublicPort,
+          target: p.PrivatePort,
+          protocol: p.Type,
+        })),
+    ),
+    labels,
+    oneoff: isOneOff(labels),
+  };
+}
+
+/** The engine lists a port once per address family when bound on 0.0.0.0 and ::. */
+function dedupePorts(ports: PublishedPort[]): PublishedPort[] {
+  const seen = new Set<string>();
+  return ports.filter((p) => {
+    const k = `${p.hostIp}|${p.hostPort}|${p.target}|${p.protocol}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function portsOfBindings(
+  bindings: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | undefined,
+): PublishedPort[] {
+  const out: PublishedPort[] = [];
+  for (const [key, list] of Object.entries(bindings ?? {})) {
+    const [target, protocol = 'tcp'] = key.split('/');
+    for (const b of list ?? []) {
+      const hostPort = Number(b.HostPort);
+      if (hostPort) out.push({ hostIp: b.HostIp ?? '', hostPort, target: Number(target), protocol });
+    }
+  }
+  return dedupePorts(out);
+}
+
+function toInspected(info: Docker.ContainerInspectInfo): InspectedContainer {
+  const labels = info.Config?.Labels ?? {};
+  const st = info.State;
+  const started = st?.StartedAt && !st.StartedAt.startsWith('0001') ? Date.parse(st.StartedAt) : undefined;
+  const h = st?.Health?.Status;
+  const health = h && h !== 'none' ? (h as InspectedContainer['health']) : undefined;
+  const test = info.Config?.Healthcheck?.Test;
+  const running = Boolean(st?.Running);
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    project: labels[Label.project] ?? '',
+    service: labels[Label.service] ?? '',
+    replica: replicaOf(labels),
+    hash: labels[Label.configHash] ?? '',
+    state: (st?.Restarting ? 'restarting' : (st?.Status ?? 'created')) as InspectedContainer['state'],
+    status: st?.Status ?? '',
+    health,
+    image: info.Config?.Image ?? '',
+    imageId: info.Image,
+    command: [...(info.Config?.Entrypoint ?? []), ...(info.Config?.Cmd ?? [])].join(' '),
+    created: Math.floor(Date.parse(info.Created) / 1000),
+    networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
+    // running: what is bound; otherwise what it will bind on start
+    ports: running
+      ? portsOfBindings(info.NetworkSettings?.Ports as never)
+      : portsOfBindings(info.HostConfig?.PortBindings as never),
+    labels,
+    oneoff: isOneOff(labels),
+    running,
+    restarting: Boolean(st?.Restarting),
+    exitCode: st?.ExitCode ?? 0,
+    hasHealthcheck: health !== undefined || (!!test && test[0] !== 'NONE'),
+    startedAt: started,
+    restarts: info.RestartCount ?? 0,
+    tty: Boolean(info.Config?.Tty),
+  };
+}
+
+function toImage(i: {
+  Id: string;
+  RepoTags?: string[] | null;
+  Labels?: Record<string, string> | null;
+  Config?: { Labels?: Record<string, string> | null };
+  Size?: number;
+  Created?: number | string;
+  Metadata?: { LastTagTime?: string };
+}): ObservedImage {
+  const t = i.Metadata?.LastTagTime;
+  return {
+    id: i.Id,
+    tags: (i.RepoTags ?? []).filter((x) => x !== '<none>:<none>'),
+    labels: i.Labels ?? i.Config?.Labels ?? {},
+    sizeBytes: i.Size ?? 0,
+    created: typeof i.Created === 'string' ? Math.floor(Date.parse(i.Created) / 1000) : (i.Created ?? 0),
+    lastTagTime: t && !t.startsWith('0001-') ? new Date(t) : undefined,
+  };
+}
+
+/** Split the engine's multiplexed (non-TTY) log stream: 8-byte headers, then the payload. */
+export function demux(buf: Buffer): string {
+  if (buf.length < 8 || buf[1] !== 0 || buf[2] !== 0 || buf[3] !== 0 || buf[0]! > 2)
+    return buf.toString('utf8');
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + len).toString('utf8');
+    i += 8 + len;
+  }
+  return out;
+}
+
+async function readStream(s: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s as AsyncIterable<Buffer | string>)
+    chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+export class DockerEngine implements Engine {
+  private infoCache?: Promise<EngineInfo>;
+  private full?: Promise<Docker>;
+  /** Create-option templates per service, shared by its replicas (WeakMap: one per loaded stack). */
+  private readonly templates = new WeakMap<object, Map<string, Docker.ContainerCreateOptions>>();
+
+  constructor(
+    private readonly api: DockerApi,
+    /** dockerode for builds, pulls and hijacked streams, created on first use. */
+    private readonly dockerode: () => Promise<Docker>,
+  ) {}
+
+  get endpoint() {
+    return this.api.endpoint;
+  }
+
+  private docker(): Promise<Docker> {
+    this.full ??= this.dockerode();
+    return this.full;
+  }
+
+  /** Answers or throws EngineError ('unreachable', 'timeout'). */
+  async ping(): Promise<void> {
+    await this.api.ping();
+  }
+
+  info(): Promise<EngineInfo> {
+    this.infoCache ??= Promise.all([this.api.version(), this.api.info().catch(() => ({}) as never)]).then(
+      ([v, i]: [
+        { Version: string; ApiVersion: string },
+        { Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean } },
+      ]) => ({
+        version: `docker ${v.Version}`,
+        apiVersion: v.ApiVersion,
+        swarm: i.Swarm?.NodeID
+          ? {
+              nodeId: i.Swarm.NodeID,
+              localState: i.Swarm.LocalNodeState ?? '',
+              manager: Boolean(i.Swarm.ControlAvailable),
+            }
+          : undefined,
+      }),
+    );
+    return this.infoCache;
+  }
+
+  async listContainers(f: ListFilter & { all?: boolean }): Promise<ObservedContainer[]> {
+    const list = await this.api.listContainers({ all: f.all, filters: labelFilter(f) });
+    return list.map(toObservedContainer);
+  }
+
+  async inspectContainer(id: string): Promise<InspectedContainer | undefined> {
+    try {
+      return toInspected(await this.api.getContainer(id).inspect());
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) return undefined;
+      throw err;
+    }
+  }
+
+  async listNetworks(f: ListFilter): Promise<ObservedNetwork[]> {
+    const list = await this.api.listNetworks({ filters: labelFilter(f) });
+    return list.map((n) => ({
+      id: n.Id,
+      name: n.Name,
+      labels: n.Labels ?? {},
+      containers: Object.keys(n.Containers ?? {}),
+    }));
+  }
+
+  async listVolumes(f: ListFilter): Promise<ObservedVolume[]> {
+    const res = await this.api.listVolumes({ filters: labelFilter(f) });
+    return (res.Volumes ?? []).map((v) => ({
+      name: v.Name,
+      labels: (v.Labels as Record<string, string> | null) ?? {},
+      mountpoint: v.Mountpoint,
+    }));
+  }
+
+  async listImages(f: ListFilter): Promise<ObservedImage[]> {
+    return (await this.api.listImages({ filters: labelFilter(f) })).map(toImage);
+  }
+
+  async inspectImage(ref: string): Promise<ObservedImage | undefined> {
+    try {
+      return toImage((await this.api.inspectImage(ref)) as never);
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) return undefined;
+      throw err;
+    }
+  }
+
+  private plan(spec: ContainerSpec): ContainerPlan {
+    const { stack } = spec;
+    if (spec.kind === 'oneoff') return containerForOneOff(stack, spec.service, spec);
+    const svc = stack.services[spec.service];
+    if (!svc) throw new EngineError('invalid', `no such service: ${spec.service}`);
+    const byService = this.templates.get(stack) ?? new Map<string, Docker.ContainerCreateOptions>();
+    this.templates.set(stack, byService);
+    const template = byService.get(spec.service) ?? containerTemplate(stack, svc);
+    byService.set(spec.service, template);
+    return containerForReplica(stack, svc, template, spec.replica, spec.hash, spec.name);
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const plan = this.plan(spec);
+    const { id } = await this.api.createContainer(plan.options);
+    // API 1.41 takes one network at create; the others are connected before start.
+    for (const [net, endpoint] of Object.entries(plan.extraNetworks))
+      await this.api.connectNetwork(net, { Container: id, EndpointConfig: endpoint });
+    return id;
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.api
+      .getContainer(id)
+      .start()
+      .then(() => {}, swallow(['not-modified']));
+  }
+
+  stopContainer(id: string, timeoutSec?: number): Promise<void> {
+    return this.api
+      .getContainer(id)
+      .stop(timeoutSec === undefined ? {} : { t: timeoutSec })
+      .then(() => {}, swallow(['not-modified', 'not-found']));
+  }
+
+  async restartContainer(id: string, timeoutSec?: number): Promise<void> {
+    await this.api.getContainer(id).restart(timeoutSec === undefined ? {} : { t: timeoutSec });
+  }
+
+  async killContainer(id: string, signal?: string): Promise<void> {
+    await this.api.getContainer(id).kill(signal ? { signal } : {});
+  }
+
+  async pauseContainer(id: string): Promise<void> {
+    await this.api.getContainer(id).pause();
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.api.getContainer(id).unpause();
+  }
+
+  async removeContainer(id: string, opts: { volumes?: boolean; force?: boolean } = {}): Promise<void> {
+    try {
+      await this.api.getContainer(id).remove({ v: opts.volumes ?? false, force: opts.force ?? false });
+    } catch (err) {
+      // gone already; or "removal already in progress", which ends the same way
+      if (isEngineError(err, 'not-found')) return;
+      if (isEngineError(err, 'conflict') && /already in progress/.test(err.engineMessage)) return;
+      throw err;
+    }
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.api.getContainer(id).rename({ name });
+  }
+
+  async copyToContainer(id: string, path: string, tar: Buffer): Promise<void> {
+    await this.api.getContainer(id).putArchive(tar, { path });
+  }
+
+  openLogs(id: string, o: LogOptions): Promise<NodeJS.ReadableStream> {
+    return this.api.stream(
+      `/containers/${encodeURIComponent(id)}/logs`,
+      {
+        follow: o.follow,
+        stdout: true,
+        stderr: true,
+        timestamps: o.timestamps,
+        tail: o.tail === undefined ? 'all' : String(o.tail),
+        since: o.since,
+        until: o.until,
+      },
+      o.signal,
+    );
+  }
+
+  async tailLogs(id: string, n: number): Promise<string[]> {
+    try {
+      const buf = await readStream(await this.openLogs(id, { follow: false, tail: n, timestamps: false }));
+      return demux(buf)
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .slice(-n);
+    } catch {
+      return [];
+    }
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<Session> {
+    const { execInContainer } = await import('./exec.js');
+    return execInContainer(await this.docker(), this.endpoint, id, opts);
+  }
+
+  async check(id: string, cmd: string[], timeoutMs: number): Promise<boolean> {
+    try {
+      const exec = await this.api
+        .getContainer(id)
+        .exec({ Cmd: cmd, AttachStdout: false, AttachStderr: false });
+      await exec.start({ Detach: true });
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const info = await exec.inspect();
+        if (!info.Running) return info.ExitCode === 0;
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  async attachAndStart(id: string, io: SessionIO): Promise<Session> {
+    const { attachAndStart } = await import('./exec.js');
+    return attachAndStart(await this.docker(), this.endpoint, id, io);
+  }
+
+  async containerChanges(id: string): Promise<FsChange[]> {
+    const kinds: FsChange['kind'][] = ['changed', 'added', 'deleted'];
+    const list = (await this.api.getContainer(id).changes()) ?? [];
+    return list.map((c) => ({ path: c.Path, kind: kinds[c.Kind] ?? 'changed' }));
+  }
+
+  async commitContainer(id: string, o: CommitOptions): Promise<string> {
+    const { commit } = await import('./exec.js');
+    return commit(await this.docker(), this.endpoint, id, o);
+  }
+
+  async exportContainer(id: string): Promise<Readable> {
+    return (await this.api.stream(`/containers/${encodeURIComponent(id)}/export`, {})) as Readable;
+  }
+
+  async createNetwork(spec: ResourceSpec): Promise<void> {
+    await this.api.createNetwork(networkOptions(spec.stack, spec.key, spec.stack.networks[spec.key]));
+  }
+
+  /**
+   * The engine can still count an endpoint of a container it has just removed (seen on 20.10 under load), so
+   * "active endpoints" is retried briefly before it counts as an error.
+   */
+  async removeNetwork(idOrName: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.api.removeNetwork(idOrName);
+        return;
+      } catch (err) {
+        if (isEngineError(err, 'not-found')) return;
+        const busy = isEngineError(err) && /active endpoints/.test(err.engineMessage);
+        if (!busy || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  async createVolume(spec: ResourceSpec): Promise<void> {
+    await this.api.createVolume(volumeOptions(spec.stack, spec.key));
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.api.removeVolume(name).then(() => {}, swallow(['not-found']));
+  }
+
+  async buildImage(service: Service, opts: BuildOptions): Promise<string> {
+    const { buildImage } = await import('./images.js');
+    return buildImage(await this.docker(), this, service, opts);
+  }
+
+  async pullImage(ref: string, opts: PullOptions): Promise<string> {
+    const { pullImage } = await import('./images.js');
+    return pullImage(await this.docker(), this, ref, opts);
+  }
+
+  async tagImage(id: string, ref: string): Promise<void> {
+    const colon = ref.lastIndexOf(':');
+    const slash = ref.lastIndexOf('/');
+    const [repo, tag] = colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+    await this.api.tagImage(id, { repo, tag });
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.api.removeImage(ref);
+  }
+
+  async saveImage(ref: string): Promise<Readable> {
+    return (await this.api.stream(`/images/${encodeURIComponent(ref)}/get`, {})) as Readable;
+  }
+
+  async watchContainerEvents(f: ListFilter, onEvent: (e: ContainerEvent) => void): Promise<EventWatch> {
+    const ac = new AbortController();
+    const stream = await this.api.stream(
+      '/events',
+      { filters: labelFilter(f, { type: ['container'] }) },
+      ac.signal,
+    );
+    let rest = '';
+    const done = new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        rest += chunk.toString('utf8');
+        let nl = rest.indexOf('\n');
+        while (nl >= 0) {
+          const ev = parseContainerEvent(rest.slice(0, nl));
+          rest = rest.slice(nl + 1);
+          if (ev) onEvent(ev);
+          nl = rest.indexOf('\n');
+        }
+      });
+      stream.on('end', () => resolve());
+      stream.on('close', () => resolve());
+      stream.on('error', () => resolve());
+    });
+    return {
+      done,
+      close: () => {
+        ac.abort();
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+      },
+    };
+  }
+}

@@ -1,0 +1,59 @@
+// `down`: stop and remove the project's containers (dependents first) and networks; named volumes only when
+// asked. Works from labels alone when there is no stack file.
+import { engineMessage } from '../engine/errors.js';
+import { observe } from '../engine/observe.js';
+import type { ObservedContainer } from '../model/index.js';
+import { emitter, type OpContext } from './context.js';
+import { stopContainers } from './lifecycle.js';
+import type { Target } from './select.js';
+
+export interface DownOptions {
+  volumes?: boolean;
+  removeOrphans?: boolean;
+  timeoutSec?: number;
+}
+
+export interface DownResult {
+  /** Containers of services no longer in the stack file, left alone without `removeOrphans`. */
+  orphans: ObservedContainer[];
+  /** Nothing of the project was there to remove. */
+  nothing: boolean;
+  errors: string[];
+}
+
+export async function down(ctx: OpContext, target: Target, opts: DownOptions = {}): Promise<DownResult> {
+  const { engine } = ctx;
+  const emit = emitter(ctx);
+  const { stack, project } = target;
+  const observed = await observe(engine, project);
+  const known = stack ? new Set([...Object.keys(stack.services), ...stack.disabledServices]) : undefined;
+  const isOrphan = (service: string) => known !== undefined && !known.has(service);
+  const containers = observed.containers.filter((c) => opts.removeOrphans || !isOrphan(c.service));
+  const orphans = observed.containers.filter((c) => !containers.includes(c));
+  if (orphans.length)
+    emit({
+      type: 'warning',
+      message: `found orphan containers (${orphans.map((o) => o.name).join(', ')}); \`berth down --remove-orphans\` removes them`,
+    });
+  const { errors } = await stopContainers(ctx, stack, containers, {
+    remove: true,
+    volumes: opts.volumes,
+    timeoutSec: opts.timeoutSec,
+  });
+  const step = async (kind: 'Network' | 'Volume', name: string, fn: () => Promise<void>) => {
+    const t0 = Date.now();
+    try {
+      await fn();
+      emit({ type: 'progress', kind, name, status: 'Removed', done: true, elapsedMs: Date.now() - t0 });
+    } catch (err) {
+      errors.push(`${kind.toLowerCase()} ${name}: ${engineMessage(err)}`);
+      emit({ type: 'progress', kind, name, status: 'Error', done: true, detail: engineMessage(err) });
+    }
+  };
+  await Promise.all(observed.networks.map((n) => step('Network', n.name, () => engine.removeNetwork(n.id))));
+  if (opts.volumes)
+    await Promise.all(observed.volumes.map((v) => step('Volume', v.name, () => engine.removeVolume(v.name))));
+  const nothing =
+    !observed.containers.length && !observed.networks.length && !(opts.volumes && observed.volumes.length);
+  return { orphans, nothing, errors };
+}

@@ -1,0 +1,88 @@
+// start, stop, restart and rm: the lifecycle of existing containers. Stops go dependents first, starts go
+// through the `up` executor so dependency conditions are honoured.
+import type { Stack } from '../compose/types.js';
+import { listProjectContainers, observe } from '../engine/observe.js';
+import type { UpResult } from '../executor/up.js';
+import { BerthError } from '../errors.js';
+import type { ObservedContainer } from '../model/index.js';
+import { emitter, type OpContext } from './context.js';
+import { isUp, serviceContainers, type Target } from './select.js';
+
+export interface StopResult {
+  /** Containers acted on. */
+  containers: ObservedContainer[];
+  errors: string[];
+}
+
+/** Start existing containers, dependencies first, honouring `depends_on` conditions. */
+export async function start(ctx: OpContext, stack: Stack, services?: string[]): Promise<UpResult> {
+  const [{ planStart }, { runUp }] = await Promise.all([
+    import('../plan/plan.js'),
+    import('../executor/up.js'),
+  ]);
+  const observed = await observe(ctx.engine, stack.project);
+  const plan = planStart(stack, observed, services);
+  if (!plan.actions.length && !plan.unchanged.length)
+    throw new BerthError(`no containers to start for project ${stack.project}`, {
+      hint: 'create them with `berth up`',
+    });
+  return runUp(ctx.engine, stack, plan, { signal: ctx.signal, onEvent: emitter(ctx) });
+}
+
+/** Stop (never remove) containers, dependents first. */
+export async function stop(
+  ctx: OpContext,
+  target: Target,
+  opts: { services?: string[]; timeoutSec?: number } = {},
+): Promise<StopResult> {
+  const containers = serviceContainers(
+    await listProjectContainers(ctx.engine, target.project),
+    opts.services,
+  );
+  return stopContainers(ctx, target.stack, containers, { timeoutSec: opts.timeoutSec });
+}
+
+/** Stop these containers of one stack (dependents first), removing them when asked. */
+export async function stopContainers(
+  ctx: OpContext,
+  stack: Stack | undefined,
+  containers: ObservedContainer[],
+  opts: { timeoutSec?: number; remove?: boolean; volumes?: boolean } = {},
+): Promise<StopResult> {
+  const { runStop } = await import('../executor/stop.js');
+  const { errors } = await runStop(ctx.engine, stack, containers, { ...opts, onEvent: emitter(ctx) });
+  return { containers, errors };
+}
+
+/** Stop, then start: the restart Compose users expect (dependents stop first, dependencies start first). */
+export async function restart(
+  ctx: OpContext,
+  stack: Stack,
+  opts: { services?: string[]; timeoutSec?: number } = {},
+): Promise<{ stopped: StopResult; started?: UpResult }> {
+  const stopped = await stop(ctx, { stack, project: stack.project }, opts);
+  if (stopped.errors.length) return { stopped };
+  return { stopped, started: await start(ctx, stack, opts.services) };
+}
+
+export interface RmResult extends StopResult {
+  /** Running containers left alone (no `--stop`). */
+  kept: ObservedContainer[];
+}
+
+/** Remove stopped containers (running ones too with `stop`). */
+export async function rm(
+  ctx: OpContext,
+  target: Target,
+  opts: { services?: string[]; stop?: boolean; volumes?: boolean } = {},
+): Promise<RmResult> {
+  const all = (await listProjectContainers(ctx.engine, target.project)).filter(
+    (c) => !opts.services || opts.services.includes(c.service),
+  );
+  const running = all.filter(isUp);
+  const targets = opts.stop ? all : all.filter((c) => !running.includes(c));
+  const kept = opts.stop ? [] : running;
+  if (!targets.length) return { containers: [], errors: [], kept };
+  const r = await stopContainers(ctx, target.stack, targets, { remove: true, volumes: opts.volumes });
+  return { ...r, kept };
+}

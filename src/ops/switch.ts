@@ -1,0 +1,86 @@
+// `berth use NAME`: make a client the active one. Everything that can fail is checked before anything changes
+// (ports held by projects that stay up, or by other processes); then the other clients' port holders stop,
+// and the rest of them stop while this client comes up (`up --wait`).
+import type { Stack } from '../compose/types.js';
+import { listAllBerthContainers } from '../engine/observe.js';
+import { hostPortClashes } from '../executor/preflight.js';
+import { BerthError, ExitCode } from '../errors.js';
+import type { ObservedContainer } from '../model/index.js';
+import { stackHostPorts } from '../plan/host-ports.js';
+import { writeActiveClient } from '../stacks/state.js';
+import { byProject, otherClientsRunning, splitStops } from '../stacks/switch.js';
+import { stackDirOf } from '../stacks/use.js';
+import type { OpContext } from './context.js';
+import { stopContainers } from './lifecycle.js';
+import { type UpOutcome, up } from './up.js';
+
+export interface SwitchPlan {
+  /** Running containers of the stack's other clients, to stop. */
+  stopping: ObservedContainer[];
+  /** Those holding a host port this client publishes (and their dependents): stopped before it starts. */
+  first: ObservedContainer[];
+  /** The rest: stopped while this client comes up. */
+  later: ObservedContainer[];
+}
+
+/** What `use` will stop; throws (changing nothing) when a port it needs is held by something staying up. */
+export async function planSwitch(ctx: OpContext, stack: Stack): Promise<SwitchPlan> {
+  const running = await listAllBerthContainers(ctx.engine);
+  const stopping = otherClientsRunning(running, stack);
+  const wanted = stackHostPorts(stack);
+  const msgs = await hostPortClashes(ctx.engine, wanted, {
+    project: stack.project,
+    releasing: new Set(stopping.map((c) => c.id)),
+    own: 'any',
+  });
+  if (msgs.length > 0)
+    throw new BerthError(msgs.join('\n'), {
+      exitCode: ExitCode.StackFailure,
+      hint: `nothing was stopped or started; ${stack.client ?? 'the stack'} is not active`,
+    });
+  return { stopping, ...splitStops(stopping, wanted, stack) };
+}
+
+export interface SwitchResult {
+  /** Projects of the other clients that were stopped. */
+  stopped: string[];
+  errors: string[];
+  up: UpOutcome;
+  /** Time spent stopping the port holders before this client could start, and in bringing it up. */
+  stopMs: number;
+  startMs: number;
+}
+
+export async function switchClient(
+  ctx: OpContext,
+  stack: Stack,
+  opts: { waitTimeoutMs?: number } = {},
+): Promise<SwitchResult> {
+  if (!stack.client) throw new Error('switchClient needs a stack loaded for a client');
+  const plan = await planSwitch(ctx, stack);
+  // Recorded before the engine work: `use` records the choice even if bringing it up fails.
+  await writeActiveClient(stackDirOf(stack), stack.client);
+  const stopAll = async (cs: ObservedContainer[]) =>
+    (await Promise.all([...byProject(cs).values()].map((g) => stopContainers(ctx, stack, g)))).flatMap(
+      (r) => r.errors,
+    );
+  const t0 = Date.now();
+  const errors = await stopAll(plan.first);
+  const stopMs = Date.now() - t0;
+  const rest = stopAll(plan.later);
+  const t1 = Date.now();
+  try {
+    const outcome = await up(ctx, stack, { wait: true, waitTimeoutMs: opts.waitTimeoutMs });
+    const startMs = Date.now() - t1;
+    errors.push(...(await rest));
+    return {
+      stopped: [...new Set(plan.stopping.map((c) => c.project))],
+      errors,
+      up: outcome,
+      stopMs,
+      startMs,
+    };
+  } finally {
+    await rest.catch(() => {});
+  }
+}

@@ -1,0 +1,86 @@
+// `up`: make the engine match the stack, changing only what differs. observe → images → plan → port check →
+// execute. The plan is returned with the result, so callers can print it (`--dry-run`) or report on it.
+import type { Stack } from '../compose/types.js';
+import { observe } from '../engine/observe.js';
+import type { UpResult } from '../executor/up.js';
+import { ensureImages } from '../images/ensure.js';
+import { imageAction } from '../images/policy.js';
+import type { Plan } from '../plan/types.js';
+import { emitter, type OpContext } from './context.js';
+
+export interface UpOptions {
+  /** Services to bring up, dependencies included (all when undefined). */
+  services?: string[];
+  /** true: build first (`--build`); false: never build (`--no-build`); undefined: only what is missing. */
+  build?: boolean;
+  forceRecreate?: boolean;
+  noRecreate?: boolean;
+  removeOrphans?: boolean;
+  scale?: Record<string, number>;
+  wait?: boolean;
+  waitTimeoutMs?: number;
+  /** Plan only: nothing is built, pulled or changed. */
+  dryRun?: boolean;
+}
+
+export interface UpOutcome {
+  plan: Plan;
+  /** Undefined for a dry run, and when there was nothing to do (and no `--wait`). */
+  result?: UpResult;
+}
+
+export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Promise<UpOutcome> {
+  const { engine } = ctx;
+  const emit = emitter(ctx);
+  const wanted = (opts.services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
+  const refs = [...new Set(wanted.map((s) => s.image))];
+  const [observed, images] = await Promise.all([
+    observe(engine, stack.project),
+    Promise.all(refs.map((r) => engine.inspectImage(r))).then((l) => new Map(refs.map((r, i) => [r, l[i]]))),
+  ]);
+  const ready = wanted.every((s) => {
+    const p = images.get(s.image);
+    return imageAction(s, { exists: !!p, lastTagTime: p?.lastTagTime }, { build: opts.build }).do === 'none';
+  });
+  let imageIds = new Map(wanted.map((s) => [s.name, images.get(s.image)?.id ?? '']));
+  if (!ready && !opts.dryRun) {
+    imageIds = await ensureImages(engine, wanted, {
+      stack: stack.name,
+      build: opts.build,
+      signal: ctx.signal,
+      onProgress: (p) => {
+        if (p.kind === 'status')
+          emit({ type: 'image', service: p.service, message: `${p.image} ${p.message}` });
+      },
+    });
+  }
+  const { planUp } = await import('../plan/plan.js');
+  const plan = planUp(stack, observed, {
+    imageIds: Object.fromEntries(imageIds),
+    services: opts.services,
+    forceRecreate: opts.forceRecreate,
+    noRecreate: opts.noRecreate,
+    removeOrphans: opts.removeOrphans,
+    scale: opts.scale,
+  });
+  if (opts.dryRun) return { plan };
+  const kept = opts.removeOrphans ? [] : plan.orphans;
+  if (kept.length)
+    emit({
+      type: 'warning',
+      message: `found orphan containers (${kept.map((o) => o.name).join(', ')}) for project ${stack.project}: their services are not in the stack file; \`berth up --remove-orphans\` removes them`,
+    });
+  if (plan.actions.length === 0 && !opts.wait) return { plan };
+  const [{ checkPorts }, { runUp }] = await Promise.all([
+    import('../executor/preflight.js'),
+    import('../executor/up.js'),
+  ]);
+  await checkPorts(engine, stack, plan);
+  const result = await runUp(engine, stack, plan, {
+    signal: ctx.signal,
+    onEvent: emit,
+    wait: opts.wait,
+    waitTimeoutMs: opts.waitTimeoutMs,
+  });
+  return { plan, result };
+}
