@@ -1,16 +1,74 @@
 // Container operations the executor needs, each one engine call (or a short fixed sequence), with the
 // engine's "already in that state" answers treated as success so a re-run after an interruption converges.
 import type Docker from 'dockerode';
-import type { ContainerPlan } from './create-options.js';
+import type { InjectedFile, Stack } from '../compose/types.js';
+import { BerthErrors } from '../errors.js';
+import { type ContainerPlan, createBlockers } from './create-options.js';
+import { fileArchive } from './file-archive.js';
 
 const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 /** Create a container and attach the networks beyond its first (API 1.41 takes one network at create). */
 export async function createContainer(docker: Docker, plan: ContainerPlan): Promise<string> {
-  const c = await docker.createContainer(plan.options);
+  let c: Docker.Container;
+  try {
+    c = await docker.createContainer(plan.options);
+  } catch (err) {
+    throw refusalNamingKey(err, plan.keyAt);
+  }
   for (const [net, endpoint] of Object.entries(plan.extraNetworks))
     await docker.getNetwork(net).connect({ Container: c.id, EndpointConfig: endpoint });
   return c.id;
+}
+
+/** Engine refusals at create that belong to one stack key, recognised by the engine's own words. */
+const REFUSALS: Array<{ key: string; words: RegExp; hint: string }> = [
+  {
+    key: 'storage_opt',
+    words: /storage-opt|storage opt/i,
+    hint: 'the overlay2 storage driver takes `size` only on xfs mounted with `pquota`; remove `storage_opt` for this engine',
+  },
+  { key: 'device_cgroup_rules', words: /device.?cgroup|cgroup rule/i, hint: 'fix or remove the rule' },
+  { key: 'cgroup_parent', words: /cgroup.?parent/i, hint: 'fix or remove `cgroup_parent`' },
+  { key: 'external_links', words: /link/i, hint: 'start the linked container first, or fix the name' },
+  { key: 'uts', words: /\buts\b/i, hint: 'the only UTS mode is `host`, and it excludes `hostname`' },
+];
+
+/** The engine's create error, reworded to name the stack key (and its line) when it is about one. */
+function refusalNamingKey(err: unknown, keyAt: Record<string, string> | undefined): unknown {
+  if (!keyAt) return err;
+  const e = err as { json?: { message?: string }; message?: string };
+  const said = (e?.json?.message ?? e?.message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  const r = REFUSALS.find((x) => keyAt[x.key] && x.words.test(said));
+  if (!r) return err;
+  return new Error(`\`${r.key}\` (${keyAt[r.key]}) was refused by the engine: ${said}; ${r.hint}`);
+}
+
+/**
+ * Put a tar into a container, extracted at `path` (the engine's `PUT /containers/{id}/archive`). Used between
+ * create and start for secrets and configs that are not host files; the container's root file system must be
+ * writable.
+ */
+export async function putArchive(docker: Docker, id: string, path: string, tar: Buffer): Promise<void> {
+  await docker.getContainer(id).putArchive(tar, { path });
+}
+
+/**
+ * Copy a service's secrets and configs into a container berth has just created. If that fails the container is
+ * removed again: left behind, it would look complete to the next `up` (its config hash matches) and be started
+ * without its files.
+ */
+export async function injectFiles(docker: Docker, id: string, files: InjectedFile[]): Promise<void> {
+  try {
+    await putArchive(docker, id, '/', await fileArchive(files));
+  } catch (err) {
+    await removeContainer(docker, id, { force: true, volumes: true });
+    const e = err as { json?: { message?: string }; message?: string };
+    const said = (e?.json?.message ?? e?.message ?? String(err)).replace(/^\(HTTP code \d+\) [^-]*- /, '');
+    throw new Error(
+      `copying ${files.map((f) => `${f.kind} "${f.name}"`).join(', ')} into the container failed: ${said.trim()}`,
+    );
+  }
 }
 
 export async function startContainer(docker: Docker, id: string): Promise<void> {
@@ -109,4 +167,22 @@ export async function tailLogs(docker: Docker, id: string, n = 10): Promise<stri
   } catch {
     return [];
   }
+}
+
+/**
+ * Before `up` creates anything: refuse keys this engine's API cannot honour, and secrets/configs whose variable
+ * is unset, for the services that will get new containers. The engine is asked its version only when some
+ * service needs an answer.
+ */
+export async function checkBeforeCreate(docker: Docker, stack: Stack, services: string[]): Promise<void> {
+  const asks = services.some((s) => (stack.services[s]?.needsApi ?? []).length > 0);
+  const api = asks
+    ? await docker.version().then(
+        (v) => v.ApiVersion,
+        () => undefined,
+      )
+    : undefined;
+  const errors = createBlockers(stack, services, asks ? api : '999.0');
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new BerthErrors(errors);
 }

@@ -1,7 +1,7 @@
 // One service's part of `up`: its new containers are created as soon as what they join exists, then it waits
 // for its dependencies' conditions, then every container is started, restarted or swapped in. A required
 // dependency that failed skips the service, and says which.
-import { createContainer, restartContainer, startContainer } from '../engine/containers.js';
+import { createContainer, injectFiles, restartContainer, startContainer } from '../engine/containers.js';
 import { type CreateOptions, containerForReplica, containerTemplate } from '../engine/create-options.js';
 import type { Action, Plan } from '../plan/types.js';
 import type { ConditionWaits, ServiceRun } from './conditions.js';
@@ -66,6 +66,7 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
           template ??= containerTemplate(stack, svc);
           const cp = containerForReplica(stack, svc, template, a.replica, a.hash, tmp);
           const id = await createContainer(docker, cp);
+          if (svc.files?.length) await injectFiles(docker, id, svc.files);
           run.names.set(id, a.name);
           if (a.kind === 'recreate') ctx.pending.add(id);
           else run.progress('Container', a.name, 'Created', true, t0, name);

@@ -5,6 +5,7 @@
 // This file dispatches; one service's steps are in service.ts, the recreate swap in recreate.ts, condition
 // waits in conditions.ts, removals in removals.ts.
 import type Docker from 'dockerode';
+import { checkBeforeCreate } from '../engine/containers.js';
 import type { Plan } from '../plan/types.js';
 import type { Stack } from '../compose/types.js';
 import { ConditionWaits, isReported, type ServiceRun } from './conditions.js';
@@ -59,6 +60,11 @@ export async function runUp(
   const signal = opts.signal;
   const run = upRun(docker, stack, queue, signal, opts.onEvent ?? (() => {}));
   const { failures } = run;
+  // keys this engine cannot honour stop `up` here, before anything is created or watched
+  const creating = plan.actions.flatMap((a) =>
+    a.kind === 'create' || a.kind === 'recreate' ? [a.service] : [],
+  );
+  await checkBeforeCreate(docker, stack, [...new Set(creating)]);
   const waiter = new ContainerWaiter(docker, stack.project, signal);
   const probeFor = await startProbes(docker, stack);
   const containers: Record<string, string[]> = {};
