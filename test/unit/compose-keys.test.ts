@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: label files use Compose interpolation syntax
 // Compose keys berth used to reject: each one from the file, through its normalized value, to what the engine
 // is asked (create options, network options, the checks before `up`).
 import { describe, expect, test } from 'vitest';
@@ -148,9 +149,7 @@ networks:
     expect(s.networks.back!.ipam).toEqual({
       driver: 'default',
       options: { foo: 'bar' },
-      config: [
-        { subnet: '172.28.0.0/16', aux_addresses: { router: '172.28.1.5', printer: '172.28.1.6' } },
-      ],
+      config: [{ subnet: '172.28.0.0/16', aux_addresses: { router: '172.28.1.5', printer: '172.28.1.6' } }],
     });
     const o = networkOptions(s, 'back', s.networks.back) as unknown as {
       IPAM: { Options: Record<string, string>; Config: Array<Record<string, unknown>> };
@@ -321,7 +320,15 @@ configs:
   test('mode in octal as Compose reads it (YAML 1.1 0440, quoted octal, plain decimal); uid, gid, target', () => {
     const s = compose(text, {}, { APP_TOKEN: 's3cret' });
     expect(s.services.app!.files).toEqual([
-      { kind: 'secret', name: 'token', target: '/run/secrets/token', content: 's3cret', mode: 0o444, uid: 0, gid: 0 },
+      {
+        kind: 'secret',
+        name: 'token',
+        target: '/run/secrets/token',
+        content: 's3cret',
+        mode: 0o444,
+        uid: 0,
+        gid: 0,
+      },
       {
         kind: 'secret',
         name: 'token',
@@ -331,8 +338,24 @@ configs:
         uid: 1000,
         gid: 1001,
       },
-      { kind: 'secret', name: 'token', target: '/etc/token-quoted', content: 's3cret', mode: 0o400, uid: 0, gid: 0 },
-      { kind: 'secret', name: 'token', target: '/etc/token-decimal', content: 's3cret', mode: 0o440, uid: 0, gid: 0 },
+      {
+        kind: 'secret',
+        name: 'token',
+        target: '/etc/token-quoted',
+        content: 's3cret',
+        mode: 0o400,
+        uid: 0,
+        gid: 0,
+      },
+      {
+        kind: 'secret',
+        name: 'token',
+        target: '/etc/token-decimal',
+        content: 's3cret',
+        mode: 0o440,
+        uid: 0,
+        gid: 0,
+      },
       {
         kind: 'config',
         name: 'app_conf',

@@ -63,8 +63,24 @@ test('one regular file per secret or config, with its mode, owner and content', 
     when,
   );
   expect(await entries(tar)).toEqual([
-    { name: 'run/secrets/token', type: 'file', mode: 0o440, uid: 1000, gid: 1001, mtime: when, body: 's3cret' },
-    { name: 'etc/app/app.ini', type: 'file', mode: 0o444, uid: 0, gid: 0, mtime: when, body: '[app]\nport = 8080\n' },
+    {
+      name: 'run/secrets/token',
+      type: 'file',
+      mode: 0o440,
+      uid: 1000,
+      gid: 1001,
+      mtime: when,
+      body: 's3cret',
+    },
+    {
+      name: 'etc/app/app.ini',
+      type: 'file',
+      mode: 0o444,
+      uid: 0,
+      gid: 0,
+      mtime: when,
+      body: '[app]\nport = 8080\n',
+    },
     { name: 'run/secrets/ünïcødé', type: 'file', mode: 0o444, uid: 0, gid: 0, mtime: when, body: 'päss ✓' },
   ]);
 });
