@@ -249,6 +249,13 @@ export function fileRefs(
       );
       return;
     }
+    if (content === '' && !unset) {
+      // Compose copies nothing for an empty value (injectFileReferences skips it); say so
+      ctx.warnings.push(
+        `${where(p)}${what} \`${name}\` is empty: no file is created at ${target} (as in Compose)`,
+      );
+      return;
+    }
     if (readOnly) {
       ctx.err(
         p,

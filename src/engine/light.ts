@@ -46,7 +46,9 @@ class Http {
   /** Open a request; resolves with the response once its headers arrive (errors for status >= 400). */
   open(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      // a Buffer goes as it is (a tar for the archive endpoint); anything else as JSON
+      const raw = Buffer.isBuffer(body);
+      const payload = body === undefined ? undefined : raw ? body : Buffer.from(JSON.stringify(body));
       const req = request(
         {
           socketPath: this.socketPath,
@@ -54,7 +56,12 @@ class Http {
           method,
           headers: {
             host: 'docker',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(payload
+              ? {
+                  'content-type': raw ? 'application/x-tar' : 'application/json',
+                  'content-length': payload.length,
+                }
+              : {}),
           },
           signal,
         },
@@ -115,6 +122,8 @@ export function lightEngine(socketPath: string) {
     rename: (o: { name: string }) =>
       http.call('POST', `/containers/${seg(id)}/rename${qs({ name: o.name })}`),
     inspect: () => http.call<Docker.ContainerInspectInfo>('GET', `/containers/${seg(id)}/json`),
+    putArchive: (tar: Buffer, o: { path: string }) =>
+      http.call('PUT', `/containers/${seg(id)}/archive${qs({ path: o.path })}`, tar),
     exec: async (o: Docker.ExecCreateOptions) => {
       const { Id } = await http.call<{ Id: string }>('POST', `/containers/${seg(id)}/exec`, o);
       return {

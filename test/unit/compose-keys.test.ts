@@ -402,6 +402,17 @@ configs:
     );
   });
 
+  test('an empty value makes no file, as in Compose, and says so', () => {
+    const s = compose(
+      'services:\n  app:\n    image: x\n    configs: [c]\n    secrets: [t]\nconfigs:\n  c:\n    content: ""\nsecrets:\n  t:\n    environment: EMPTY\n',
+      {},
+      { EMPTY: '' },
+    );
+    expect(s.services.app!.files).toEqual([]);
+    expect(s.warnings.join('\n')).toMatch(/compose\.yaml:4: config `c` is empty: no file is created at \/c/);
+    expect(s.warnings.join('\n')).toMatch(/compose\.yaml:5: secret `t` is empty/);
+  });
+
   test('a bad mode or owner is an error at its line', () => {
     const bad = (ref: string) =>
       loadError(
