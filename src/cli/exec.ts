@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BerthError, badInput } from '../errors.js';
+import { badInput } from '../errors.js';
 import { stackTarget } from './stack-target.js';
 import { collect, envEntries, openTerminal } from './terminal.js';
 

@@ -61,6 +61,7 @@ function mount(m: MountSpec): Json {
       : undefined,
     volume: m.volume ? clean({ nocopy: m.volume.nocopy, subpath: m.volume.subpath }) : undefined,
     tmpfs: m.tmpfs ? clean({ size: m.tmpfs.size, mode: m.tmpfs.mode }) : undefined,
+    image: m.image ? clean({ subpath: m.image.subpath }) : undefined,
     consistency: m.consistency,
   });
 }
@@ -84,7 +85,12 @@ export function serviceJson(s: Service): Json {
     memory: r.memoryBytes,
     pids: r.pidsLimit,
   });
-  const reservations = clean({ memory: r.memoryReservationBytes });
+  const reservations = clean({
+    memory: r.memoryReservationBytes,
+    generic_resources: r.genericResources?.map((g) => ({
+      discrete_resource_spec: { kind: g.kind, value: g.value },
+    })),
+  });
   const resources = clean({
     limits: Object.keys(limits).length ? limits : undefined,
     reservations: Object.keys(reservations).length ? reservations : undefined,
@@ -110,6 +116,7 @@ export function serviceJson(s: Service): Json {
       : undefined,
     cap_add: nonEmpty(s.cap_add),
     cap_drop: nonEmpty(s.cap_drop),
+    cgroup_parent: s.cgroup_parent,
     command: s.command,
     container_name: s.container_name,
     cpu_shares: r.cpuShares,
@@ -130,6 +137,7 @@ export function serviceJson(s: Service): Json {
             resources: Object.keys(resources).length ? resources : undefined,
           })
         : undefined,
+    device_cgroup_rules: s.device_cgroup_rules && nonEmpty(s.device_cgroup_rules),
     devices: nonEmpty(s.devices),
     dns: nonEmpty(s.dns),
     dns_opt: nonEmpty(s.dns_opt),
@@ -138,6 +146,7 @@ export function serviceJson(s: Service): Json {
     entrypoint: s.entrypoint,
     environment: nonEmptyMap(s.environment),
     expose: nonEmpty(s.expose),
+    external_links: s.external_links && nonEmpty(s.external_links),
     extra_hosts: nonEmpty(s.extra_hosts),
     group_add: nonEmpty(s.group_add),
     healthcheck: s.healthcheck ? healthcheck(s.healthcheck) : undefined,
@@ -162,6 +171,10 @@ export function serviceJson(s: Service): Json {
                 ipv6_address: n.ipv6_address,
                 priority: n.priority,
                 mac_address: n.mac_address,
+                link_local_ips: n.link_local_ips && nonEmpty(n.link_local_ips),
+                interface_name: n.interface_name,
+                gw_priority: n.gw_priority,
+                driver_opts: n.driver_opts && nonEmptyMap(n.driver_opts),
               });
               return [k, Object.keys(v).length ? v : null];
             }),
@@ -181,6 +194,7 @@ export function serviceJson(s: Service): Json {
     stdin_open: s.stdin_open || undefined,
     stop_grace_period: s.stopGracePeriodMs === undefined ? undefined : formatDuration(s.stopGracePeriodMs),
     stop_signal: s.stop_signal,
+    storage_opt: s.storage_opt && nonEmptyMap(s.storage_opt),
     sysctls: nonEmptyMap(s.sysctls),
     tmpfs: nonEmpty(s.tmpfs),
     tty: s.tty || undefined,
@@ -193,6 +207,7 @@ export function serviceJson(s: Service): Json {
           )
         : undefined,
     user: s.user,
+    uts: s.uts,
     volumes: nonEmpty(s.volumes.map(mount)),
     volumes_from: nonEmpty(s.volumes_from),
     working_dir: s.working_dir,
@@ -212,8 +227,14 @@ function network(n: NetworkSpec): Json {
       ? clean({
           driver: n.ipam.driver,
           config: n.ipam.config.map((c) =>
-            clean({ subnet: c.subnet, gateway: c.gateway, ip_range: c.ip_range }),
+            clean({
+              subnet: c.subnet,
+              gateway: c.gateway,
+              ip_range: c.ip_range,
+              aux_addresses: c.aux_addresses && nonEmptyMap(c.aux_addresses),
+            }),
           ),
+          options: n.ipam.options && nonEmptyMap(n.ipam.options),
         })
       : undefined,
     labels: nonEmptyMap(n.labels),

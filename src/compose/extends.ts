@@ -8,29 +8,101 @@ import { errorAt, type SourceDoc } from './source.js';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export function resolveExtends(
-  doc: SourceDoc,
-  loadOther: (abs: string, from: SourceDoc, at: (string | number)[]) => SourceDoc,
-  errors: BerthError[],
-): void {
+type LoadOther = (abs: string, from: SourceDoc, at: (string | number)[]) => SourceDoc;
+
+/** Resolved services per file, shared by every file of one load, so a chain across files is walked once. */
+const resolvedIn = new WeakMap<SourceDoc, Map<string, Obj | null>>();
+const cacheOf = (d: SourceDoc) => {
+  let m = resolvedIn.get(d);
+  if (!m) {
+    m = new Map();
+    resolvedIn.set(d, m);
+  }
+  return m;
+};
+
+/**
+ * Loading a base file (`extends: {file: ...}`) resolves that file's own `extends` through `loadOther`, which
+ * calls back here: those files wait in a queue until the outer call is done, so a chain of files never nests
+ * calls (the walk below resolves what it needs from them anyway).
+ */
+let active = false;
+const queued: Array<[SourceDoc, LoadOther, BerthError[]]> = [];
+
+export function resolveExtends(doc: SourceDoc, loadOther: LoadOther, errors: BerthError[]): void {
+  if (active) {
+    queued.push([doc, loadOther, errors]);
+    return;
+  }
+  active = true;
+  try {
+    resolveDoc(doc, loadOther, errors);
+    for (let next = queued.shift(); next; next = queued.shift()) resolveDoc(...next);
+  } finally {
+    active = false;
+    queued.length = 0;
+  }
+}
+
+function servicesOf(d: SourceDoc): Obj {
+  return isObj(d.value) && isObj((d.value as Obj).services) ? ((d.value as Obj).services as Obj) : {};
+}
+
+function resolveDoc(doc: SourceDoc, loadOther: LoadOther, errors: BerthError[]): void {
   const root = doc.value;
   if (!isObj(root) || !isObj(root.services)) return;
-  const done = new Map<string, Obj>();
-  const resolveIn = (d: SourceDoc, name: string, chain: string[]): Obj | undefined => {
-    const id = `${d.file}#${name}`;
-    const cached = done.get(id);
-    if (cached) return cached;
-    const services =
-      isObj(d.value) && isObj((d.value as Obj).services) ? ((d.value as Obj).services as Obj) : {};
-    const svc = services[name];
-    if (!isObj(svc)) return undefined;
-    if (svc.extends === undefined) return svc;
-    const at = ['services', name, 'extends'];
-    if (chain.includes(id)) {
-      const names = [...chain, id].map((c) => c.split('#')[1]);
-      errors.push(errorAt(d, at, `\`extends\` loops: ${names.join(' → ')}`, { hint: 'break the loop' }));
-      return undefined;
+  for (const name of Object.keys(root.services as Obj)) {
+    const r = resolveIn(doc, name, loadOther, errors);
+    if (r) (root.services as Obj)[name] = r;
+  }
+}
+
+interface Link {
+  d: SourceDoc;
+  name: string;
+  svc: Obj;
+  baseDoc: SourceDoc;
+  baseName: string;
+}
+
+/**
+ * A service with its `extends` chain applied, or undefined when the chain is broken (the error is pushed).
+ * The chain is walked down in a loop and merged back up from its base: thousands of services extending
+ * each other must not overflow the call stack.
+ */
+function resolveIn(
+  d0: SourceDoc,
+  name0: string,
+  loadOther: LoadOther,
+  errors: BerthError[],
+): Obj | undefined {
+  const links: Link[] = [];
+  const onChain = new Set<string>();
+  let d = d0;
+  let name = name0;
+  let base: Obj | undefined;
+  for (;;) {
+    const cache = cacheOf(d);
+    const known = cache.get(name);
+    if (known !== undefined) {
+      base = known ?? undefined;
+      break;
     }
+    const svc = servicesOf(d)[name];
+    if (!isObj(svc)) break;
+    if (svc.extends === undefined) {
+      base = svc;
+      break;
+    }
+    const at = ['services', name, 'extends'];
+    const id = `${d.file}#${name}`;
+    if (onChain.has(id)) {
+      const from = links.findIndex((l) => l.d === d && l.name === name);
+      const names = [...links.slice(from).map((l) => l.name), name];
+      errors.push(errorAt(d, at, `\`extends\` loops: ${names.join(' → ')}`, { hint: 'break the loop' }));
+      break;
+    }
+    onChain.add(id);
     const ext: Obj = isObj(svc.extends) ? svc.extends : { service: svc.extends };
     const baseName = String(ext.service ?? '');
     let baseDoc = d;
@@ -40,39 +112,41 @@ export function resolveExtends(
         baseDoc = loadOther(abs, d, [...at, 'file']);
       } catch (e) {
         errors.push(e as BerthError);
-        return undefined;
+        // the link that failed still counts as broken for everything above it
+        links.push({ d, name, svc, baseDoc: d, baseName: '' });
+        base = undefined;
+        break;
       }
     }
-    const base = resolveIn(baseDoc, baseName, [...chain, id]);
+    links.push({ d, name, svc, baseDoc, baseName });
+    d = baseDoc;
+    name = baseName;
+  }
+  // Merge back up. A broken link is reported once, by the service right above it (as a missing base).
+  for (let i = links.length - 1; i >= 0; i--) {
+    const { d: ld, name: ln, svc, baseDoc, baseName } = links[i]!;
     if (!base) {
       if (!errors.length) {
-        const known = Object.keys(
-          isObj((baseDoc.value as Obj)?.services) ? ((baseDoc.value as Obj).services as Obj) : {},
-        );
+        const known = Object.keys(servicesOf(baseDoc));
         errors.push(
           errorAt(
-            d,
-            [...at, ...(isObj(svc.extends) ? ['service'] : [])],
-            `extends unknown service \`${baseName}\`${baseDoc !== d ? ` in ${baseDoc.shown}` : ''}`,
-            {
-              hint: known.length ? `services there: ${known.join(', ')}` : undefined,
-            },
+            ld,
+            ['services', ln, 'extends', ...(isObj(svc.extends) ? ['service'] : [])],
+            `extends unknown service \`${baseName}\`${baseDoc !== ld ? ` in ${baseDoc.shown}` : ''}`,
+            { hint: known.length ? `services there: ${known.join(', ')}` : undefined },
           ),
         );
       }
-      return undefined;
+      cacheOf(ld).set(ln, null);
+      continue;
     }
-    const rebased = baseDoc === d ? base : rebase(base, path.dirname(baseDoc.file));
+    const rebased = baseDoc === ld ? base : rebase(base, path.dirname(baseDoc.file));
     const { extends: _drop, ...own } = svc;
     // Compose does not inherit depends_on/links/volumes_from through extends? It does since v2; keep all.
-    const merged = mergeService(rebased, own, name, d) as Obj;
-    done.set(id, merged);
-    return merged;
-  };
-  for (const name of Object.keys(root.services as Obj)) {
-    const r = resolveIn(doc, name, []);
-    if (r) (root.services as Obj)[name] = r;
+    base = mergeService(rebased, own, ln, ld) as Obj;
+    cacheOf(ld).set(ln, base);
   }
+  return base;
 }
 
 const relative = (p: unknown) =>

@@ -16,54 +16,106 @@ export interface IncludeDeps {
   show: (abs: string) => string;
 }
 
-/** Replaces `doc.value` by the merge of its includes and its own content. `chain` guards against loops. */
+interface Frame {
+  doc: SourceDoc;
+  /** Every file path named by the entries of its `include`, with the entry's index and directory. */
+  todo: Array<{ i: number; p: unknown; e: Obj }>;
+  next: number;
+  included: Obj;
+  /** The file this frame put on the chain (undefined for the first). */
+  abs?: string;
+  /** The included file being resolved, merged in when its frame is done. */
+  child?: { inc: SourceDoc; dir: string };
+}
+
+/**
+ * Replaces `doc.value` by the merge of its includes and its own content. `chain` guards against loops.
+ * Depth-first with an explicit stack: a long chain of files including each other must not overflow.
+ */
 export function resolveIncludes(doc: SourceDoc, chain: string[], deps: IncludeDeps): void {
   const { loadOther, errors, show } = deps;
+  const trail = [...chain];
+  const onChain = new Set(chain);
+  const first = frameOf(doc);
+  if (!first) return;
+  const stack: Frame[] = [first];
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    if (f.child) {
+      f.included = mergeStacks(f.included, rebaseModel(f.child.inc.value, f.child.dir)) as Obj;
+      f.child = undefined;
+    }
+    const item = f.todo[f.next++];
+    if (!item) {
+      finish(f, errors);
+      stack.pop();
+      if (f.abs !== undefined) {
+        trail.pop();
+        onChain.delete(f.abs);
+      }
+      continue;
+    }
+    const { i, p, e } = item;
+    const abs = path.resolve(path.dirname(f.doc.file), String(p));
+    if (onChain.has(abs)) {
+      const names = [...trail, abs].map((x) => show(x));
+      errors.push(
+        errorAt(f.doc, ['include', i], `include loops: ${names.join(' → ')}`, {
+          hint: 'remove one include',
+        }),
+      );
+      continue;
+    }
+    let inc: SourceDoc;
+    try {
+      inc = loadOther(abs, f.doc, ['include', i]);
+    } catch (err) {
+      errors.push(err as BerthError);
+      continue;
+    }
+    const dir = e.project_directory
+      ? path.resolve(path.dirname(f.doc.file), String(e.project_directory))
+      : path.dirname(abs);
+    f.child = { inc, dir };
+    const sub = frameOf(inc);
+    if (sub) {
+      sub.abs = abs;
+      trail.push(abs);
+      onChain.add(abs);
+      stack.push(sub);
+    }
+  }
+}
+
+function frameOf(doc: SourceDoc): Frame | undefined {
   const v = doc.value;
-  if (!isObj(v) || v.include === undefined || v.include === null) return;
+  if (!isObj(v) || v.include === undefined || v.include === null) return undefined;
   const entries = Array.isArray(v.include) ? v.include : [v.include];
-  let included: Obj = {};
+  const todo: Frame['todo'] = [];
   entries.forEach((entry, i) => {
     const e: Obj = isObj(entry) ? entry : { path: entry };
     const paths = Array.isArray(e.path) ? e.path : [e.path];
-    for (const p of paths) {
-      const abs = path.resolve(path.dirname(doc.file), String(p));
-      if (chain.includes(abs)) {
-        const names = [...chain, abs].map((f) => show(f));
-        errors.push(
-          errorAt(doc, ['include', i], `include loops: ${names.join(' → ')}`, {
-            hint: 'remove one include',
-          }),
-        );
-        continue;
-      }
-      let inc: SourceDoc;
-      try {
-        inc = loadOther(abs, doc, ['include', i]);
-      } catch (err) {
-        errors.push(err as BerthError);
-        continue;
-      }
-      resolveIncludes(inc, [...chain, abs], deps);
-      const dir = e.project_directory
-        ? path.resolve(path.dirname(doc.file), String(e.project_directory))
-        : path.dirname(abs);
-      included = mergeStacks(included, rebaseModel(inc.value, dir)) as Obj;
-    }
+    for (const p of paths) todo.push({ i, p, e });
   });
+  return { doc, todo, next: 0, included: {} };
+}
+
+/** All includes of a file are in: its own content goes on top, and a service defined twice is a conflict. */
+function finish(f: Frame, errors: BerthError[]): void {
+  const v = f.doc.value as Obj;
   const { include: _drop, ...own } = v;
-  const theirs = isObj(included.services) ? included.services : {};
+  const theirs = isObj(f.included.services) ? f.included.services : {};
   for (const name of Object.keys(isObj(own.services) ? own.services : {})) {
     if (Object.hasOwn(theirs, name)) {
       errors.push(
-        errorAt(doc, ['services', name], `service \`${name}\` is also defined in an included file`, {
+        errorAt(f.doc, ['services', name], `service \`${name}\` is also defined in an included file`, {
           kind: 'key',
           hint: 'rename one of them, or merge files with -f instead of include',
         }),
       );
     }
   }
-  doc.value = mergeStacks(included, own);
+  f.doc.value = mergeStacks(f.included, own);
 }
 
 /** An included file's relative paths resolve against its own directory, before it joins the includer. */

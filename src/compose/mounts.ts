@@ -1,8 +1,10 @@
-// Service volumes (short and long syntax) and file-backed secrets/configs → MountSpec, with named volumes
-// checked against the top-level declarations.
+// Service volumes (short and long syntax) → MountSpec, with named volumes checked against the top-level
+// declarations; service secrets/configs → read-only bind mounts (from `file:`) or files copied into the
+// container (from `environment:` or `content:`), as Compose does outside swarm.
 import {
   bool,
   bytes,
+  fileMode,
   isObj,
   list,
   type Obj,
@@ -12,7 +14,7 @@ import {
   str,
 } from './normalize-common.js';
 import type { Path } from './source.js';
-import type { MountSpec } from './types.js';
+import type { InjectedFile, MountSpec } from './types.js';
 
 function isPathLike(s: string): boolean {
   return s.startsWith('.') || s.startsWith('/') || s.startsWith('~') || s.includes('/');
@@ -35,9 +37,14 @@ export function mount(raw: unknown, at: Path, ctx: SvcCtx): MountSpec | undefine
       source = resolvePath(source, ctx);
     }
     if (type === 'volume' && source) checkVolume(source, at, ctx);
+    if (type === 'image' && !source) {
+      ctx.err(at, 'an image mount needs a `source` (the image reference, e.g. berth/busybox)');
+      return undefined;
+    }
     const bind = isObj(raw.bind) ? raw.bind : undefined;
     const vol = isObj(raw.volume) ? raw.volume : undefined;
     const tmpfs = isObj(raw.tmpfs) ? raw.tmpfs : undefined;
+    const image = isObj(raw.image) ? raw.image : undefined;
     return {
       type,
       source,
@@ -55,9 +62,10 @@ export function mount(raw: unknown, at: Path, ctx: SvcCtx): MountSpec | undefine
       tmpfs: tmpfs
         ? {
             size: tmpfs.size === undefined ? undefined : bytes(tmpfs.size, [...at, 'tmpfs', 'size'], ctx),
-            mode: tmpfs.mode === undefined ? undefined : Number(tmpfs.mode),
+            mode: tmpfs.mode === undefined ? undefined : fileMode(tmpfs.mode, [...at, 'tmpfs', 'mode'], ctx),
           }
         : undefined,
+      image: type === 'image' ? { subpath: opt(image?.subpath) } : undefined,
       consistency: opt(raw.consistency),
     };
   }
@@ -141,46 +149,59 @@ function checkVolume(name: string, at: Path, ctx: SvcCtx) {
   }
 }
 
-/** Service `secrets:` / `configs:` backed by files become read-only bind mounts, as Compose does outside swarm. */
-export function fileRefs(raw: unknown, kind: 'secrets' | 'configs', at: Path, ctx: SvcCtx): MountSpec[] {
+export interface FileRefs {
+  mounts: MountSpec[];
+  files: InjectedFile[];
+}
+
+/**
+ * Service `secrets:` / `configs:`. One backed by a host file is a read-only bind mount (its `uid`, `gid` and
+ * `mode` cannot apply, as in Compose); one from `environment:` or `content:` is a file copied into every new
+ * container before it starts, with its `mode` (default 0444), `uid` and `gid`. External ones exist only in a
+ * swarm: a warning, and nothing is mounted.
+ */
+export function fileRefs(
+  raw: unknown,
+  kind: 'secrets' | 'configs',
+  at: Path,
+  ctx: SvcCtx,
+  readOnly: boolean,
+): FileRefs {
   const top = kind === 'secrets' ? ctx.secrets : ctx.configs;
-  const out: MountSpec[] = [];
+  const what = kind === 'secrets' ? 'secret' : 'config';
+  const out: FileRefs = { mounts: [], files: [] };
+  const where = (p: Path) => {
+    const pos = ctx.sources.locate(p);
+    return pos ? `${pos.pos.file}:${pos.pos.line}: ` : '';
+  };
   list(raw).forEach((ref, i) => {
     const p = [...at, kind, i];
     const r: Obj = isObj(ref) ? ref : { source: ref };
     const name = str(r.source);
-    const def = top[name];
     if (!Object.hasOwn(top, name)) {
       ctx.err(
         p,
-        `${kind === 'secrets' ? 'secret' : 'config'} \`${name}\` is not declared in the top-level \`${kind}:\``,
+        `${what} \`${name}\` is not declared in the top-level \`${kind}:\``,
         `declare it: \`${kind}: { ${name}: { file: ./${name}.txt } }\``,
       );
       return;
     }
-    const d = isObj(def) ? def : {};
-    if (d.file === undefined) {
-      const which =
-        d.environment !== undefined
-          ? 'environment'
-          : d.content !== undefined
-            ? 'content'
-            : d.external !== undefined
-              ? 'external'
-              : 'no file';
-      ctx.err(
-        [kind, name],
-        `berth does not support ${kind} from \`${which}\` yet; only \`file:\``,
-        `write the value to a file and use \`file: ./${name}\``,
+    const d = isObj(top[name]) ? (top[name] as Obj) : {};
+    for (const k of ['driver', 'template_driver']) {
+      if (d[k] !== undefined) {
+        ctx.err(
+          [kind, name, k],
+          `\`${kind}.${name}.${k}\` needs a swarm; neither Compose nor berth supports it on one engine`,
+          `remove \`${k}\` and give the ${what} a \`file\`, \`environment\` or \`content\``,
+        );
+        return;
+      }
+    }
+    if (bool(d.external) || isObj(d.external)) {
+      ctx.warnings.push(
+        `${where(p)}${what} \`${name}\` is external: external ${kind} exist only in a swarm (\`docker stack deploy\`), so it is not mounted; give it a \`file\`, \`environment\` or \`content\` to use it with berth`,
       );
       return;
-    }
-    const ignored = ['uid', 'gid', 'mode'].filter((k) => r[k] !== undefined);
-    if (ignored.length > 0) {
-      const pos = ctx.sources.locate(p);
-      ctx.warnings.push(
-        `${pos ? `${pos.pos.file}:${pos.pos.line}: ` : ''}${ignored.map((k) => `\`${k}\``).join(', ')} of ${kind === 'secrets' ? 'secret' : 'config'} \`${name}\` ignored: a file-backed ${kind === 'secrets' ? 'secret' : 'config'} is bind-mounted with the file's own owner and mode`,
-      );
     }
     const base = kind === 'secrets' ? '/run/secrets/' : '/';
     const target = r.target
@@ -188,13 +209,82 @@ export function fileRefs(raw: unknown, kind: 'secrets' | 'configs', at: Path, ct
         ? str(r.target)
         : base + str(r.target)
       : base + name;
-    out.push({
-      type: 'bind',
-      source: resolvePath(str(d.file), ctx),
+    if (d.file !== undefined) {
+      const ignored = ['uid', 'gid', 'mode'].filter((k) => r[k] !== undefined);
+      if (ignored.length > 0) {
+        ctx.warnings.push(
+          `${where(p)}${ignored.map((k) => `\`${k}\``).join(', ')} of ${what} \`${name}\` ignored: a file-backed ${what} is bind-mounted with the file's own owner and mode`,
+        );
+      }
+      out.mounts.push({
+        type: 'bind',
+        source: resolvePath(str(d.file), ctx),
+        target,
+        read_only: true,
+        bind: { create_host_path: false },
+      });
+      return;
+    }
+    let content: string | undefined;
+    let unset: InjectedFile['unset'];
+    if (d.environment !== undefined) {
+      const variable = str(d.environment);
+      content = ctx.lookup(variable);
+      if (content === undefined) {
+        // Only `up` needs the value (Compose reads it when it creates the container): `config` and `down`
+        // must still work, so this is a warning now and an error before `up` creates anything.
+        const at = ctx.sources.locate([kind, name, 'environment']);
+        unset = { variable, pos: at?.pos, frame: at?.frame };
+        ctx.warnings.push(
+          `${where([kind, name, 'environment'])}environment variable ${variable} required by ${what} \`${name}\` is not set`,
+        );
+      }
+    } else if (d.content !== undefined) {
+      content = str(d.content);
+    } else {
+      ctx.err(
+        [kind, name],
+        `${what} \`${name}\` has no source`,
+        'give it a `file`, `environment` or `content`',
+      );
+      return;
+    }
+    if (content === '' && !unset) {
+      // Compose copies nothing for an empty value (injectFileReferences skips it); say so
+      ctx.warnings.push(
+        `${where(p)}${what} \`${name}\` is empty: no file is created at ${target} (as in Compose)`,
+      );
+      return;
+    }
+    if (readOnly) {
+      ctx.err(
+        p,
+        `cannot create ${what} \`${name}\` in a service with \`read_only: true\`: only a \`file:\` ${what} can be mounted there`,
+        `use \`file:\` for the ${what}, or drop \`read_only\``,
+      );
+      return;
+    }
+    out.files.push({
+      kind: kind === 'secrets' ? 'secret' : 'config',
+      name,
       target,
-      read_only: true,
-      bind: { create_host_path: false },
+      content: content ?? '',
+      ...(unset ? { unset } : {}),
+      mode: fileMode(r.mode, [...p, 'mode'], ctx) ?? 0o444,
+      uid: owner(r.uid, [...p, 'uid'], ctx),
+      gid: owner(r.gid, [...p, 'gid'], ctx),
     });
   });
   return out;
+}
+
+/** A numeric user or group ID (compose-go reads them with Atoi: names are not resolved). */
+function owner(v: unknown, at: Path, ctx: SvcCtx): number {
+  if (v === undefined || v === null || v === '') return 0;
+  const n = Number(str(v));
+  if (!Number.isInteger(n) || n < 0) {
+    ctx.err(at, `${JSON.stringify(v)} is not a numeric ID`, 'write a number, e.g. "1000"');
+    return 0;
+  }
+  return n;
 }

@@ -1,7 +1,7 @@
 // Merged, validated Compose model → typed Stack in long form. Every short syntax is expanded here so the rest
 // of berth never re-parses Compose strings. Problems are collected and reported together.
 import { readFileSync } from 'node:fs';
-import { type BerthError, BerthErrors } from '../errors.js';
+import { BerthError, BerthErrors } from '../errors.js';
 import { crossChecks, portOrigin } from './checks.js';
 import { parseEnvFile } from './envfile.js';
 import { toKvMap } from './merge.js';
@@ -13,6 +13,7 @@ import {
   isObj,
   list,
   type NormalizeContext,
+  networkKeysByPriority,
   type Obj,
   opt,
   resolvePath,
@@ -27,6 +28,7 @@ export type { NormalizeContext } from './normalize-common.js';
 
 import type { Path } from './source.js';
 import type {
+  ApiRequirement,
   BuildSpec,
   Dependency,
   DependencyCondition,
@@ -40,11 +42,13 @@ import type {
   Stack,
   VolumeSpec,
 } from './types.js';
+import { displayPath } from './paths.js';
 import { shellSplit } from './units.js';
 
 export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
   const errors: BerthError[] = [];
-  const err = (p: Path, msg: string, hint?: string) => errors.push(ctx.sources.error(p, msg, { hint }));
+  const err = (p: Path, msg: string, hint?: string, kind?: 'key' | 'value') =>
+    errors.push(ctx.sources.error(p, msg, { hint, kind }));
   const servicesRaw = isObj(model.services) ? model.services : {};
   const active = new Set(ctx.profiles);
   const services: Record<string, Service> = {};
@@ -69,6 +73,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
   }
   const secrets = isObj(model.secrets) ? model.secrets : {};
   const configs = isObj(model.configs) ? model.configs : {};
+  if (model.models !== undefined) noModelRunner(['models'], err);
 
   for (const [name, raw] of Object.entries(servicesRaw)) {
     const at: Path = ['services', name];
@@ -122,8 +127,10 @@ function network(key: string, v: Obj, project: string): NetworkSpec {
               subnet: o.subnet === undefined ? undefined : str(o.subnet),
               gateway: o.gateway === undefined ? undefined : str(o.gateway),
               ip_range: o.ip_range === undefined ? undefined : str(o.ip_range),
+              ...(isObj(o.aux_addresses) ? { aux_addresses: stringMap(o.aux_addresses) } : {}),
             };
           }),
+          options: stringMap(ipam.options),
         }
       : undefined,
     labels: stringMap(toKvMap(v.labels ?? {})),
@@ -159,8 +166,13 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
   const volumesOut = list(s.volumes)
     .map((v, i) => mount(v, [...at, 'volumes', i], ctx))
     .filter(Boolean) as MountSpec[];
-  volumesOut.push(...fileRefs(s.secrets, 'secrets', at, ctx), ...fileRefs(s.configs, 'configs', at, ctx));
+  const readOnly = bool(s.read_only);
+  const secretRefs = fileRefs(s.secrets, 'secrets', at, ctx, readOnly);
+  const configRefs = fileRefs(s.configs, 'configs', at, ctx, readOnly);
+  volumesOut.push(...secretRefs.mounts, ...configRefs.mounts);
+  if (s.models !== undefined) noModelRunner([...at, 'models'], err);
   const networkMode = s.network_mode === undefined ? undefined : str(s.network_mode);
+  const networks = networkMode ? {} : serviceNetworks(s.networks, [...at, 'networks'], ctx);
   const svc: Service = {
     name,
     image,
@@ -184,13 +196,16 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     tmpfs: strList(s.tmpfs),
     depends_on: dependsOn(s.depends_on, [...at, 'depends_on'], ctx),
     healthcheck: healthcheck(s.healthcheck, [...at, 'healthcheck'], ctx),
-    networks: networkMode ? {} : serviceNetworks(s.networks, [...at, 'networks'], ctx),
+    networks,
     network_mode: networkMode,
     ipc: s.ipc === undefined ? undefined : str(s.ipc),
     pid: s.pid === undefined ? undefined : str(s.pid),
     links: strList(s.links),
     replicas: Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
-    labels: stringMap(toKvMap(s.labels ?? {})),
+    labels: {
+      ...labelFiles(s.label_file, [...at, 'label_file'], ctx),
+      ...stringMap(toKvMap(s.labels ?? {})),
+    },
     user: opt(s.user),
     working_dir: opt(s.working_dir),
     hostname: opt(s.hostname),
@@ -227,6 +242,14 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     dns_search: strList(s.dns_search),
     dns_opt: strList(s.dns_opt),
     mac_address: opt(s.mac_address),
+    cgroup_parent: opt(s.cgroup_parent),
+    device_cgroup_rules: strList(s.device_cgroup_rules),
+    external_links: strList(s.external_links),
+    uts: opt(s.uts),
+    storage_opt: stringMap(s.storage_opt),
+    files: [...secretRefs.files, ...configRefs.files],
+    needsApi: apiRequirements(s, at, networks, ctx),
+    keyAt: keyPositions(s, at, ctx),
     pos: ctx.sources.locate(at, 'key')?.pos,
     refs: refsOf(s, at, ctx),
   };
@@ -244,6 +267,18 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
   for (const [to, kind] of implied) {
     if (!svc.depends_on[to])
       svc.depends_on[to] = { condition: 'service_started', required: true, restart: false, implicit: kind };
+  }
+  if (svc.uts !== undefined && svc.uts !== '' && svc.uts !== 'host') {
+    err([...at, 'uts'], `${JSON.stringify(svc.uts)} is not a UTS mode`, 'the only UTS mode is `host`');
+  }
+  const primary = networkKeysByPriority(networks)[0];
+  const primaryMac = primary ? networks[primary]?.mac_address : undefined;
+  if (svc.mac_address && primaryMac && primaryMac !== svc.mac_address) {
+    err(
+      [...at, 'mac_address'],
+      `the service's mac_address ${svc.mac_address} differs from the one on its network \`${primary}\` (${primaryMac})`,
+      'set the MAC address in one place',
+    );
   }
   if (svc.replicas > 1 && svc.container_name) {
     err(
@@ -440,7 +475,16 @@ function serviceNetworks(raw: unknown, at: Path, ctx: SvcCtx): Record<string, Se
       ipv6_address: opt(o.ipv6_address),
       priority: o.priority === undefined ? undefined : Number(o.priority),
       mac_address: opt(o.mac_address),
+      link_local_ips: strList(o.link_local_ips),
+      interface_name: opt(o.interface_name),
+      gw_priority: o.gw_priority === undefined ? undefined : Number(o.gw_priority),
+      driver_opts: stringMap(o.driver_opts),
     };
+    for (const k of ['priority', 'gw_priority'] as const) {
+      const v = out[name]![k];
+      if (v !== undefined && !Number.isInteger(v))
+        ctx.err([...p, k], `${JSON.stringify(o[k])} is not a whole number`);
+    }
   }
   return out;
 }
@@ -508,5 +552,96 @@ function resources(s: Obj, at: Path, ctx: SvcCtx): Resources {
   if (s.shm_size !== undefined) r.shmSizeBytes = bytes(s.shm_size, [...at, 'shm_size'], ctx);
   if (s.cpu_shares !== undefined) r.cpuShares = Number(s.cpu_shares);
   if (s.cpuset !== undefined) r.cpuset = str(s.cpuset);
+  if (reservations.generic_resources !== undefined) {
+    r.genericResources = list(reservations.generic_resources).map((g) => {
+      const spec = isObj(g) && isObj(g.discrete_resource_spec) ? g.discrete_resource_spec : {};
+      return { kind: str(spec.kind), value: Number(spec.value ?? 0) };
+    });
+  }
   return r;
+}
+
+/** `models` need a model runner (Docker Model Runner), which is not part of the engine: say so at the line. */
+function noModelRunner(at: Path, err: SvcCtx['err']): void {
+  err(
+    at,
+    'needs a model runner (Docker Model Runner), and berth does not provide one',
+    'remove `models`; run the model server as a service of its own and pass its URL in `environment`',
+    'key',
+  );
+}
+
+/**
+ * `label_file`: labels read from files in env-file syntax, later files over earlier ones, `labels:` over all
+ * of them. As in compose-go, `${VAR}` in a label file sees only labels read before it, not the shell.
+ */
+function labelFiles(raw: unknown, at: Path, ctx: SvcCtx): Record<string, string> {
+  const out: Record<string, string> = {};
+  list(raw).forEach((entry, i) => {
+    const file = resolvePath(str(entry), ctx);
+    const p = Array.isArray(raw) ? [...at, i] : at;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      ctx.err(p, `label file ${ctx.show(file)} not found`, 'create it or fix the path');
+      return;
+    }
+    try {
+      Object.assign(
+        out,
+        parseEnvFile(text, ctx.show(file), (k) => out[k]),
+      );
+    } catch (e) {
+      // the file's own error points at its line; keep it
+      if (e instanceof BerthError) throw e;
+      ctx.err(p, (e as Error).message);
+    }
+  });
+  return out;
+}
+
+/** Engine API versions that brought a key (from docker/compose's api_versions.go and the Engine API changelog). */
+const API = {
+  endpointMac: { api: '1.44', engine: 'Docker Engine 25.0' },
+  gwPriority: { api: '1.48', engine: 'Docker Engine 28.0' },
+  imageMount: { api: '1.48', engine: 'Docker Engine 28.0' },
+  interfaceName: { api: '1.49', engine: 'Docker Engine 28.1' },
+};
+
+/** Keys of this service that an engine older than some API version cannot honour, with where they are written. */
+function apiRequirements(
+  s: Obj,
+  at: Path,
+  networks: Record<string, ServiceNetwork>,
+  ctx: SvcCtx,
+): ApiRequirement[] {
+  const out: ApiRequirement[] = [];
+  const need = (p: Path, v: { api: string; engine: string }, value = '') => {
+    const where = ctx.sources.locate(p, 'key');
+    out.push({ key: `${displayPath(p)}${value}`, ...v, pos: where?.pos, frame: where?.frame });
+  };
+  list(s.volumes).forEach((v, i) => {
+    if (isObj(v) && v.type === 'image') need([...at, 'volumes', i, 'type'], API.imageMount, ': image');
+  });
+  const primary = networkKeysByPriority(networks)[0];
+  for (const [key, n] of Object.entries(networks)) {
+    const p = [...at, 'networks', key];
+    if (n.gw_priority !== undefined) need([...p, 'gw_priority'], API.gwPriority);
+    if (n.interface_name !== undefined) need([...p, 'interface_name'], API.interfaceName);
+    // Before API 1.44 a MAC address is the container's, set at create on its primary network only.
+    if (n.mac_address !== undefined && key !== primary) need([...p, 'mac_address'], API.endpointMac);
+  }
+  return out;
+}
+
+/** `file:line` of keys the engine may refuse at create, so its refusal can name the key (see engine/containers.ts). */
+function keyPositions(s: Obj, at: Path, ctx: SvcCtx): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['storage_opt', 'cgroup_parent', 'device_cgroup_rules', 'external_links', 'uts']) {
+    if (s[k] === undefined) continue;
+    const where = ctx.sources.locate([...at, k], 'key');
+    out[k] = where ? `${where.pos.file}:${where.pos.line}` : displayPath([...at, k]);
+  }
+  return out;
 }

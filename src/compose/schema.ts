@@ -9,12 +9,10 @@ import { displayPath } from './paths.js';
 import { errorAt, locateIn, type Path, type SourceDoc } from './source.js';
 
 const UNSUPPORTED: Record<string, Record<string, string>> = {
-  top: { models: '' },
   service: Object.fromEntries(
     [
       'blkio_config',
       'cgroup',
-      'cgroup_parent',
       'cpu_count',
       'cpu_percent',
       'cpu_period',
@@ -22,22 +20,16 @@ const UNSUPPORTED: Record<string, Record<string, string>> = {
       'cpu_rt_period',
       'cpu_rt_runtime',
       'credential_spec',
-      'device_cgroup_rules',
-      'external_links',
       'gpus',
       'isolation',
-      'label_file',
       'mem_swappiness',
       'memswap_limit',
-      'models',
       'oom_kill_disable',
       'oom_score_adj',
       'post_start',
       'pre_stop',
       'provider',
-      'storage_opt',
       'userns_mode',
-      'uts',
       'volume_driver',
       'use_api_socket',
       'pull_refresh_after',
@@ -52,12 +44,8 @@ const UNSUPPORTED: Record<string, Record<string, string>> = {
     ulimits: '',
     entitlements: '',
   },
-  reservations: { devices: 'GPU and device reservations need a swarm or GPU runtime', generic_resources: '' },
-  mount: { image: '' },
-  'service.network': { link_local_ips: '', driver_opts: '', gw_priority: '', interface_name: '' },
+  reservations: { devices: 'GPU and device reservations need a swarm or GPU runtime' },
   network: { enable_ipv4: '' },
-  ipam: { options: '' },
-  'ipam.config': { aux_addresses: '' },
   'mount.bind': { recursive: '' },
   'mount.volume': { labels: '' },
 };
@@ -81,6 +69,11 @@ const IGNORED: Array<{ at: (p: Path) => boolean; key: string; why: string }> = [
     key: k,
     why: `\`deploy.${k}\` is a swarm setting and is ignored`,
   })),
+  {
+    at: (p) => p.length === 5 && p[2] === 'deploy' && p[4] === 'reservations',
+    key: 'generic_resources',
+    why: '`deploy.resources.reservations.generic_resources` is a swarm setting (a container has no generic resources) and is ignored',
+  },
   {
     at: (p) => p.length === 5 && p[2] === 'deploy' && p[4] === 'reservations',
     key: 'cpus',

@@ -38,7 +38,41 @@ export interface MountSpec {
   bind?: { create_host_path?: boolean; propagation?: string; selinux?: 'z' | 'Z' };
   volume?: { nocopy?: boolean; subpath?: string };
   tmpfs?: { size?: number; mode?: number };
+  /** `type: image`: the image reference is `source`; `subpath` a path inside it. */
+  image?: { subpath?: string };
   consistency?: string;
+}
+
+/**
+ * A secret or config whose value is not a file on the host (`environment:` or `content:`): Compose copies it
+ * into the container after create and before start, and so does berth (a tar through the engine's archive API).
+ */
+export interface InjectedFile {
+  kind: 'secret' | 'config';
+  /** Key under the top-level `secrets:` / `configs:`. */
+  name: string;
+  /** Absolute path in the container. */
+  target: string;
+  content: string;
+  /** `environment:` names a variable that is not set: `up` refuses to create the container. */
+  unset?: { variable: string; pos?: SourcePos; frame?: string };
+  /** Permission bits (`0o444` unless the file says otherwise). */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** A key the engine only honours from some API version on; checked against the engine before anything is created. */
+export interface ApiRequirement {
+  /** As the user reads it: `services.app.networks.front.gw_priority`. */
+  key: string;
+  /** Minimum engine API version, e.g. `1.48`. */
+  api: string;
+  /** The Docker Engine release that brought it, for the message. */
+  engine: string;
+  /** `file:line:col` and a code frame, when known. */
+  pos?: SourcePos;
+  frame?: string;
 }
 
 export interface Healthcheck {
@@ -77,6 +111,13 @@ export interface ServiceNetwork {
   ipv6_address?: string;
   priority?: number;
   mac_address?: string;
+  /** Link-local addresses (169.254.0.0/16, fe80::/10) of the endpoint. */
+  link_local_ips?: string[];
+  /** Name of the interface inside the container (engine API 1.49+). */
+  interface_name?: string;
+  /** Which endpoint gives the default gateway (engine API 1.48+). */
+  gw_priority?: number;
+  driver_opts?: Record<string, string>;
 }
 
 export interface Resources {
@@ -88,6 +129,8 @@ export interface Resources {
   shmSizeBytes?: number;
   cpuShares?: number;
   cpuset?: string;
+  /** `deploy.resources.reservations.generic_resources`: swarm-only, kept for `config`, never sent to the engine. */
+  genericResources?: Array<{ kind: string; value: number }>;
 }
 
 export interface Service {
@@ -146,6 +189,18 @@ export interface Service {
   dns_search: string[];
   dns_opt: string[];
   mac_address?: string;
+  cgroup_parent?: string;
+  device_cgroup_rules?: string[];
+  /** `container[:alias]` of containers outside the stack. */
+  external_links?: string[];
+  uts?: string;
+  storage_opt?: Record<string, string>;
+  /** Secrets and configs copied into each new container before it starts. */
+  files?: InjectedFile[];
+  /** Keys that need a newer engine API than some engines speak; checked before `up` creates anything. */
+  needsApi?: ApiRequirement[];
+  /** `file:line` of keys whose engine refusal berth translates into a message naming the key. */
+  keyAt?: Record<string, string>;
   /** Where the service was declared (its key), for messages. */
   pos?: SourcePos;
   /**
@@ -169,7 +224,16 @@ export interface NetworkSpec {
   internal: boolean;
   attachable: boolean;
   enable_ipv6: boolean;
-  ipam?: { driver?: string; config: Array<{ subnet?: string; gateway?: string; ip_range?: string }> };
+  ipam?: {
+    driver?: string;
+    config: Array<{
+      subnet?: string;
+      gateway?: string;
+      ip_range?: string;
+      aux_addresses?: Record<string, string>;
+    }>;
+    options?: Record<string, string>;
+  };
   labels: Record<string, string>;
 }
 

@@ -1,8 +1,11 @@
 // Pure translation of a normalized Service into the engine's container-create options. Split in two: a
 // replica-independent template (what the config hash covers) and the per-replica finishing touches (name,
 // replica label, hash label), so the hash changes exactly when the container would come out different.
+import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
-import type { MountSpec, PortSpec, Service, Stack } from '../compose/types.js';
+import { networkKeysByPriority } from '../compose/normalize-common.js';
+import type { InjectedFile, MountSpec, PortSpec, Service, Stack } from '../compose/types.js';
+import { BerthError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Label, ownerLabels } from '../model/index.js';
 
@@ -14,6 +17,8 @@ export interface ContainerPlan {
   options: CreateOptions;
   /** Network engine name → endpoint config, connected between create and start. */
   extraNetworks: Record<string, Docker.EndpointSettings>;
+  /** `file:line` of keys the engine may refuse at create, so the refusal can name the key. */
+  keyAt?: Record<string, string>;
 }
 
 /** `<project>-<service>-<n>`, or the file's container_name. */
@@ -24,19 +29,9 @@ export function containerName(project: string, service: Service, replica: number
 /** Engine names of the networks a service joins, primary (highest priority, then declaration order) first. */
 export function serviceNetworks(stack: Stack, service: Service): string[] {
   if (service.network_mode) return [];
-  const keys = Object.keys(service.networks);
-  const order = keys
-    .map((k, i) => ({ k, i, p: service.networks[k]?.priority ?? 0 }))
-    .sort((a, b) => b.p - a.p || a.i - b.i);
-  return order.map(({ k }) => stack.networks[k]?.name ?? `${stack.project}_${k}`);
-}
-
-function networkKeysInOrder(service: Service): string[] {
-  const keys = Object.keys(service.networks);
-  return keys
-    .map((k, i) => ({ k, i, p: service.networks[k]?.priority ?? 0 }))
-    .sort((a, b) => b.p - a.p || a.i - b.i)
-    .map(({ k }) => k);
+  return networkKeysByPriority(service.networks).map(
+    (k) => stack.networks[k]?.name ?? `${stack.project}_${k}`,
+  );
 }
 
 /** `service:x` → the container of x's first replica, as Compose resolves it. */
@@ -95,6 +90,9 @@ function mount(stack: Stack, m: MountSpec): Docker.MountSettings {
   } else if (m.type === 'tmpfs') {
     if (m.tmpfs?.size !== undefined || m.tmpfs?.mode !== undefined)
       out.TmpfsOptions = compact({ SizeBytes: m.tmpfs?.size, Mode: m.tmpfs?.mode });
+  } else if (m.type === 'image') {
+    out.Source = m.source;
+    if (m.image?.subpath) out.ImageOptions = { Subpath: m.image.subpath };
   } else if (m.source) {
     out.Source = m.source;
   }
@@ -143,6 +141,25 @@ function devices(
 
 const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1_000_000);
 
+/** `container[:alias]` → `container:alias`, the engine's link form (the alias defaults to the name, as in Compose). */
+function linkOf(l: string): string {
+  const [name = l, alias] = l.split(':');
+  return `${name}:${alias ?? name}`;
+}
+
+/**
+ * A digest of the secrets and configs copied into new containers, as a label: a changed value or mode changes
+ * the config hash and so recreates the containers, as Compose does (it hashes them too). Only a digest: the
+ * label never shows the content.
+ */
+export const FILES_LABEL = 'dev.berth.files';
+export function filesDigest(files: InjectedFile[]): string {
+  const h = createHash('sha256');
+  for (const f of files)
+    h.update(JSON.stringify([f.kind, f.name, f.target, f.mode, f.uid, f.gid, f.content]));
+  return h.digest('hex').slice(0, 16);
+}
+
 /** Drop undefined fields so the template's JSON (and so its hash) does not depend on which optional keys exist. */
 function compact<T extends object>(o: T): T {
   for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
@@ -164,7 +181,10 @@ export function containerTemplate(stack: Stack, service: Service): CreateOptions
     ...service.labels,
     ...ownerLabels(stack),
     [Label.service]: service.name,
+    ...(service.files?.length ? { [FILES_LABEL]: filesDigest(service.files) } : {}),
   };
+  const primary = networkKeysByPriority(service.networks)[0];
+  const links = (service.external_links ?? []).map(linkOf);
   const hostConfig: Docker.HostConfig = compact({
     // Binds for host paths, as Compose does for the short syntax: the engine creates a missing directory there,
     // while the Mounts API refuses; everything else (and `create_host_path: false`) goes through Mounts.
@@ -183,6 +203,12 @@ export function containerTemplate(stack: Stack, service: Service): CreateOptions
       ? service.volumes_from.map((v) => volumesFromRef(stack, v))
       : undefined,
     Tmpfs: tmpfsMap(service.tmpfs),
+    Links: links.length ? links : undefined,
+    CgroupParent: service.cgroup_parent,
+    DeviceCgroupRules: service.device_cgroup_rules?.length ? service.device_cgroup_rules : undefined,
+    UTSMode: service.uts || undefined,
+    StorageOpt:
+      service.storage_opt && Object.keys(service.storage_opt).length ? service.storage_opt : undefined,
     ExtraHosts: service.extra_hosts.length ? service.extra_hosts.map((h) => h.replace('=', ':')) : undefined,
     Dns: service.dns.length ? service.dns : undefined,
     DnsSearch: service.dns_search?.length ? service.dns_search : undefined,
@@ -223,7 +249,9 @@ export function containerTemplate(stack: Stack, service: Service): CreateOptions
     User: service.user,
     WorkingDir: service.working_dir,
     Hostname: service.hostname,
-    MacAddress: service.mac_address,
+    // Before API 1.44 a MAC address is the container's, on its primary network (normalization made sure the
+    // service's and that network's agree, and the check before `up` refuses a MAC on any other network there).
+    MacAddress: service.mac_address ?? (primary ? service.networks[primary]?.mac_address : undefined),
     Domainname: service.domainname,
     Tty: service.tty || undefined,
     OpenStdin: service.stdin_open || undefined,
@@ -259,19 +287,34 @@ export function containerForReplica(
 ): ContainerPlan {
   const canonical = containerName(stack.project, service, replica);
   const endpoints: Record<string, Docker.EndpointSettings> = {};
-  for (const key of networkKeysInOrder(service)) {
+  const links = (service.external_links ?? []).map(linkOf);
+  for (const key of networkKeysByPriority(service.networks)) {
     const n = service.networks[key]!;
     const engineName = stack.networks[key]?.name ?? `${stack.project}_${key}`;
+    const linkLocal = n.link_local_ips ?? [];
     const ipam =
-      n.ipv4_address || n.ipv6_address
-        ? { IPv4Address: n.ipv4_address, IPv6Address: n.ipv6_address }
+      n.ipv4_address || n.ipv6_address || linkLocal.length
+        ? compact({
+            IPv4Address: n.ipv4_address,
+            IPv6Address: n.ipv6_address,
+            LinkLocalIPs: linkLocal.length ? linkLocal : undefined,
+          })
         : undefined;
+    const driverOpts = {
+      ...(n.driver_opts ?? {}),
+      // how Compose asks for an interface name (the engine honours it from API 1.49 on)
+      ...(n.interface_name ? { 'com.docker.network.endpoint.ifname': n.interface_name } : {}),
+    };
     // The service name (DNS round-robin over replicas) and the final container name, which a temporary
-    // recreate name would otherwise hide until the rename.
+    // recreate name would otherwise hide until the rename. On user-defined networks the engine reads links
+    // from the endpoint (HostConfig.Links only counts on the default bridge), so they go on every endpoint.
     endpoints[engineName] = compact({
       Aliases: [...new Set([service.name, canonical, ...n.aliases])],
       IPAMConfig: ipam,
       MacAddress: n.mac_address,
+      DriverOpts: Object.keys(driverOpts).length ? driverOpts : undefined,
+      GwPriority: n.gw_priority,
+      Links: links.length ? links : undefined,
     } as Docker.EndpointSettings);
   }
   const [first, ...rest] = Object.keys(endpoints);
@@ -290,5 +333,63 @@ export function containerForReplica(
   };
   const extraNetworks: Record<string, Docker.EndpointSettings> = {};
   for (const r of rest) extraNetworks[r] = endpoints[r]!;
-  return { name, options, extraNetworks };
+  return {
+    name,
+    options,
+    extraNetworks,
+    ...(service.keyAt && Object.keys(service.keyAt).length ? { keyAt: service.keyAt } : {}),
+  };
+}
+
+/** `a.b` ≥ `c.d` for engine API versions. */
+export function apiAtLeast(version: string | undefined, min: string): boolean {
+  const [a = 0, b = 0] = (version ?? '0.0').split('.').map(Number);
+  const [c = 0, d = 0] = min.split('.').map(Number);
+  return a > c || (a === c && b >= d);
+}
+
+/**
+ * What must stop `up` before it creates anything, for the services it will create containers for: keys this
+ * engine's API version cannot honour (never silently dropped), and secrets/configs whose variable is unset.
+ * Pure: the caller asks the engine its version.
+ */
+export function createBlockers(
+  stack: Stack,
+  services: string[],
+  apiVersion: string | undefined,
+): BerthError[] {
+  const out: BerthError[] = [];
+  for (const name of services) {
+    const svc = stack.services[name];
+    if (!svc) continue;
+    for (const r of svc.needsApi ?? []) {
+      if (apiAtLeast(apiVersion, r.api)) continue;
+      out.push(
+        new BerthError(
+          `\`${r.key}\` needs Docker Engine API ${r.api} (${r.engine}); this engine speaks API ${apiVersion ?? 'unknown'}`,
+          {
+            exitCode: ExitCode.BadInput,
+            pos: r.pos,
+            frame: r.frame,
+            hint: `remove it to use this engine, or use ${r.engine} or newer; nothing was created`,
+          },
+        ),
+      );
+    }
+    for (const f of svc.files ?? []) {
+      if (!f.unset) continue;
+      out.push(
+        new BerthError(
+          `environment variable ${f.unset.variable} required by ${f.kind} \`${f.name}\` (service "${name}") is not set`,
+          {
+            exitCode: ExitCode.BadInput,
+            pos: f.unset.pos,
+            frame: f.unset.frame,
+            hint: `set ${f.unset.variable} in the shell or in .env; nothing was created`,
+          },
+        ),
+      );
+    }
+  }
+  return out;
 }

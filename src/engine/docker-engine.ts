@@ -20,7 +20,8 @@ import {
 } from '../model/index.js';
 import { type ContainerPlan, containerForReplica, containerTemplate } from './create-options.js';
 import type { DockerApi } from './docker-api.js';
-import { EngineError, isEngineError } from './errors.js';
+import { EngineError, engineMessage, isEngineError } from './errors.js';
+import { fileArchive } from './file-archive.js';
 import { parseContainerEvent } from './event-decode.js';
 import { networkOptions } from './networks.js';
 import { containerForOneOff } from './oneoff.js';
@@ -48,6 +49,31 @@ const swallow = (kinds: EngineError['kind'][]) => (err: unknown) => {
   if (err instanceof EngineError && kinds.includes(err.kind)) return;
   throw err;
 };
+
+/** Engine refusals at create that belong to one stack key, recognised by the engine's own words. */
+const REFUSALS: Array<{ key: string; words: RegExp; hint: string }> = [
+  {
+    key: 'storage_opt',
+    words: /storage-opt|storage opt/i,
+    hint: 'the overlay2 storage driver takes `size` only on xfs mounted with `pquota`; remove `storage_opt` for this engine',
+  },
+  { key: 'device_cgroup_rules', words: /device.?cgroup|cgroup rule/i, hint: 'fix or remove the rule' },
+  { key: 'cgroup_parent', words: /cgroup.?parent/i, hint: 'fix or remove `cgroup_parent`' },
+  { key: 'external_links', words: /link/i, hint: 'start the linked container first, or fix the name' },
+  { key: 'uts', words: /\buts\b/i, hint: 'the only UTS mode is `host`, and it excludes `hostname`' },
+];
+
+/** The engine's create error, reworded to name the stack key (and its line) when it is about one. */
+function refusalNamingKey(err: unknown, keyAt: Record<string, string> | undefined): unknown {
+  if (!keyAt || !(err instanceof EngineError)) return err;
+  const r = REFUSALS.find((x) => keyAt[x.key] && x.words.test(err.engineMessage));
+  if (!r) return err;
+  return new EngineError(
+    err.kind,
+    `\`${r.key}\` (${keyAt[r.key]}) was refused by the engine: ${err.engineMessage}; ${r.hint}`,
+    err.status,
+  );
+}
 
 export function toObservedContainer(c: Docker.ContainerInfo): ObservedContainer {
   const labels = c.Labels ?? {};
@@ -290,12 +316,33 @@ export class DockerEngine implements Engine {
     return containerForReplica(stack, svc, template, spec.replica, spec.hash, spec.name);
   }
 
+  /**
+   * Create, connect the networks beyond the first (API 1.41 takes one at create), and copy in the service's
+   * secrets and configs that are not host files. A container that did not get its files is removed again:
+   * left behind, it would look complete to the next `up` (its config hash matches) and start without them.
+   */
   async createContainer(spec: ContainerSpec): Promise<string> {
     const plan = this.plan(spec);
-    const { id } = await this.api.createContainer(plan.options);
-    // API 1.41 takes one network at create; the others are connected before start.
+    let id: string;
+    try {
+      ({ id } = await this.api.createContainer(plan.options));
+    } catch (err) {
+      throw refusalNamingKey(err, plan.keyAt);
+    }
     for (const [net, endpoint] of Object.entries(plan.extraNetworks))
       await this.api.connectNetwork(net, { Container: id, EndpointConfig: endpoint });
+    const files = spec.stack.services[spec.service]?.files ?? [];
+    if (files.length) {
+      try {
+        await this.api.getContainer(id).putArchive(await fileArchive(files), { path: '/' });
+      } catch (err) {
+        await this.removeContainer(id, { force: true, volumes: true });
+        throw new EngineError(
+          'failed',
+          `copying ${files.map((f) => `${f.kind} "${f.name}"`).join(', ')} into the container failed: ${engineMessage(err)}`,
+        );
+      }
+    }
     return id;
   }
 

@@ -26,7 +26,11 @@ export function networkOptions(
               Subnet: c.subnet,
               Gateway: c.gateway,
               IPRange: c.ip_range,
+              ...(c.aux_addresses ? { AuxiliaryAddresses: c.aux_addresses } : {}),
             })),
+            ...(spec.ipam.options && Object.keys(spec.ipam.options).length
+              ? { Options: spec.ipam.options }
+              : {}),
           },
         }
       : {}),

@@ -3,7 +3,8 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { Engine } from '../engine/port.js';
 import { probePort } from './port-probe.js';
-import { BerthError, ExitCode } from '../errors.js';
+import { BerthError, BerthErrors, ExitCode } from '../errors.js';
+import { createBlockers } from '../engine/create-options.js';
 import { type HostPort, hostPortsOf, ipsOverlap } from '../plan/host-ports.js';
 import { clashMessage, type PortCheckScope, portClashes } from '../plan/port-clash.js';
 import type { Plan } from '../plan/types.js';
@@ -117,4 +118,27 @@ export async function checkPorts(engine: Engine, stack: Stack, plan: Plan): Prom
       exitCode: ExitCode.StackFailure,
       hint: 'nothing was created or changed',
     });
+}
+
+/**
+ * Keys this engine's API cannot honour, and secrets/configs whose variable is unset, for the services that
+ * will get new containers: refused before anything is created. The engine is asked its version only when
+ * some service needs an answer.
+ */
+export async function checkEngineSupport(engine: Engine, stack: Stack, plan: Plan): Promise<void> {
+  const services = [
+    ...new Set(
+      plan.actions.flatMap((a) => (a.kind === 'create' || a.kind === 'recreate' ? [a.service] : [])),
+    ),
+  ];
+  const asks = services.some((s) => (stack.services[s]?.needsApi ?? []).length > 0);
+  const api = asks
+    ? await engine.info().then(
+        (i) => i.apiVersion,
+        () => undefined,
+      )
+    : '999.0';
+  const errors = createBlockers(stack, services, api);
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new BerthErrors(errors);
 }

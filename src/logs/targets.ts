@@ -6,7 +6,7 @@ import type { LogTarget } from './types.js';
 /** One container as a log target; undefined when it is gone or not one of the project's services. */
 export async function inspectLogTarget(engine: Engine, id: string): Promise<LogTarget | undefined> {
   const c = await engine.inspectContainer(id);
-  if (!c || !c.service || c.oneoff) return undefined;
+  if (!c?.service || c.oneoff) return undefined;
   return { id: c.id, name: c.name, service: c.service, replica: c.replica, tty: c.tty, running: c.running };
 }
 

@@ -71,10 +71,11 @@ export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Pr
       message: `found orphan containers (${kept.map((o) => o.name).join(', ')}) for project ${stack.project}: their services are not in the stack file; \`berth up --remove-orphans\` removes them`,
     });
   if (plan.actions.length === 0 && !opts.wait) return { plan };
-  const [{ checkPorts }, { runUp }] = await Promise.all([
+  const [{ checkEngineSupport, checkPorts }, { runUp }] = await Promise.all([
     import('../executor/preflight.js'),
     import('../executor/up.js'),
   ]);
+  await checkEngineSupport(engine, stack, plan);
   await checkPorts(engine, stack, plan);
   const result = await runUp(engine, stack, plan, {
     signal: ctx.signal,
