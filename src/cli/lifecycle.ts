@@ -1,9 +1,9 @@
 // Shared by the lifecycle verbs (up, down, ps, start, stop, restart, rm): reading the stack, choosing
-// services, and printing executor progress. Kept free of heavy imports: verbs load dockerode in their action.
+// services, and printing executor progress. Kept free of heavy imports: verbs load the engine and other heavy modules in their action.
 import type { Command } from 'commander';
 import { runAbortController } from '../abort.js';
 import type { RunListener } from '../executor/events.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { globalsOf } from './globals.js';
 
 /** The stack as every verb reads it (src/cli/load.ts), loaded on demand so `--help` stays fast. */

@@ -1,7 +1,7 @@
 // The one way verbs load the stack from the command line: global options + environment → loadStack.
 import type { Command } from 'commander';
 import { loadStack } from '../compose/index.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { activeClientFor } from '../stacks/active.js';
 import { globalsOf } from './globals.js';
 

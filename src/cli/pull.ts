@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BerthError } from '../errors.js';
-import type { Service } from '../compose/types.js';
+import type { Service } from '../model/stack.js';
 import { loadStackFor, selectServices } from './lifecycle.js';
 
 interface PullFlags {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { badInput, ExitCode } from '../errors.js';
-import type { PortSpec } from '../compose/types.js';
+import type { PortSpec } from '../model/stack.js';
 import { colorWanted, loadStackFor, opContext, selectServices } from './lifecycle.js';
 import { collect, envEntries, openTerminal } from './terminal.js';
 

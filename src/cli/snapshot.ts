@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { badInput } from '../errors.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 
 /** The stack this verb acts on and, when a service is named, the service checked against the stack file. */
 export interface ServiceTarget {

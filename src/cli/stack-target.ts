@@ -23,7 +23,7 @@ export async function stackTarget(cmd: Command): Promise<StackTarget> {
     const { loadFromCli } = (await import(loadPath)) as {
       loadFromCli: (
         c: Command,
-      ) => import('../compose/types.js').Stack | Promise<import('../compose/types.js').Stack>;
+      ) => import('../model/stack.js').Stack | Promise<import('../model/stack.js').Stack>;
     };
     const stack = await loadFromCli(cmd);
     return {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { ExitCode } from '../errors.js';
 import { interruptOnSigint, loadStackFor, opContext, progressPrinter, selectServices } from './lifecycle.js';
 

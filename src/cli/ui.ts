@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { globalsOf } from './globals.js';
 import { loadStackOrProject } from './lifecycle.js';
 

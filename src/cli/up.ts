@@ -123,7 +123,7 @@ export function register(program: Command): void {
  */
 async function attach(
   cmd: Command,
-  stack: import('../compose/types.js').Stack,
+  stack: import('../model/stack.js').Stack,
   services: string[] | undefined,
   print: import('../executor/events.js').RunListener,
   color: boolean,

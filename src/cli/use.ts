@@ -58,7 +58,6 @@ export function register(program: Command): void {
       const t0 = Date.now();
       const { loadFromCli } = await import('./load.js');
       const stack = loadFromCli(cmd, { client: name });
-      // The light client on a local socket: a switch should not pay dockerode's import time.
       const [{ switchClient }, { progressPrinter, interruptOnSigint, opContext }] = await Promise.all([
         import('../ops/switch.js'),
         import('./lifecycle.js'),

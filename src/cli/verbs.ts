@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 /**
  * Every verb lives in its own file under src/cli/ and exports `register(program)`. Verb files stay light at
- * import time (heavy modules such as dockerode, ink and react are imported inside the action), so `berth
+ * import time (heavy modules such as the engine client, ink and react are imported inside the action), so `berth
  * --help` and `berth config` start fast. Add a verb by adding its module here.
  */
 export type RegisterVerb = (program: Command) => void;

@@ -1,6 +1,14 @@
 // The canonical long form of a Stack, shaped like `docker compose config --format json` prints it, with keys
 // in a stable order so the output can be diffed and tested.
-import type { Healthcheck, MountSpec, NetworkSpec, PortSpec, Service, Stack, VolumeSpec } from './types.js';
+import type {
+  Healthcheck,
+  MountSpec,
+  NetworkSpec,
+  PortSpec,
+  Service,
+  Stack,
+  VolumeSpec,
+} from '../model/stack.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

@@ -1,7 +1,7 @@
 // Cross-service checks at load time: what fails late and vaguely on the engine, reported at both lines.
 import type { NormalizeContext } from './normalize-common.js';
 import type { Path } from './source.js';
-import type { PortSpec, Service } from './types.js';
+import type { PortSpec, Service } from '../model/stack.js';
 
 /** Where each normalized port came from (a range expands into several), for cross-service messages. */
 export const portOrigin = new WeakMap<PortSpec, Path>();

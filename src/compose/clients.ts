@@ -7,7 +7,7 @@ import { parseEnvFile } from './envfile.js';
 import { clientFilesIn, discoverFiles, readText } from './files.js';
 import type { Lookup } from './interpolate.js';
 import { parseSource, type SourceDoc } from './source.js';
-import type { Stack } from './types.js';
+import type { Stack } from '../model/stack.js';
 
 export function listClients(stackDirOrStack: string | Stack): string[] {
   let files: string[];

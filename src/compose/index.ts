@@ -15,9 +15,9 @@ import { normalizeStack } from './normalize.js';
 import { normalizeProjectName } from './project.js';
 import { validateDoc } from './schema.js';
 import { errorAt, type Path, parseSource, type SourceDoc, Sources } from './source.js';
-import type { Stack } from './types.js';
+import type { Stack } from '../model/stack.js';
 
-export type { Service, Stack } from './types.js';
+export type { Service, Stack } from '../model/stack.js';
 
 export interface LoadOptions {
   /** -f values; empty → default discovery in cwd (or --project-directory). */

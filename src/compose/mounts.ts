@@ -14,7 +14,7 @@ import {
   str,
 } from './normalize-common.js';
 import type { Path } from './source.js';
-import type { InjectedFile, MountSpec } from './types.js';
+import type { InjectedFile, MountSpec } from '../model/stack.js';
 
 function isPathLike(s: string): boolean {
   return s.startsWith('.') || s.startsWith('/') || s.startsWith('~') || s.includes('/');

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Lookup } from './interpolate.js';
 import { locateIn, type Path, type Sources } from './source.js';
-import type { NetworkSpec, ServiceNetwork, VolumeSpec } from './types.js';
+import type { NetworkSpec, ServiceNetwork, VolumeSpec } from '../model/stack.js';
 import { parseBytes, parseDuration } from './units.js';
 
 export interface NormalizeContext {

@@ -41,7 +41,7 @@ import type {
   SourceRef,
   Stack,
   VolumeSpec,
-} from './types.js';
+} from '../model/stack.js';
 import { displayPath } from './paths.js';
 import { shellSplit } from './units.js';
 

@@ -2,7 +2,7 @@
 // PortSpec. berth publishes on 127.0.0.1 when the file names no host IP.
 import { isObj, opt, type SvcCtx, str } from './normalize-common.js';
 import type { Path } from './source.js';
-import type { PortSpec } from './types.js';
+import type { PortSpec } from '../model/stack.js';
 
 /** Numbers read better bare (`99999 is not a port`); anything else is quoted so spaces and empties show. */
 const shown = (s: string) => (/^\d+(-\d+)?$/.test(s) ? s : JSON.stringify(s));

@@ -12,7 +12,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import tarStream, { type Headers } from 'tar-stream';
-import type { BuildSpec } from '../compose/types.js';
+import type { BuildSpec } from '../model/stack.js';
 
 /** `.dockerignore` lines in Docker's normal form: trimmed, no comments, cleaned, no leading slash. */
 export function parseDockerignore(text: string): string[] {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { networkKeysByPriority } from '../compose/normalize-common.js';
-import type { InjectedFile, MountSpec, PortSpec, Service, Stack } from '../compose/types.js';
+import type { InjectedFile, MountSpec, PortSpec, Service, Stack } from '../model/stack.js';
 import { BerthError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Label, ownerLabels } from '../model/index.js';

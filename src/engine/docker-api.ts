@@ -2,6 +2,7 @@
 // JSON shapes). Two implementations: light.ts over node:http on a local socket (no dockerode import: 0.2-0.4 s
 // of start-up saved on every lifecycle verb), and dockerode-api.ts for remote engines. Both throw EngineError.
 // Internal to src/engine: nothing above the port sees Docker's shapes.
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 
 export interface ExecHandle {
@@ -53,7 +54,7 @@ export interface DockerApi {
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     signal?: AbortSignal,
-  ): Promise<NodeJS.ReadableStream>;
+  ): Promise<Readable>;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;

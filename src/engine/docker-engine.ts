@@ -3,7 +3,7 @@
 // modem elsewhere); builds, pulls and hijacked streams (exec, attach) use dockerode, loaded only when needed.
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { Service } from '../compose/types.js';
+import type { Service } from '../model/stack.js';
 import {
   type ContainerEvent,
   type FsChange,
@@ -395,7 +395,7 @@ export class DockerEngine implements Engine {
     await this.api.getContainer(id).putArchive(tar, { path });
   }
 
-  openLogs(id: string, o: LogOptions): Promise<NodeJS.ReadableStream> {
+  openLogs(id: string, o: LogOptions): Promise<Readable> {
     return this.api.stream(
       `/containers/${encodeURIComponent(id)}/logs`,
       {
@@ -463,7 +463,7 @@ export class DockerEngine implements Engine {
   }
 
   async exportContainer(id: string): Promise<Readable> {
-    return (await this.api.stream(`/containers/${encodeURIComponent(id)}/export`, {})) as Readable;
+    return this.api.stream(`/containers/${encodeURIComponent(id)}/export`, {});
   }
 
   async createNetwork(spec: ResourceSpec): Promise<void> {
@@ -518,7 +518,7 @@ export class DockerEngine implements Engine {
   }
 
   async saveImage(ref: string): Promise<Readable> {
-    return (await this.api.stream(`/images/${encodeURIComponent(ref)}/get`, {})) as Readable;
+    return this.api.stream(`/images/${encodeURIComponent(ref)}/get`, {});
   }
 
   async watchContainerEvents(f: ListFilter, onEvent: (e: ContainerEvent) => void): Promise<EventWatch> {
@@ -548,7 +548,7 @@ export class DockerEngine implements Engine {
       done,
       close: () => {
         ac.abort();
-        (stream as unknown as { destroy?: () => void }).destroy?.();
+        stream.destroy();
       },
     };
   }

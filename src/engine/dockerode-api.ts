@@ -1,5 +1,6 @@
 // The same DockerApi over dockerode, for engines that are not a local socket (tcp with TLS, ssh): dockerode's
 // modem knows those transports. Every error is mapped to EngineError here, once.
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerApi, DockerApi, Query } from './docker-api.js';
 import { EngineError, engineErrorOfStatus } from './errors.js';
@@ -63,7 +64,7 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
   };
   const stream = (path: string, query: Query, signal?: AbortSignal) =>
     wrap(
-      new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+      new Promise<Readable>((resolve, reject) => {
         d.modem.dial(
           {
             path: `${path}?`,
@@ -73,7 +74,7 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
             statusCodes: { 200: true, 304: true, 404: 'not found', 500: 'server error' },
             options: Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)),
           } as Parameters<typeof d.modem.dial>[0],
-          (err: unknown, s: unknown) => (err ? reject(err) : resolve(s as NodeJS.ReadableStream)),
+          (err: unknown, s: unknown) => (err ? reject(err) : resolve(s as Readable)),
         );
       }),
     );

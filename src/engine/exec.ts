@@ -1,7 +1,7 @@
 // Interactive sessions with containers: a command in a running container (`exec`), and attaching to a
 // container's own process (`run`). Both speak the same way to the caller: streams in, streams out, an exit
 // code, and a resize function for terminals. What a terminal is (raw mode, SIGWINCH) is the CLI's business.
-import type { Duplex, } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { fromDockerode } from './dockerode-api.js';
 import type { CommitOptions, ExecOptions, Session, SessionIO } from './port.js';

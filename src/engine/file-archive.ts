@@ -4,7 +4,7 @@
 // hand every file to the container's user instead), and creates missing parent directories (root, 0755).
 // Pure: which files, what content and which owner in, a tar out.
 import tarStream from 'tar-stream';
-import type { InjectedFile } from '../compose/types.js';
+import type { InjectedFile } from '../model/stack.js';
 
 export function fileArchive(files: InjectedFile[], mtime: Date = new Date()): Promise<Buffer> {
   const pack = tarStream.pack();

@@ -2,10 +2,10 @@
 // those a service needs before its containers can be created (`ensureImage`). The decision itself is pure
 // (`imageAction`) so the pull_policy rules are unit-tested without an engine.
 import type Docker from 'dockerode';
-import type { Service } from '../compose/types.js';
+import type { Service } from '../model/stack.js';
 import { BerthError } from '../errors.js';
 import { isSnapshotImage, Label } from '../model/index.js';
-import { splitReference } from '../images/refs.js';
+import { splitReference } from '../model/image-ref.js';
 import { engineMessage } from './errors.js';
 import type { BuildOptions, Engine, PullOptions } from './port.js';
 

@@ -1,6 +1,6 @@
 // Project networks: created labelled (so `down` finds them by label), removed only when labelled.
 import type Docker from 'dockerode';
-import type { NetworkSpec, Stack } from '../compose/types.js';
+import type { NetworkSpec, Stack } from '../model/stack.js';
 import { VERSION } from '../version.js';
 import { Label, ownerLabels } from '../model/index.js';
 

@@ -1,7 +1,7 @@
 // A one-off container (`berth run`) from a service's definition: the same translation `up` uses
 // (src/engine/create-options.ts), with the run's overrides, labelled dev.berth.oneoff so it never counts as a replica,
 // and without the service's network alias (a one-off must not receive the service's traffic, as in Compose).
-import type { Service, Stack } from '../compose/types.js';
+import type { Service, Stack } from '../model/stack.js';
 import { Label } from '../model/index.js';
 import type { OneOffSpec } from './port.js';
 import { type ContainerPlan, containerForReplica, containerTemplate } from './create-options.js';

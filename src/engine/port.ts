@@ -8,7 +8,7 @@
 //   with EngineError 'conflict';
 // - every failure is an EngineError (engine/errors.ts), never a raw HTTP or socket error.
 import type { Readable, Writable } from 'node:stream';
-import type { PortSpec, Service, Stack } from '../compose/types.js';
+import type { PortSpec, Service, Stack } from '../model/stack.js';
 import type {
   ContainerEvent,
   FsChange,
@@ -185,7 +185,7 @@ export interface Engine {
   /** Copy a tar archive into the container at `path` (before start: secrets and configs from content). */
   copyToContainer(id: string, path: string, tar: Buffer): Promise<void>;
   /** The container's log stream as raw bytes: multiplexed frames, or plain bytes for a TTY container. */
-  openLogs(id: string, opts: LogOptions): Promise<NodeJS.ReadableStream>;
+  openLogs(id: string, opts: LogOptions): Promise<Readable>;
   /** The last `n` lines (stdout and stderr), for failure messages; [] when there are none or it is gone. */
   tailLogs(id: string, n: number): Promise<string[]>;
   exec(id: string, opts: ExecOptions): Promise<Session>;

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { Label, ownerLabels } from '../model/index.js';
 import { VERSION } from '../version.js';
 

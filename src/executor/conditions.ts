@@ -1,6 +1,6 @@
 // Waiting for a service's containers to meet a condition (a dependency's `depends_on` condition, or `--wait`),
 // and saying in one line why one did not.
-import type { DependencyCondition } from '../compose/types.js';
+import type { DependencyCondition } from '../model/stack.js';
 import type { Deferred } from './deferred.js';
 import type { ProgressStatus } from './events.js';
 import type { StartProbeFor } from './start-probes.js';

@@ -8,7 +8,7 @@ import { createBlockers } from '../engine/create-options.js';
 import { type HostPort, hostPortsOf, ipsOverlap } from '../plan/host-ports.js';
 import { clashMessage, type PortCheckScope, portClashes } from '../plan/port-clash.js';
 import type { Plan } from '../plan/types.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 
 /**
  * Host ports of the containers the plan creates or starts. A fixed port counts once per replica (two replicas

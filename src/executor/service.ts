@@ -3,7 +3,7 @@
 // dependency that failed skips the service, and says which.
 import type { Action, Plan } from '../plan/types.js';
 import type { ConditionWaits, ServiceRun } from './conditions.js';
-import type { DepEdge } from './deps.js';
+import type { DepEdge } from '../graph/deps.js';
 import { engineMessage } from '../engine/errors.js';
 import { type PendingSuccessors, replaceContainer, temporaryName } from './recreate.js';
 import type { Removals } from './removals.js';

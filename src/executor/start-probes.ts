@@ -1,7 +1,7 @@
 // Healthcheck `start_interval` on every engine: Docker before 25 (API < 1.44) ignores it and runs the first
 // check a whole `interval` after start, so while a container is still `starting` berth runs the check itself
 // (an exec of the same test) at `start_interval`, and a pass lets its dependents start.
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import type { Engine } from '../engine/port.js';
 import type { StartProbe } from './wait.js';
 

@@ -3,7 +3,7 @@
 import type { Engine } from '../engine/port.js';
 import type { ObservedContainer } from '../model/index.js';
 import type { Graph } from '../graph/index.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { engineMessage } from '../engine/errors.js';
 import type { RunListener } from './events.js';
 

@@ -2,7 +2,7 @@
 // and the names containers are reported under (a recreate's successor has a temporary name until its rename).
 import type PQueue from 'p-queue';
 import type { Engine } from '../engine/port.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import type { Failure, ProgressStatus, ResourceKind, RunListener } from './events.js';
 import { Interrupted } from './wait.js';
 

@@ -6,10 +6,10 @@
 // waits in conditions.ts, removals in removals.ts.
 import type { Engine } from '../engine/port.js';
 import type { Plan } from '../plan/types.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { ConditionWaits, isReported, type ServiceRun } from './conditions.js';
 import { deferred } from './deferred.js';
-import { dependencyEdges } from './deps.js';
+import { dependencyEdges } from '../graph/deps.js';
 import { engineMessage } from '../engine/errors.js';
 import type { Failure, RunListener } from './events.js';
 import { PendingSuccessors } from './recreate.js';

@@ -1,7 +1,7 @@
 // The dependency graph of a stack: edges from depends_on, links, volumes_from and network_mode/ipc/pid
 // `service:x`. Pure: start order, parallel levels, selection of services with what they need.
 import { type BerthError, BerthErrors, badInput, type SourcePos } from '../errors.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 
 export type EdgeKind = 'depends_on' | 'links' | 'volumes_from' | 'network_mode' | 'ipc' | 'pid';
 

@@ -1,6 +1,6 @@
 // Making the images a run needs: build, pull or nothing per service (policy.ts decides), one job per image
 // reference, bounded, through the engine port.
-import type { Service } from '../compose/types.js';
+import type { Service } from '../model/stack.js';
 import type { Engine, PullEvent } from '../engine/port.js';
 import { BerthError } from '../errors.js';
 import { imageAction, type PullOverride } from './policy.js';

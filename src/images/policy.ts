@@ -1,6 +1,6 @@
 // Which images a service needs made before its containers can be created: the pull_policy rules, pure, so
 // they are unit-tested without an engine.
-import type { Service } from '../compose/types.js';
+import type { Service } from '../model/stack.js';
 
 export type PullOverride = 'always' | 'missing' | 'never';
 

@@ -3,6 +3,7 @@
 // that are created, recreated or restarted meanwhile are picked up from the engine's event stream, and the
 // feed ends when the project has no containers left. A sink that cannot keep up pauses every engine stream
 // (backpressure through the socket), so memory stays bounded and nothing is dropped.
+import type { Readable } from 'node:stream';
 import { runAbortController } from '../abort.js';
 import type { Engine, EventWatch } from '../engine/port.js';
 import { type ContainerEvent, projectSelector } from '../model/index.js';
@@ -41,7 +42,7 @@ const MERGE_HIGH = 4096;
 
 interface Reader {
   target: LogTarget;
-  stream: NodeJS.ReadableStream;
+  stream: Readable;
   paused: boolean;
 }
 
@@ -104,7 +105,7 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
     finished = true;
     ac.abort();
     events?.close();
-    for (const r of readers.values()) (r.stream as unknown as { destroy?: () => void }).destroy?.();
+    for (const r of readers.values()) r.stream.destroy();
     readers.clear();
     finish();
   };
@@ -148,7 +149,7 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
     attaching.add(target.id);
     const mark = marks.get(target.id);
     const skip = skipRepeats(mark ? { ...mark } : undefined);
-    let stream: NodeJS.ReadableStream;
+    let stream: Readable;
     try {
       stream = await engine.openLogs(target.id, {
         follow: opts.follow,
@@ -173,7 +174,7 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
       attaching.delete(target.id);
     }
     if (finished) {
-      (stream as unknown as { destroy?: () => void }).destroy?.();
+      stream.destroy();
       return;
     }
     known.add(target.id);

@@ -1,6 +1,6 @@
 // start, stop, restart and rm: the lifecycle of existing containers. Stops go dependents first, starts go
 // through the `up` executor so dependency conditions are honoured.
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { listProjectContainers, observe } from '../engine/observe.js';
 import type { UpResult } from '../executor/up.js';
 import { BerthError } from '../errors.js';

@@ -1,7 +1,7 @@
 // `berth run`: a one-off container from a service's definition. Its dependencies come up through the same
 // planner and executor as `up`; its own networks and volumes through the same resource planning.
 import { randomBytes } from 'node:crypto';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { engineMessage } from '../engine/errors.js';
 import { observe } from '../engine/observe.js';
 import type { OneOffSpec, Session, SessionIO } from '../engine/port.js';

@@ -1,5 +1,5 @@
 // Which services and containers a verb acts on. One place for the rules every verb shares.
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { badInput } from '../errors.js';
 import { buildGraph, selectWithDeps } from '../graph/index.js';
 import type { ObservedContainer } from '../model/index.js';

@@ -1,7 +1,7 @@
 // `berth use NAME`: make a client the active one. Everything that can fail is checked before anything changes
 // (ports held by projects that stay up, or by other processes); then the other clients' port holders stop,
 // and the rest of them stop while this client comes up (`up --wait`).
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { listAllBerthContainers } from '../engine/observe.js';
 import { hostPortClashes } from '../executor/preflight.js';
 import { BerthError, ExitCode } from '../errors.js';

@@ -1,6 +1,6 @@
 // `up`: make the engine match the stack, changing only what differs. observe → images → plan → port check →
 // execute. The plan is returned with the result, so callers can print it (`--dry-run`) or report on it.
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 import { observe } from '../engine/observe.js';
 import type { UpResult } from '../executor/up.js';
 import { ensureImages } from '../images/ensure.js';

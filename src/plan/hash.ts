@@ -5,7 +5,7 @@
 // the template at all, so changing them never recreates.
 import { createHash } from 'node:crypto';
 import type { CreateOptions } from '../engine/create-options.js';
-import type { Service, Stack } from '../compose/types.js';
+import type { Service, Stack } from '../model/stack.js';
 
 /** JSON with object keys sorted at every level, so equal values always serialize (and hash) the same. */
 export function stableStringify(value: unknown): string {

@@ -1,6 +1,6 @@
 // Host ports a stack asks for, and whether a published port takes one of them: shared by `up`'s preflight and
 // `berth use`'s switch check, so both see the same ports and the same address overlap.
-import type { PortSpec, Stack } from '../compose/types.js';
+import type { PortSpec, Stack } from '../model/stack.js';
 
 export interface HostPort {
   service: string;

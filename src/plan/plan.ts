@@ -2,8 +2,8 @@
 // make them match. No engine calls here; src/executor executes the result.
 import type { ObservedContainer, ObservedState } from '../model/index.js';
 import { containerName, containerTemplate, serviceNetworks } from '../engine/create-options.js';
-import { sharesWith } from '../executor/deps.js';
-import type { Service, Stack } from '../compose/types.js';
+import { sharesWith } from '../graph/deps.js';
+import type { Service, Stack } from '../model/stack.js';
 import { configHash } from './hash.js';
 import type { Action, Plan, RecreateReason } from './types.js';
 

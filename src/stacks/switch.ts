@@ -5,7 +5,7 @@
 
 import { Label, type ObservedContainer } from '../model/index.js';
 import { type HostPort, takes } from '../plan/host-ports.js';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 
 const isUp = (c: ObservedContainer) =>
   c.state === 'running' || c.state === 'restarting' || c.state === 'paused';

@@ -1,7 +1,7 @@
 // `berth use` without a name: every known client of the stack with the state of its containers. Pure; the
 // switch itself is src/ops/switch.ts.
 import { dirname } from 'node:path';
-import type { Stack } from '../compose/types.js';
+import type { Stack } from '../model/stack.js';
 
 /** The directory whose `.berth/state.json` records the active client: the one of the stack's first file. */
 export const stackDirOf = (stack: Stack) => dirname(stack.files[0] ?? `${stack.workingDir}/berth.yaml`);

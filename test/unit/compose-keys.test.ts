@@ -2,7 +2,7 @@
 // Compose keys berth used to reject: each one from the file, through its normalized value, to what the engine
 // is asked (create options, network options, the checks before `up`).
 import { describe, expect, test } from 'vitest';
-import type { Stack } from '../../src/compose/types.js';
+import type { Stack } from '../../src/model/stack.js';
 import {
   apiAtLeast,
   containerForReplica,

@@ -2,7 +2,7 @@
 // exactly as the stack file says.
 import tarStream from 'tar-stream';
 import { expect, test } from 'vitest';
-import type { InjectedFile } from '../../src/compose/types.js';
+import type { InjectedFile } from '../../src/model/stack.js';
 import { fileArchive } from '../../src/engine/file-archive.js';
 
 interface Entry {

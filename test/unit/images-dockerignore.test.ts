@@ -10,7 +10,7 @@ import {
   parseDockerignore,
   prepareContext,
 } from '../../src/engine/build-context.js';
-import type { BuildSpec } from '../../src/compose/types.js';
+import type { BuildSpec } from '../../src/model/stack.js';
 
 const dirs: string[] = [];
 afterEach(() => {

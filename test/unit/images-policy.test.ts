@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { buildQuery } from '../../src/engine/images.js';
 import { imageAction } from '../../src/images/policy.js';
-import { splitReference, withDefaultTag } from '../../src/images/refs.js';
-import type { BuildSpec, Service } from '../../src/compose/types.js';
+import { splitReference, withDefaultTag } from '../../src/model/image-ref.js';
+import type { BuildSpec, Service } from '../../src/model/stack.js';
 
 const buildSpec: BuildSpec = { context: '/ctx', dockerfile: 'Dockerfile', args: {}, labels: {} };
 const svc = (over: Partial<Service> = {}) =>

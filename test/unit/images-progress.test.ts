@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { pullable } from '../../src/cli/pull.js';
 import { formatBytes, LiveBlock, PullTracker } from '../../src/cli/pull-progress.js';
-import type { Service } from '../../src/compose/types.js';
+import type { Service } from '../../src/model/stack.js';
 
 const L = 'aaaaaaaaaaaa';
 const M = 'bbbbbbbbbbbb';

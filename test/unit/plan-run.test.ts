@@ -1,7 +1,7 @@
 // The executor's pure helpers: dependency edges with their conditions, and the plain progress lines.
 import { describe, expect, test } from 'vitest';
 import { buildGraph } from '../../src/graph/index.js';
-import { dependencyEdges } from '../../src/executor/deps.js';
+import { dependencyEdges } from '../../src/graph/deps.js';
 import { formatEvent } from '../../src/executor/render.js';
 import { dependentsMap } from '../../src/executor/stop.js';
 import { completedSuccessfully, healthy, ready } from '../../src/executor/wait.js';

@@ -1,6 +1,6 @@
 // Hand-made Stack values for unit tests of the planner, hash and engine spec (no YAML, no engine).
 import type { ObservedContainer, ObservedState } from '../../src/model/index.js';
-import type { Service, Stack } from '../../src/compose/types.js';
+import type { Service, Stack } from '../../src/model/stack.js';
 
 export function service(name: string, over: Partial<Service> = {}): Service {
   return {

@@ -1,8 +1,8 @@
 // Each service's dependencies as the executor needs them: the graph's edges (depends_on, links, volumes_from,
 // network_mode/ipc/pid) with the condition to wait for, and whether the dependent shares the dependency's
 // namespace or volumes (then it can only be created once the dependency's container exists).
-import type { Graph } from '../graph/index.js';
-import type { DependencyCondition, Service, Stack } from '../compose/types.js';
+import type { Graph } from './index.js';
+import type { DependencyCondition, Service, Stack } from '../model/stack.js';
 
 export interface DepEdge {
   dep: string;
