@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings under test are Compose interpolation syntax
 // Normalization where berth used to differ from Compose: deploy.restart_policy, network_mode with networks,
 // env_file `format: raw`, env files of services a verb does not run, and finding the stack in a parent.
 import { mkdirSync } from 'node:fs';
