@@ -191,7 +191,8 @@ function stackName(
   let named: { doc: SourceDoc; name: string } | undefined;
   for (const doc of layers) {
     const raw = isObj(doc.value) ? doc.value.name : undefined;
-    if (raw === undefined || raw === null) continue;
+    // a name that is not a scalar is reported by the schema, at its line
+    if (raw === undefined || raw === null || typeof raw === 'object') continue;
     try {
       const name = interpolate(String(raw), lookup, () => {});
       if (name !== '') named = { doc, name };
