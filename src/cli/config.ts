@@ -13,6 +13,10 @@ export function register(program: Command): void {
     .option('--profiles', 'print the profile names, one per line')
     .option('--images', 'print the image names, one per line')
     .option('-q, --quiet', 'only validate; print nothing (the exit code tells)')
+    .option(
+      '--no-env-resolution',
+      'print `environment` as written and keep `env_file` (as docker compose does)',
+    )
     .option('-o, --output <file>', 'write the configuration to a file instead of stdout')
     .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
       if (o.format !== 'yaml' && o.format !== 'json') {
@@ -32,7 +36,7 @@ export function register(program: Command): void {
       } else if (o.images) out = lines(order.map((n) => stack.services[n]!.image));
       else {
         const { stackJson } = await import('../compose/canonical.js');
-        const doc = stackJson(stack);
+        const doc = stackJson(stack, undefined, { resolveEnv: o.envResolution !== false });
         if (o.format === 'json') out = `${JSON.stringify(doc, null, 2)}\n`;
         else {
           const { stringify } = await import('yaml');

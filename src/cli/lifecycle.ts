@@ -6,10 +6,14 @@ import type { RunListener } from '../executor/events.js';
 import type { Stack } from '../model/stack.js';
 import { globalsOf } from './globals.js';
 
-/** The stack as every verb reads it (src/cli/load.ts), loaded on demand so `--help` stays fast. */
-export async function loadStackFor(cmd: Command): Promise<Stack> {
+/**
+ * The stack as every verb reads it (src/cli/load.ts), loaded on demand so `--help` stays fast. `services`: the
+ * services the verb was given; as with Compose, their profiles are active and only they (and what they need)
+ * have their env files read.
+ */
+export async function loadStackFor(cmd: Command, services?: string[]): Promise<Stack> {
   const { loadFromCli } = await import('./load.js');
-  return loadFromCli(cmd);
+  return loadFromCli(cmd, { services });
 }
 
 /**

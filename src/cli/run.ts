@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--build', 'build the image before running')
     .passThroughOptions()
     .action(async (service: string, command: string[], flags: RunFlags, cmd: Command) => {
-      const stack = await loadStackFor(cmd);
+      const stack = await loadStackFor(cmd, [service]);
       selectServices(stack, [service], false);
       const ports = flags.publish.map(parsePublish);
       const { prepareRun, createOneOff, runAttached, oneOffName } = await import('../ops/run.js');

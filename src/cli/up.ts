@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect, [])
     .action(async (names: string[], flags: UpFlags, cmd: Command) => {
       const began = Date.now();
-      const stack = await loadStackFor(cmd);
+      const stack = await loadStackFor(cmd, names);
       const g = globalsOf(cmd);
       const services = selectServices(stack, names, flags.deps !== false);
       const scale = parseScale(flags.scale, stack.services);

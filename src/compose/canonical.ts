@@ -1,5 +1,9 @@
-// The canonical long form of a Stack, shaped like `docker compose config --format json` prints it, with keys
-// in a stable order so the output can be diffed and tested.
+// The canonical long form of a Stack, shaped like `docker compose config --format json` prints it (compose-go's
+// types and JSON tags), with keys in a stable order so the output can be diffed and tested. What the typed
+// Stack does not keep (extensions, secrets and configs as written, annotations, where a limit was written)
+// comes from the merged Compose model the loader records for the stack.
+import { homedir } from 'node:os';
+import path from 'node:path';
 import type {
   Healthcheck,
   MountSpec,
@@ -9,8 +13,27 @@ import type {
   Stack,
   VolumeSpec,
 } from '../model/stack.js';
+import { parseBytes } from './units.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The merged, interpolated Compose model each loaded stack came from (set by the loader). */
+export const composeModels = new WeakMap<Stack, Obj>();
+
+export interface JsonOptions {
+  /**
+   * false: `--no-env-resolution`, the environment as written (valueless entries as null) and `env_file`
+   * kept. Default: env files folded into `environment` and dropped, as `docker compose config` prints.
+   */
+  resolveEnv?: boolean;
+  /** Where relative paths of the model resolve (the stack's working directory). */
+  workingDir?: string;
+}
+
+const absolute = (p: string, dir = '.') =>
+  p === '~' || p.startsWith('~/') ? path.join(homedir(), p.slice(1)) : path.resolve(dir, p);
 
 /** Go duration text (`1m30s`, `500ms`), as Compose prints durations. */
 export function formatDuration(ms: number): string {
@@ -32,6 +55,41 @@ const clean = (o: Record<string, Json | undefined>): { [k: string]: Json } => {
 };
 
 const nonEmpty = <T>(a: T[]): T[] | undefined => (a.length > 0 ? a : undefined);
+/** compose-go prints byte sizes (UnitBytes) as a quoted number of bytes. */
+const unitBytes = (n: number | undefined): string | undefined => (n === undefined ? undefined : String(n));
+/** A byte size as written in the model, in Compose's printed form. */
+const rawBytes = (v: unknown): string | undefined => (v == null ? undefined : unitBytes(parseBytes(v)));
+const rawNumber = (v: unknown): number | undefined =>
+  v == null || Number.isNaN(Number(v)) ? undefined : Number(v);
+/** Extensions (`x-…`) as written: Compose prints them inline. */
+const extensions = (o: unknown): { [k: string]: Json } =>
+  isObj(o)
+    ? Object.fromEntries(Object.entries(o).filter(([k]) => k.startsWith('x-')) as [string, Json][])
+    : {};
+/** `KEY=VALUE` lists and maps alike, as a map of strings (or null for a valueless entry). */
+function kvMap(v: unknown): { [k: string]: string | null } {
+  const out: { [k: string]: string | null } = {};
+  if (isObj(v))
+    for (const [k, x] of Object.entries(v))
+      out[k] = x == null ? null : typeof x === 'object' ? JSON.stringify(x) : String(x);
+  else if (Array.isArray(v))
+    for (const item of v) {
+      const s = String(item);
+      const i = s.indexOf('=');
+      if (i < 0) out[s] = null;
+      else out[s.slice(0, i)] = s.slice(i + 1);
+    }
+  return out;
+}
+const sortedMap = <T>(m: { [k: string]: T }): { [k: string]: T } | undefined =>
+  Object.keys(m).length
+    ? Object.fromEntries(
+        Object.keys(m)
+          .sort()
+          .map((k) => [k, m[k]!]),
+      )
+    : undefined;
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v == null ? [] : [v]);
 const nonEmptyMap = (m: Record<string, string>): Record<string, string> | undefined =>
   Object.keys(m).length > 0 ? mapSorted(m, (v) => v) : undefined;
 /** A map with its keys sorted, each value turned into its canonical form. */
@@ -68,7 +126,7 @@ function mount(m: MountSpec): Json {
         })
       : undefined,
     volume: m.volume ? clean({ nocopy: m.volume.nocopy, subpath: m.volume.subpath }) : undefined,
-    tmpfs: m.tmpfs ? clean({ size: m.tmpfs.size, mode: m.tmpfs.mode }) : undefined,
+    tmpfs: m.tmpfs ? clean({ size: unitBytes(m.tmpfs.size), mode: m.tmpfs.mode }) : undefined,
     image: m.image ? clean({ subpath: m.image.subpath }) : undefined,
     consistency: m.consistency,
   });
@@ -86,24 +144,82 @@ function healthcheck(h: Healthcheck): Json {
   });
 }
 
-export function serviceJson(s: Service): Json {
+/** A service's `secrets:` / `configs:` in Compose's long form: references, not the mounts berth makes of them. */
+function fileRefs(v: unknown): Json[] | undefined {
+  const out = asList(v).map((r) => {
+    const o: Obj = isObj(r) ? r : { source: r };
+    return clean({
+      source: o.source == null ? undefined : String(o.source),
+      target: o.target == null ? undefined : String(o.target),
+      uid: o.uid == null ? undefined : String(o.uid),
+      gid: o.gid == null ? undefined : String(o.gid),
+      mode: rawNumber(o.mode),
+      ...extensions(o),
+    });
+  });
+  return nonEmpty(out);
+}
+
+/** `deploy` as written, with Compose's printed forms for sizes and numbers. */
+function deployJson(d: unknown): Json | undefined {
+  if (!isObj(d)) return undefined;
+  const resource = (r: unknown) =>
+    isObj(r)
+      ? clean({
+          ...(r as { [k: string]: Json }),
+          cpus: rawNumber(r.cpus),
+          memory: rawBytes(r.memory),
+          pids: rawNumber(r.pids),
+        })
+      : undefined;
+  const res = isObj(d.resources) ? d.resources : undefined;
+  const out = clean({
+    ...(d as { [k: string]: Json }),
+    replicas: rawNumber(d.replicas),
+    labels: d.labels == null ? undefined : (sortedMap(kvMap(d.labels)) as Json),
+    resources: res
+      ? clean({
+          ...(res as { [k: string]: Json }),
+          limits: resource(res.limits),
+          reservations: resource(res.reservations),
+        })
+      : undefined,
+  });
+  return Object.keys(out).length ? out : undefined;
+}
+
+export function serviceJson(s: Service, raw: Obj = {}, opts: JsonOptions = {}): Json {
   const r = s.resources;
-  const limits = clean({
-    cpus: r.nanoCpus === undefined ? undefined : String(r.nanoCpus / 1e9),
-    memory: r.memoryBytes,
-    pids: r.pidsLimit,
-  });
-  const reservations = clean({
-    memory: r.memoryReservationBytes,
-    generic_resources: r.genericResources?.map((g) => ({
-      discrete_resource_spec: { kind: g.kind, value: g.value },
-    })),
-  });
-  const resources = clean({
-    limits: Object.keys(limits).length ? limits : undefined,
-    reservations: Object.keys(reservations).length ? reservations : undefined,
-  });
+  const resolveEnv = opts.resolveEnv !== false;
+  // Volumes as written: the mounts berth adds for secrets and configs are printed as `secrets`/`configs`.
+  const written = new Set(
+    asList(raw.volumes).map((v) => (isObj(v) ? String(v.target) : (String(v).split(':')[1] ?? String(v)))),
+  );
+  const volumes =
+    isObj(raw) && Object.keys(raw).length ? s.volumes.filter((m) => written.has(m.target)) : s.volumes;
+  const environment: { [k: string]: string | null } = resolveEnv
+    ? { ...s.environment }
+    : kvMap(raw.environment);
+  if (resolveEnv) {
+    // `- KEY` with nothing to take it from stays in Compose's output, valueless
+    for (const [k, v] of Object.entries(kvMap(raw.environment)))
+      if (v === null && !(k in environment)) environment[k] = null;
+  }
+  const envFiles = resolveEnv
+    ? undefined
+    : nonEmpty(
+        asList(raw.env_file).map((e) => {
+          const o: Obj = isObj(e) ? e : { path: e };
+          return clean({
+            path: absolute(String(o.path), opts.workingDir),
+            required: o.required === false || o.required === 'false' ? false : undefined,
+            format: o.format == null ? undefined : String(o.format),
+          });
+        }),
+      );
   return clean({
+    ...extensions(raw),
+    annotations: raw.annotations == null ? undefined : (sortedMap(kvMap(raw.annotations)) as Json),
     build: s.build
       ? clean({
           context: s.build.context,
@@ -115,7 +231,7 @@ export function serviceJson(s: Service): Json {
           network: s.build.network,
           no_cache: s.build.no_cache,
           pull: s.build.pull,
-          shm_size: s.build.shm_size,
+          shm_size: unitBytes(s.build.shm_size),
           extra_hosts: s.build.extra_hosts && nonEmpty(s.build.extra_hosts),
           tags: s.build.tags && nonEmpty(s.build.tags),
           cache_from: s.build.cache_from && nonEmpty(s.build.cache_from),
@@ -125,9 +241,12 @@ export function serviceJson(s: Service): Json {
     cap_add: nonEmpty(s.cap_add),
     cap_drop: nonEmpty(s.cap_drop),
     cgroup_parent: s.cgroup_parent,
-    command: s.command,
+    // compose-go prints these two even when unset
+    command: s.command ?? null,
+    configs: fileRefs(raw.configs),
     container_name: s.container_name,
     cpu_shares: r.cpuShares,
+    cpus: rawNumber(raw.cpus),
     cpuset: r.cpuset,
     depends_on:
       Object.keys(s.depends_on).length > 0
@@ -138,21 +257,16 @@ export function serviceJson(s: Service): Json {
             ]),
           )
         : undefined,
-    deploy:
-      Object.keys(resources).length > 0 || s.replicas !== 1
-        ? clean({
-            replicas: s.replicas !== 1 ? s.replicas : undefined,
-            resources: Object.keys(resources).length ? resources : undefined,
-          })
-        : undefined,
+    deploy: deployJson(raw.deploy),
     device_cgroup_rules: s.device_cgroup_rules && nonEmpty(s.device_cgroup_rules),
     devices: nonEmpty(s.devices),
     dns: nonEmpty(s.dns),
     dns_opt: nonEmpty(s.dns_opt),
     dns_search: nonEmpty(s.dns_search),
     domainname: s.domainname,
-    entrypoint: s.entrypoint,
-    environment: nonEmptyMap(s.environment),
+    entrypoint: s.entrypoint ?? null,
+    env_file: envFiles,
+    environment: sortedMap(environment),
     expose: nonEmpty(s.expose),
     external_links: s.external_links && nonEmpty(s.external_links),
     extra_hosts: nonEmpty(s.extra_hosts),
@@ -168,6 +282,8 @@ export function serviceJson(s: Service): Json {
       ? clean({ driver: s.logging.driver, options: nonEmptyMap(s.logging.options) })
       : undefined,
     mac_address: s.mac_address,
+    mem_limit: rawBytes(raw.mem_limit),
+    mem_reservation: rawBytes(raw.mem_reservation),
     network_mode: s.network_mode,
     networks:
       Object.keys(s.networks).length > 0
@@ -189,16 +305,20 @@ export function serviceJson(s: Service): Json {
           )
         : undefined,
     pid: s.pid,
+    pids_limit: rawNumber(raw.pids_limit),
     platform: s.platform,
     ports: nonEmpty(s.ports.map(port)),
     privileged: s.privileged || undefined,
     profiles: nonEmpty(s.profiles),
     pull_policy: s.pull_policy,
     read_only: s.read_only || undefined,
-    restart: s.restart,
+    // as written: a deploy.restart_policy stays under deploy, as Compose prints it
+    restart: raw.restart == null ? undefined : String(raw.restart),
     runtime: s.runtime,
+    scale: rawNumber(raw.scale),
+    secrets: fileRefs(raw.secrets),
     security_opt: nonEmpty(s.security_opt),
-    shm_size: r.shmSizeBytes,
+    shm_size: unitBytes(r.shmSizeBytes),
     stdin_open: s.stdin_open || undefined,
     stop_grace_period: s.stopGracePeriodMs === undefined ? undefined : formatDuration(s.stopGracePeriodMs),
     stop_signal: s.stop_signal,
@@ -216,7 +336,7 @@ export function serviceJson(s: Service): Json {
         : undefined,
     user: s.user,
     uts: s.uts,
-    volumes: nonEmpty(s.volumes.map(mount)),
+    volumes: nonEmpty(volumes.map(mount)),
     volumes_from: nonEmpty(s.volumes_from),
     working_dir: s.working_dir,
   });
@@ -259,14 +379,68 @@ function volume(v: VolumeSpec): Json {
   });
 }
 
+/** A top-level secret or config as Compose prints it: its engine name, and the file made absolute. */
+function fileObject(key: string, v: unknown, project: string, workingDir: string): Json {
+  const o: Obj = isObj(v) ? v : {};
+  const external = o.external === true || o.external === 'true' || isObj(o.external);
+  const str = (x: unknown) => (x == null ? undefined : String(x));
+  return clean({
+    ...extensions(o),
+    name:
+      str(o.name) ??
+      (isObj(o.external) && o.external.name != null
+        ? String(o.external.name)
+        : external
+          ? key
+          : `${project}_${key}`),
+    file: o.file == null ? undefined : absolute(String(o.file), workingDir),
+    environment: str(o.environment),
+    content: str(o.content),
+    external: external || undefined,
+    labels: o.labels == null ? undefined : (sortedMap(kvMap(o.labels)) as Json),
+    driver: str(o.driver),
+    driver_opts: isObj(o.driver_opts) ? (sortedMap(kvMap(o.driver_opts)) as Json) : undefined,
+    template_driver: str(o.template_driver),
+  });
+}
+
 /** The whole stack, services in the given order (file order by default). */
-export function stackJson(stack: Stack, order: string[] = Object.keys(stack.services)): Json {
+export function stackJson(
+  stack: Stack,
+  order: string[] = Object.keys(stack.services),
+  opts: JsonOptions = {},
+): Json {
+  const model = composeModels.get(stack) ?? {};
+  const rawServices = isObj(model.services) ? model.services : {};
+  const rawOf = (group: unknown, k: string): Obj => (isObj(group) && isObj(group[k]) ? group[k] : {});
+  const o = { ...opts, workingDir: opts.workingDir ?? stack.workingDir };
   const services: { [k: string]: Json } = {};
-  for (const n of order) services[n] = serviceJson(stack.services[n]!);
-  const networks = mapSorted(stack.networks, network);
-  const volumes = mapSorted(stack.volumes, volume);
-  const out: { [k: string]: Json } = { name: stack.project, services };
-  if (Object.keys(networks).length) out.networks = networks;
-  if (Object.keys(volumes).length) out.volumes = volumes;
+  for (const n of order) services[n] = serviceJson(stack.services[n]!, rawOf(rawServices, n), o);
+  const networks = mapSorted(stack.networks, (n) => n);
+  const volumes = mapSorted(stack.volumes, (v) => v);
+  const out: { [k: string]: Json } = { ...extensions(model), name: stack.project, services };
+  if (Object.keys(networks).length)
+    out.networks = Object.fromEntries(
+      Object.entries(networks).map(([k, n]) => [
+        k,
+        { ...(network(n) as object), ...extensions(rawOf(model.networks, k)) },
+      ]),
+    );
+  if (Object.keys(volumes).length)
+    out.volumes = Object.fromEntries(
+      Object.entries(volumes).map(([k, v]) => [
+        k,
+        { ...(volume(v) as object), ...extensions(rawOf(model.volumes, k)) },
+      ]),
+    );
+  for (const kind of ['secrets', 'configs'] as const) {
+    const defs = model[kind];
+    if (!isObj(defs) || !Object.keys(defs).length) continue;
+    out[kind] = Object.fromEntries(
+      Object.keys(defs)
+        .sort()
+        .map((k) => [k, fileObject(k, defs[k], stack.project, stack.workingDir)]),
+    );
+  }
   return out;
 }

@@ -3,26 +3,40 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors.js';
 
+/** berth's own name first, then Compose's names in Compose's order of preference. */
 export const DEFAULT_FILES = [
   'berth.yaml',
   'compose.yaml',
   'compose.yml',
-  'docker-compose.yaml',
   'docker-compose.yml',
+  'docker-compose.yaml',
 ];
 
-/** As Compose: `compose.yaml` picks up `compose.override.yaml` next to it when no -f is given. */
-const overrideOf = (f: string) => f.replace(/\.(ya?ml)$/, '.override.$1');
+/** Compose takes the first of these that exists next to the stack file, whatever the stack file's name. */
+const COMPOSE_OVERRIDES = [
+  'compose.override.yml',
+  'compose.override.yaml',
+  'docker-compose.override.yml',
+  'docker-compose.override.yaml',
+];
 
+/**
+ * As Compose v2: the stack file in `dir`, else in the nearest parent directory that has one, plus its override
+ * file when no -f is given. The stack's directory (and so its `.env`) is where the file was found.
+ */
 export function discoverFiles(dir: string): string[] {
-  for (const name of DEFAULT_FILES) {
-    const f = path.join(dir, name);
-    if (existsSync(f)) {
-      const o = overrideOf(f);
-      return existsSync(o) ? [f, o] : [f];
+  for (let d = path.resolve(dir); ; ) {
+    const found = DEFAULT_FILES.map((n) => path.join(d, n)).find((f) => existsSync(f));
+    if (found) {
+      const overrides = path.basename(found) === 'berth.yaml' ? ['berth.override.yaml'] : COMPOSE_OVERRIDES;
+      const o = overrides.map((n) => path.join(d, n)).find((f) => existsSync(f));
+      return o ? [found, o] : [found];
     }
+    const parent = path.dirname(d);
+    if (parent === d) break;
+    d = parent;
   }
-  throw badInput(`no stack file in ${dir}`, {
+  throw badInput(`no stack file in ${dir} or any parent directory`, {
     hint: `create one of ${DEFAULT_FILES.join(', ')}, or name it with -f FILE`,
   });
 }

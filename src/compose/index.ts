@@ -3,14 +3,15 @@
 import path from 'node:path';
 import { type BerthError, BerthErrors } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
+import { composeModels } from './canonical.js';
 import { loadClient } from './clients.js';
 import { parseEnvFile } from './envfile.js';
 import { resolveExtends } from './extends.js';
 import { discoverFiles, readText, shownPath } from './files.js';
 import { resolveIncludes } from './include.js';
-import type { Lookup } from './interpolate.js';
+import { type Lookup, interpolate } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
-import { mergeStacks } from './merge.js';
+import { enforceUnicity, mergeStacks, withoutResets } from './merge.js';
 import { normalizeStack } from './normalize.js';
 import { normalizeProjectName } from './project.js';
 import { validateDoc } from './schema.js';
@@ -64,20 +65,28 @@ export function loadStack(opts: LoadOptions): Stack {
   };
 
   // Parse first: an inline client (x-berth.clients.NAME.env) feeds interpolation of the very files it is in.
-  const raws = files.map((f) => parseSource(f, show(f), readText(f, show(f))));
+  // Each document of a multi-document file is a layer of its own, merged in order as Compose does.
+  const raws = files.flatMap((f) => documents(parseSource(f, show(f), readText(f, show(f)))));
   const shell: Lookup = (k) => (Object.hasOwn(opts.env, k) ? opts.env[k] : undefined);
   const dotenv = loadDotEnv(opts, cwd, workingDir, shell, show);
   const client = opts.client ? loadClient(opts.client, stackDir, raws, shell, show) : undefined;
   const own = (o: Record<string, string | undefined> | undefined, k: string) =>
     o && Object.hasOwn(o, k) ? o[k] : undefined;
-  const lookup: Lookup = (k) => own(opts.env, k) ?? own(client?.env, k) ?? own(dotenv, k);
+  const given: Lookup = (k) => own(opts.env, k) ?? own(client?.env, k) ?? own(dotenv, k);
+  const layers: SourceDoc[] = [...raws, ...(client?.overlay ? documents(client.overlay) : [])];
+
+  // The name is settled before interpolation: Compose offers it to the files as COMPOSE_PROJECT_NAME.
+  const name = stackName(opts, layers, workingDir, (k) => own(opts.env, k) ?? own(dotenv, k), given);
+  const project = client ? `${name}-${normalizeProjectName(client.name, '--client')}` : name;
+  const lookup: Lookup = (k) => (k === 'COMPOSE_PROJECT_NAME' ? project : given(k));
 
   const errors: BerthError[] = [];
   const sources = new Sources();
   const interpolated = new Map<string, SourceDoc>();
   const prepare = (doc: SourceDoc): SourceDoc => {
     doc.value = interpolateTree(doc, lookup, warn, errors);
-    validateDoc(doc, errors, warn);
+    // A key tagged `!reset` is gone, whatever it was written with: `build: !reset null` is valid.
+    validateDoc({ ...doc, value: withoutResets(doc.value, doc.reset) }, errors, warn);
     return doc;
   };
   const loadOther = (abs: string, from: SourceDoc, at: Path): SourceDoc => {
@@ -94,12 +103,16 @@ export function loadStack(opts: LoadOptions): Stack {
     const d = prepare(parseSource(abs, show(abs), text));
     interpolated.set(abs, d);
     sources.add(d);
+    // Another file's further documents are merged into its first: it is referred to as one file.
+    for (const more of d.more ?? []) {
+      prepare(more);
+      sources.add(more);
+      d.value = mergeStacks(d.value, more.value ?? {}, more);
+    }
     resolveExtends(d, loadOther, errors);
     return d;
   };
 
-  const layers: SourceDoc[] = [...raws];
-  if (client?.overlay) layers.push(client.overlay);
   for (const doc of layers) {
     interpolated.set(doc.file, doc);
     prepare(doc);
@@ -116,10 +129,8 @@ export function loadStack(opts: LoadOptions): Stack {
 
   let model: unknown = {};
   for (const doc of layers) model = mergeStacks(model, doc.value ?? {}, doc);
-  const m = isObj(model) ? model : {};
+  const m = (isObj(model) ? enforceUnicity(model) : {}) as Obj;
 
-  const name = stackName(opts, m, workingDir, sources);
-  const project = client ? `${name}-${normalizeProjectName(client.name, '--client')}` : name;
   // As Compose: naming a service on the command line activates its profiles.
   const services = isObj(m.services) ? m.services : {};
   const targeted = (opts.services ?? []).flatMap((n) => {
@@ -134,6 +145,8 @@ export function loadStack(opts: LoadOptions): Stack {
       .filter(Boolean),
     ...targeted,
   ];
+  // As Compose: only the services a verb runs (and what they need) have their env files read.
+  const needed = opts.services?.length ? withDependencies(services, opts.services) : undefined;
   const stack = normalizeStack(m, {
     sources,
     workingDir,
@@ -142,12 +155,14 @@ export function loadStack(opts: LoadOptions): Stack {
     client: client?.name,
     profiles,
     lookup,
+    readsEnvFiles: needed ? (service) => needed.has(service) : undefined,
     // stack files and overlays in merge order, then files pulled in by include / extends
     files: [...new Set([...layers, ...sources.docs].map((d) => d.file).filter((f) => !f.includes('#')))],
     warnings,
     show,
   });
   buildGraph(stack);
+  composeModels.set(stack, m);
   return stack;
 }
 
@@ -156,20 +171,75 @@ function throwIf(errors: BerthError[]) {
   if (errors.length > 1) throw new BerthErrors(errors);
 }
 
-function stackName(opts: LoadOptions, m: Obj, workingDir: string, sources: Sources): string {
+/** A parsed file as layers: its first document, then any further ones (`---`). */
+const documents = (doc: SourceDoc): SourceDoc[] => [doc, ...(doc.more ?? [])];
+
+/**
+ * -p, else COMPOSE_PROJECT_NAME (shell, then .env), else the last `name:` of the files (interpolated), else
+ * the directory name.
+ */
+function stackName(
+  opts: LoadOptions,
+  layers: SourceDoc[],
+  workingDir: string,
+  env: Lookup,
+  lookup: Lookup,
+): string {
   if (opts.projectName) return normalizeProjectName(opts.projectName, '-p');
-  const fromEnv = opts.env.COMPOSE_PROJECT_NAME;
+  const fromEnv = env('COMPOSE_PROJECT_NAME');
   if (fromEnv) return normalizeProjectName(fromEnv, 'COMPOSE_PROJECT_NAME');
-  if (m.name !== undefined && m.name !== null && String(m.name) !== '') {
+  let named: { doc: SourceDoc; name: string } | undefined;
+  for (const doc of layers) {
+    const raw = isObj(doc.value) ? doc.value.name : undefined;
+    // a name that is not a scalar is reported by the schema, at its line
+    if (raw === undefined || raw === null || typeof raw === 'object') continue;
     try {
-      return normalizeProjectName(String(m.name), 'name');
+      const name = interpolate(String(raw), lookup, () => {});
+      if (name !== '') named = { doc, name };
+    } catch {
+      // a bad template is reported, with its line, when the file is interpolated
+    }
+  }
+  if (named) {
+    try {
+      return normalizeProjectName(named.name, 'name');
     } catch (e) {
-      throw sources.error(['name'], (e as BerthError).message.replace(/^name: /, ''), {
+      throw errorAt(named.doc, ['name'], (e as BerthError).message.replace(/^name: /, ''), {
         hint: (e as BerthError).hint,
       });
     }
   }
   return normalizeProjectName(path.basename(workingDir), 'the directory name', true);
+}
+
+/**
+ * The named services and everything they need to run (depends_on, links, volumes_from, and
+ * network_mode/ipc/pid `service:`), from the merged model.
+ */
+function withDependencies(services: Obj, names: string[]): Set<string> {
+  const out = new Set<string>();
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v == null ? [] : [v]);
+  const visit = (n: string) => {
+    if (out.has(n)) return;
+    out.add(n);
+    const s = Object.hasOwn(services, n) ? services[n] : undefined;
+    if (!isObj(s)) return;
+    const deps = [
+      ...(isObj(s.depends_on) ? Object.keys(s.depends_on) : list(s.depends_on).map(String)),
+      ...list(s.links).map((l) => String(l).split(':')[0]!),
+      ...list(s.volumes_from)
+        .map(String)
+        .filter((v) => !v.startsWith('container:'))
+        .map((v) => v.replace(/^service:/, '').split(':')[0]!),
+      ...['network_mode', 'ipc', 'pid']
+        .map((k) => s[k])
+        .filter((v): v is string => typeof v === 'string' && v.startsWith('service:'))
+        .map((v) => v.slice('service:'.length)),
+    ];
+    for (const d of deps) visit(d);
+  };
+  for (const n of names) visit(n);
+  return out;
 }
 
 function loadDotEnv(

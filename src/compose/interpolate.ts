@@ -1,5 +1,7 @@
-// Compose variable interpolation: ${VAR}, $VAR, ${VAR:-d}, ${VAR-d}, ${VAR:?msg}, ${VAR?msg}, ${VAR:+r},
-// ${VAR+r}, and $$ for a literal $. Defaults may themselves contain interpolations, as in compose-go.
+// Compose variable interpolation (compose-go's template package): ${VAR}, $VAR, ${VAR:-d}, ${VAR-d},
+// ${VAR:?msg}, ${VAR?msg}, ${VAR:+r}, ${VAR+r}, and $$ for a literal $. Defaults may themselves contain
+// interpolations. A `$` followed by anything else (`$(date)`, `$5`, `a $ b`, `^re$`) is left as written, as
+// compose-go does; only a `${` that does not form a valid expression is an error.
 
 export type Lookup = (name: string) => string | undefined;
 
@@ -13,96 +15,88 @@ export class InterpolationError extends Error {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+const START = /[A-Za-z_]/;
 
 /**
- * Interpolate one string. `onUnset` is called for a variable used without a default and not set (it becomes
- * empty, as in Compose). Throws InterpolationError for a required variable or a malformed template.
+ * Interpolate one string. `onUnset` is called for a variable that is used (outside a default that is not
+ * taken) without a value; it becomes empty, as in Compose. Throws InterpolationError for a required variable
+ * or a malformed `${…}`.
  */
 export function interpolate(input: string, lookup: Lookup, onUnset: (name: string) => void): string {
   if (!input.includes('$')) return input;
-  const [out] = parse(input, 0, lookup, onUnset, false);
+  let out = '';
+  let i = 0;
+  while (i < input.length) {
+    const d = input.indexOf('$', i);
+    if (d < 0) {
+      out += input.slice(i);
+      break;
+    }
+    out += input.slice(i, d);
+    const next = input[d + 1];
+    if (next === '$') {
+      out += '$';
+      i = d + 2;
+    } else if (next === '{') {
+      const close = closingBrace(input, d + 1);
+      if (close < 0) throw invalid(input);
+      out += braced(input.slice(d + 2, close), input, lookup, onUnset);
+      i = close + 1;
+    } else if (next !== undefined && START.test(next)) {
+      const name = NAME.exec(input.slice(d + 1))![0];
+      out += resolve(name, lookup, onUnset);
+      i = d + 1 + name.length;
+    } else {
+      out += '$';
+      i = d + 1;
+    }
+  }
   return out;
 }
 
-/** Parses from `i`; when `inBraces`, stops at the matching `}` and returns its index. */
-function parse(
-  s: string,
-  start: number,
-  lookup: Lookup,
-  onUnset: (name: string) => void,
-  inBraces: boolean,
-): [string, number] {
-  let out = '';
-  let i = start;
-  while (i < s.length) {
-    const c = s[i]!;
-    if (inBraces && c === '}') return [out, i];
-    if (c !== '$') {
-      out += c;
-      i++;
-      continue;
-    }
-    const next = s[i + 1];
-    if (next === '$') {
-      out += '$';
-      i += 2;
-      continue;
-    }
-    if (next === '{') {
-      const m = NAME.exec(s.slice(i + 2));
-      if (!m) throw invalid(s);
-      const name = m[0];
-      let j = i + 2 + name.length;
-      if (s[j] === '}') {
-        out += resolve(name, lookup, onUnset);
-        i = j + 1;
-        continue;
-      }
-      let op = '';
-      if (s[j] === ':' && '-?+'.includes(s[j + 1] ?? '')) {
-        op = s.slice(j, j + 2);
-        j += 2;
-      } else if ('-?+'.includes(s[j] ?? '')) {
-        op = s[j]!;
-        j += 1;
-      } else throw invalid(s);
-      const value = lookup(name);
-      const [arg, end] = parse(s, j, lookup, () => {}, true);
-      if (s[end] !== '}') throw invalid(s);
-      i = end + 1;
-      const unset = value === undefined;
-      const empty = unset || value === '';
-      switch (op) {
-        case ':-':
-          out += empty ? arg : value!;
-          break;
-        case '-':
-          out += unset ? arg : value!;
-          break;
-        case ':?':
-          if (empty) throw required(name, arg, true);
-          out += value!;
-          break;
-        case '?':
-          if (unset) throw required(name, arg, false);
-          out += value!;
-          break;
-        case ':+':
-          out += empty ? '' : arg;
-          break;
-        case '+':
-          out += unset ? '' : arg;
-          break;
-      }
-      continue;
-    }
-    const m = NAME.exec(s.slice(i + 1));
-    if (!m) throw invalid(s);
-    out += resolve(m[0], lookup, onUnset);
-    i += 1 + m[0].length;
+/**
+ * The `}` that ends the expression opened at `open`: braces inside a default (`${J:-{"a":1}}`) are counted,
+ * as compose-go does. Without a balanced one, the last `}` of the string (compose-go's greedy match).
+ */
+function closingBrace(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === '{') depth++;
+    else if (s[i] === '}' && --depth === 0) return i;
   }
-  if (inBraces) throw invalid(s);
-  return [out, i];
+  const last = s.lastIndexOf('}');
+  return last > open ? last : -1;
+}
+
+/** The inside of `${…}`. The default, alternative or message is interpolated only when it is used. */
+function braced(body: string, whole: string, lookup: Lookup, onUnset: (name: string) => void): string {
+  const m = NAME.exec(body);
+  if (!m) throw invalid(whole);
+  const name = m[0];
+  if (body.length === name.length) return resolve(name, lookup, onUnset);
+  const rest = body.slice(name.length);
+  const op = /^:?[-?+]/.exec(rest)?.[0];
+  if (!op) throw invalid(whole);
+  const arg = () => interpolate(rest.slice(op.length), lookup, onUnset);
+  const value = lookup(name);
+  const unset = value === undefined;
+  const empty = unset || value === '';
+  switch (op) {
+    case ':-':
+      return empty ? arg() : value!;
+    case '-':
+      return unset ? arg() : value!;
+    case ':?':
+      if (empty) throw required(name, arg(), true);
+      return value!;
+    case '?':
+      if (unset) throw required(name, arg(), false);
+      return value!;
+    case ':+':
+      return empty ? '' : arg();
+    default:
+      return unset ? '' : arg();
+  }
 }
 
 function resolve(name: string, lookup: Lookup, onUnset: (name: string) => void): string {

@@ -19,6 +19,8 @@ export interface NormalizeContext {
   warnings: string[];
   /** Shown file path for env_file messages. */
   show: (abs: string) => string;
+  /** When a verb names services: whether this one's `env_file` is read (Compose reads only what it runs). */
+  readsEnvFiles?: (service: string) => boolean;
 }
 
 export type Obj = Record<string, unknown>;

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { BerthError, BerthErrors } from '../errors.js';
 import { crossChecks, portOrigin } from './checks.js';
-import { parseEnvFile } from './envfile.js';
-import { toKvMap } from './merge.js';
+import { envFileVars, parseEnvFile } from './envfile.js';
+import { oneMountPerTarget, toKvMap } from './merge.js';
 import { fileRefs, mount } from './mounts.js';
 import {
   bool,
@@ -163,15 +163,30 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
       `${str(replicasRaw)} is not a number of replicas`,
     );
   }
-  const volumesOut = list(s.volumes)
-    .map((v, i) => mount(v, [...at, 'volumes', i], ctx))
-    .filter(Boolean) as MountSpec[];
   const readOnly = bool(s.read_only);
   const secretRefs = fileRefs(s.secrets, 'secrets', at, ctx, readOnly);
   const configRefs = fileRefs(s.configs, 'configs', at, ctx, readOnly);
-  volumesOut.push(...secretRefs.mounts, ...configRefs.mounts);
+  // One mount per container path, as Compose: volumes, then secrets and configs where no volume is.
+  const volumesOut = oneMountPerTarget(
+    list(s.volumes)
+      .map((v, i) => mount(v, [...at, 'volumes', i], ctx))
+      .filter(Boolean) as MountSpec[],
+    secretRefs.mounts,
+    configRefs.mounts,
+  );
   if (s.models !== undefined) noModelRunner([...at, 'models'], err);
   const networkMode = s.network_mode === undefined ? undefined : str(s.network_mode);
+  if (
+    networkMode &&
+    (Array.isArray(s.networks)
+      ? s.networks.length > 0
+      : isObj(s.networks) && Object.keys(s.networks).length > 0)
+  )
+    err(
+      [...at, 'networks'],
+      '`network_mode` and `networks` cannot be used together',
+      'remove `networks`, or remove `network_mode` (Compose rejects both at once)',
+    );
   const networks = networkMode ? {} : serviceNetworks(s.networks, [...at, 'networks'], ctx);
   const svc: Service = {
     name,
@@ -210,7 +225,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     working_dir: opt(s.working_dir),
     hostname: opt(s.hostname),
     domainname: opt(s.domainname),
-    restart: opt(s.restart),
+    restart: restartOf(s, at, ctx),
     init: s.init === undefined ? undefined : bool(s.init),
     stop_signal: opt(s.stop_signal),
     stopGracePeriodMs: duration(s.stop_grace_period, [...at, 'stop_grace_period'], ctx),
@@ -360,30 +375,11 @@ function commandOf(v: unknown, at: Path, ctx: SvcCtx): string[] | undefined {
 }
 
 function environment(s: Obj, at: Path, ctx: SvcCtx): Record<string, string> {
-  const out: Record<string, string> = {};
-  list(s.env_file).forEach((entry, i) => {
-    const e = isObj(entry) ? entry : { path: entry };
-    const file = resolvePath(str(e.path), ctx);
-    const required = e.required === undefined ? true : bool(e.required);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      if (required) {
-        ctx.err(
-          [...at, 'env_file', ...(Array.isArray(s.env_file) ? [i] : [])],
-          `env file ${ctx.show(file)} not found`,
-          'create it, fix the path, or mark it `required: false` (long syntax)',
-        );
-      }
-      return;
-    }
-    try {
-      Object.assign(out, parseEnvFile(text, ctx.show(file), ctx.lookup));
-    } catch (e) {
-      ctx.err([...at, 'env_file'], (e as Error).message);
-    }
-  });
+  // The env files of a service the verb does not run are not read: a missing one must not stop `up other`.
+  const reads = ctx.readsEnvFiles?.(String(at[1])) ?? true;
+  const out: Record<string, string> = reads
+    ? envFileVars(s.env_file, [...at, 'env_file'], { ...ctx, resolve: (p) => resolvePath(p, ctx) })
+    : {};
   for (const [k, v] of Object.entries(toKvMap(s.environment ?? {}))) {
     if (v === null || v === undefined) {
       // `- KEY` / `KEY:` with no value: taken from the environment, dropped when unset (as Compose)
@@ -644,4 +640,36 @@ function keyPositions(s: Obj, at: Path, ctx: SvcCtx): Record<string, string> {
     out[k] = where ? `${where.pos.file}:${where.pos.line}` : displayPath([...at, k]);
   }
   return out;
+}
+
+/**
+ * `deploy.restart_policy` is applied to the container as Compose does (and wins over `restart`): condition
+ * none → no, on-failure (with max_attempts) → on-failure[:N], any → always.
+ */
+function restartOf(s: Obj, at: Path, ctx: SvcCtx): string | undefined {
+  const policy = isObj(s.deploy) && isObj(s.deploy.restart_policy) ? s.deploy.restart_policy : undefined;
+  if (!policy) return opt(s.restart);
+  // No condition: Compose hands the engine an empty policy name, which is no restart.
+  const condition = policy.condition === undefined ? 'none' : str(policy.condition);
+  switch (condition) {
+    case 'none':
+    case 'no':
+      return 'no';
+    case 'any':
+    case 'always':
+      return 'always';
+    case 'unless-stopped':
+      return 'unless-stopped';
+    case 'on-failure': {
+      const n = policy.max_attempts === undefined ? 0 : Number(policy.max_attempts);
+      return n > 0 ? `on-failure:${n}` : 'on-failure';
+    }
+    default:
+      ctx.err(
+        [...at, 'deploy', 'restart_policy', 'condition'],
+        `unknown restart condition ${JSON.stringify(condition)}`,
+        'use none, on-failure or any',
+      );
+      return undefined;
+  }
 }

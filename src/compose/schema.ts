@@ -56,15 +56,7 @@ const IGNORED: Array<{ at: (p: Path) => boolean; key: string; why: string }> = [
   { at: isService, key: 'develop', why: '`develop` (compose watch) is ignored by berth' },
   { at: isService, key: 'attach', why: '`attach` is ignored: `berth logs` shows every service' },
   { at: isService, key: 'annotations', why: '`annotations` are ignored by berth' },
-  ...[
-    'mode',
-    'placement',
-    'restart_policy',
-    'update_config',
-    'rollback_config',
-    'endpoint_mode',
-    'labels',
-  ].map((k) => ({
+  ...['mode', 'placement', 'update_config', 'rollback_config', 'endpoint_mode', 'labels'].map((k) => ({
     at: (p: Path) => isService(p.slice(0, 2)) && p.length === 3 && p[2] === 'deploy',
     key: k,
     why: `\`deploy.${k}\` is a swarm setting and is ignored`,

@@ -3,9 +3,9 @@
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Node } from 'yaml';
+import type { Document, Node } from 'yaml';
 import { type BerthError, BerthErrors, badInput, type SourcePos } from '../errors.js';
-import { readCached, writeCached } from './parse-cache.js';
+import { type CachedParse, readCached, writeCached } from './parse-cache.js';
 import { displayPath } from './paths.js';
 
 // The yaml package is loaded only when a file is not in the parse cache: it is most of a small run's time.
@@ -40,6 +40,18 @@ export interface SourceDoc {
   override: Set<string>;
   where: Map<string, Where>;
   lines: string[];
+  /**
+   * The further documents of a multi-document file (`---`), in order. Compose merges them one after the
+   * other as if they were files of their own, so each is a layer with its own positions and tags.
+   */
+  more?: SourceDoc[];
+}
+
+interface ParsedDoc {
+  value: unknown;
+  reset: string[];
+  override: string[];
+  where: Array<[string, Where]>;
 }
 
 export const pathKey = (p: Path) => p.join('\0');
@@ -48,57 +60,53 @@ export const pathKey = (p: Path) => p.join('\0');
 const MAX_NODES = 1_000_000;
 
 export function parseSource(file: string, shown: string, text: string): SourceDoc {
-  const cached = readCached(PARSER_ID, file, text);
-  if (cached) {
-    return {
-      file,
-      shown,
-      text,
-      value: cached.value,
-      reset: new Set(cached.reset),
-      override: new Set(cached.override),
-      where: new Map(cached.where),
-      lines: text.split(/\r?\n/),
-    };
-  }
-  const src = parseYaml(file, shown, text);
-  writeCached(PARSER_ID, file, text, {
-    value: src.value,
-    reset: [...src.reset],
-    override: [...src.override],
-    where: [...src.where],
+  const lines = text.split(/\r?\n/);
+  const build = (p: ParsedDoc, n: number): SourceDoc => ({
+    // A second document gets a name of its own: layers and caches are keyed by file.
+    file: n === 0 ? file : `${file}#${n + 1}`,
+    shown,
+    text,
+    value: p.value,
+    reset: new Set(p.reset),
+    override: new Set(p.override),
+    where: new Map(p.where),
+    lines,
   });
-  return src;
+  const assemble = (docs: ParsedDoc[]): SourceDoc => {
+    const first = build(docs[0]!, 0);
+    if (docs.length > 1) first.more = docs.slice(1).map((d, i) => build(d, i + 1));
+    return first;
+  };
+  const cached = readCached(PARSER_ID, file, text) as (CachedParse & { more?: ParsedDoc[] }) | undefined;
+  if (cached) return assemble([cached, ...(cached.more ?? [])]);
+  const docs = parseYaml(shown, text);
+  const [first, ...more] = docs;
+  writeCached(PARSER_ID, file, text, { ...first!, ...(more.length ? { more } : {}) } as CachedParse);
+  return assemble(docs);
 }
 
-function parseYaml(file: string, shown: string, text: string): SourceDoc {
-  const { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } = yamlLib();
+/** Every document of the file (Compose merges the documents of one file in order, like several files). */
+function parseYaml(shown: string, text: string): ParsedDoc[] {
+  const { LineCounter, parseAllDocuments } = yamlLib();
   const lc = new LineCounter();
-  const doc = parseDocument(text, {
+  const parsed = parseAllDocuments(text, {
     lineCounter: lc,
     merge: true,
     uniqueKeys: true,
     prettyErrors: false,
     strict: true,
   });
-  const src: SourceDoc = {
-    file,
-    shown,
-    text,
-    value: undefined,
-    reset: new Set(),
-    override: new Set(),
-    where: new Map(),
-    lines: text.split(/\r?\n/),
-  };
+  const docs: Document[] = Array.isArray(parsed) ? parsed : [parsed];
+  const lines = text.split(/\r?\n/);
   const at = (offset: number): [number, number] => {
     const p = lc.linePos(offset);
     return [p.line, p.col];
   };
-  if (doc.errors.length > 0) {
+  const errors = docs.flatMap((d) => d.errors);
+  if (errors.length > 0) {
     // One error per line: the parser often reports the same slip three ways.
     const seen = new Set<number>();
-    const first = doc.errors.filter((e) => {
+    const first = errors.filter((e) => {
       const line = at(e.pos[0])[0];
       if (seen.has(line)) return false;
       seen.add(line);
@@ -108,12 +116,30 @@ function parseYaml(file: string, shown: string, text: string): SourceDoc {
       const [line, col] = at(e.pos[0]);
       return badInput(yamlMessage(e.code, e.message), {
         pos: { file: shown, line, col },
-        frame: codeFrame(src.lines, line, col),
+        frame: codeFrame(lines, line, col),
         hint: yamlHint(e.code),
       });
     });
     throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
   }
+  if (docs.length === 0) return [{ value: null, reset: [], override: [], where: [] }];
+  let count = 0;
+  const out = docs.map((doc) => toParsed(doc, lines, shown, at, () => ++count));
+  // A `---` with nothing after it opens an empty document: only a wholly empty file is an empty stack file.
+  return out.filter((d, i) => i === 0 || d.value !== null);
+}
+
+function toParsed(
+  doc: Document,
+  lines: string[],
+  shown: string,
+  at: (offset: number) => [number, number],
+  tick: () => number,
+): ParsedDoc {
+  const { isAlias, isMap, isPair, isScalar, isSeq, visit } = yamlLib();
+  const reset = new Set<string>();
+  const override = new Set<string>();
+  const where = new Map<string, Where>();
   // Alias.resolve() walks the whole document each time (quadratic with `<<: *common` in every service), so
   // index the anchors once: an alias refers to the last anchor of that name before it.
   const anchors = new Map<string, Array<{ start: number; node: Node }>>();
@@ -133,17 +159,16 @@ function parseYaml(file: string, shown: string, text: string): SourceDoc {
     for (const a of anchors.get(alias.source) ?? []) if (a.start < at) found = a.node;
     return found;
   };
-  let count = 0;
   const record = (path: Path, kind: 'key' | 'value', node: Node | null | undefined) => {
     const range = node?.range;
     if (!range) return;
     const k = pathKey(path);
-    const w = src.where.get(k) ?? {};
+    const w = where.get(k) ?? {};
     if (w[kind] === undefined) w[kind] = at(range[0]);
-    src.where.set(k, w);
+    where.set(k, w);
   };
   const toValue = (node: Node | null | undefined, path: Path, depth: number): unknown => {
-    if (++count > MAX_NODES || depth > 200) {
+    if (tick() > MAX_NODES || depth > 200) {
       const [line, col] = at(node?.range?.[0] ?? 0);
       throw badInput('this file expands to too many values (aliases of aliases?)', {
         pos: { file: shown, line, col },
@@ -153,15 +178,15 @@ function parseYaml(file: string, shown: string, text: string): SourceDoc {
     if (node == null) return null;
     record(path, 'value', node);
     const tag = (node as { tag?: string }).tag;
-    if (tag === '!reset') src.reset.add(pathKey(path));
-    if (tag === '!override') src.override.add(pathKey(path));
+    if (tag === '!reset') reset.add(pathKey(path));
+    if (tag === '!override') override.add(pathKey(path));
     if (isAlias(node)) {
       const target = resolveAlias(node as Node & { source: string });
       if (!target) {
         const [line, col] = at(node.range?.[0] ?? 0);
         throw badInput(`unknown alias *${(node as { source: string }).source}`, {
           pos: { file: shown, line, col },
-          frame: codeFrame(src.lines, line, col),
+          frame: codeFrame(lines, line, col),
           hint: 'define the anchor (&name) before using it',
         });
       }
@@ -180,10 +205,9 @@ function parseYaml(file: string, shown: string, text: string): SourceDoc {
         const keyNode = pair.key as Node | null;
         const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
         if (isScalar(keyNode) && (rawKey === '<<' || typeof rawKey === 'symbol' || keyNode.source === '<<')) {
-          const v = pair.value as Node;
-          const sources = isSeq(v) ? v.items : [v];
-          for (const s of sources) {
-            const m = toValue(s as Node, path, depth + 1);
+          // `<<: *a`, `<<: [*a, *b]`, or an alias to a list of maps (`<<: *both`), as Go's yaml reads them.
+          const v = toValue(pair.value as Node, path, depth + 1);
+          for (const m of Array.isArray(v) ? v : [v]) {
             if (m && typeof m === 'object' && !Array.isArray(m)) merged.push(m as Record<string, unknown>);
           }
           continue;
@@ -192,7 +216,7 @@ function parseYaml(file: string, shown: string, text: string): SourceDoc {
           const [line, col] = at(keyNode?.range?.[0] ?? 0);
           throw badInput('a map key must be a plain name, not a list or a map', {
             pos: { file: shown, line, col },
-            frame: codeFrame(src.lines, line, col),
+            frame: codeFrame(lines, line, col),
           });
         }
         const key = String(rawKey);
@@ -200,7 +224,7 @@ function parseYaml(file: string, shown: string, text: string): SourceDoc {
           const [line, col] = at(keyNode?.range?.[0] ?? 0);
           throw badInput('`__proto__` cannot be used as a key', {
             pos: { file: shown, line, col },
-            frame: codeFrame(src.lines, line, col),
+            frame: codeFrame(lines, line, col),
           });
         }
         record([...path, key], 'key', keyNode);
@@ -214,8 +238,8 @@ function parseYaml(file: string, shown: string, text: string): SourceDoc {
     }
     return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
   };
-  src.value = toValue(doc.contents as Node, [], 0);
-  return src;
+  const value = toValue(doc.contents as Node, [], 0);
+  return { value, reset: [...reset], override: [...override], where: [...where] };
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -225,8 +249,6 @@ function yamlMessage(code: string, message: string): string {
       return 'duplicate key: a key may appear only once in a map';
     case 'TAB_AS_INDENT':
       return 'a tab is used for indentation; YAML needs spaces';
-    case 'MULTIPLE_DOCS':
-      return 'a stack file holds one YAML document; this one has several (`---`)';
     case 'BAD_INDENT':
     case 'MISSING_CHAR':
     case 'UNEXPECTED_TOKEN':
@@ -242,8 +264,6 @@ function yamlHint(code: string): string | undefined {
       return 'remove one of the two entries, or merge them';
     case 'TAB_AS_INDENT':
       return 'replace the tab with spaces';
-    case 'MULTIPLE_DOCS':
-      return 'split the documents into files and pass each with -f';
     case 'BAD_INDENT':
       return 'check the indentation: items of one map or list must line up';
     default:

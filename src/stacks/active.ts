@@ -1,5 +1,15 @@
 import { delimiter, dirname, resolve } from 'node:path';
+import { discoverFiles } from '../compose/files.js';
 import { readActiveClient, readStateSync } from './state.js';
+
+/** The stack file may be in a parent directory (as Compose finds it); its directory holds the state. */
+function discoveredDir(dir: string): string {
+  try {
+    return dirname(discoverFiles(dir)[0]!);
+  } catch {
+    return dir;
+  }
+}
 
 /**
  * The active client of each stack file's directory (for `berth ls`, which runs from anywhere). A state file
@@ -20,7 +30,8 @@ export async function activeClientsOf(files: Iterable<string>): Promise<Map<stri
 /**
  * The active client for a command line without --client or BERTH_CLIENT: the one `berth use` recorded next to
  * the stack's first file (`-f`, COMPOSE_FILE, or the default file in --project-directory or the current
- * directory). Not consulted when `-p` names the project: an explicit project name means exactly that project.
+ * directory, or the nearest parent that has one). Not consulted when `-p` names the project: an explicit
+ * project name means exactly that project.
  */
 export function activeClientFor(
   g: { file: string[]; projectDirectory?: string; projectName?: string },
@@ -30,6 +41,8 @@ export function activeClientFor(
   if (g.projectName) return undefined;
   const fromEnv = env.COMPOSE_FILE?.split(env.COMPOSE_PATH_SEPARATOR ?? delimiter).filter(Boolean) ?? [];
   const first = g.file[0] ?? fromEnv[0];
-  const stackDir = first ? dirname(resolve(cwd, first)) : resolve(cwd, g.projectDirectory ?? '.');
+  const stackDir = first
+    ? dirname(resolve(cwd, first))
+    : discoveredDir(resolve(cwd, g.projectDirectory ?? '.'));
   return readStateSync(stackDir).activeClient;
 }

@@ -594,7 +594,6 @@ describe('a broad real-world file (fixtures/spec/kitchen-sink)', () => {
     expect(s.disabledServices).toEqual(['worker']);
     expect(s.warnings.map((w) => w.replace(/^.*compose.yaml:\d+: /, ''))).toEqual([
       'the top-level `version` is obsolete and ignored',
-      '`deploy.restart_policy` is a swarm setting and is ignored',
       '`develop` (compose watch) is ignored by berth',
     ]);
     const { proxy, app, db } = s.services;
@@ -611,6 +610,8 @@ describe('a broad real-world file (fixtures/spec/kitchen-sink)', () => {
     expect(app!.environment).toMatchObject({ DEBUG: 'false', PRICE: '$5', API_KEY: 'abc' });
     expect(app!.tty).toBe(true);
     expect(app!.replicas).toBe(2);
+    // deploy.restart_policy is applied to the container, as Compose does
+    expect(app!.restart).toBe('on-failure');
     expect(app!.stopGracePeriodMs).toBe(90_000);
     expect(app!.ulimits.memlock).toEqual({ soft: -1, hard: -1 });
     expect(app!.volumes.map((v) => v.target)).toEqual(['/run/secrets/db_password', '/app_config']);

@@ -90,6 +90,20 @@ describe('berth config', () => {
     expect(r.out).toBe('');
     expect(r.err).toMatch(/compose.yaml:4:13: `services.web.ports\[0\]`: 99999 is not a port \(1-65535\)/);
   });
+  test('--no-env-resolution keeps env_file and the environment as written', async () => {
+    const dir = stackDir({
+      'compose.yaml': 'services:\n  web:\n    image: x\n    env_file: [a.env]\n    environment: [B]\n',
+      'a.env': 'A=1\n',
+    });
+    const f = path.join(dir, 'compose.yaml');
+    const resolved = JSON.parse((await berth(['-f', f, 'config', '--format', 'json'])).out).services.web;
+    expect(resolved.environment).toEqual({ A: '1', B: null });
+    expect(resolved.env_file).toBeUndefined();
+    const raw = JSON.parse((await berth(['-f', f, 'config', '--format', 'json', '--no-env-resolution'])).out)
+      .services.web;
+    expect(raw.environment).toEqual({ B: null });
+    expect(raw.env_file).toEqual([{ path: path.join(dir, 'a.env') }]);
+  });
   test('bad usage exits 2', async () => {
     expect((await berth(['-f', demo, 'config', '--format', 'xml'])).code).toBe(2);
   });

@@ -3,7 +3,7 @@ import type { ObservedContainer } from '../../src/model/index.js';
 import { clashMessage, portClashes } from '../../src/plan/port-clash.js';
 import { stackHostPorts } from '../../src/plan/host-ports.js';
 import type { Service, Stack } from '../../src/model/stack.js';
-import { byProject, otherClientsRunning, } from '../../src/stacks/switch.js';
+import { byProject, otherClientsRunning } from '../../src/stacks/switch.js';
 
 let n = 0;
 const container = (
