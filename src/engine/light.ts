@@ -2,7 +2,9 @@
 // (it pulls in gRPC and ssh2 at import), a large part of a no-op `up` or a `down`; the lifecycle needs a few
 // dozen plain REST calls, so they go straight to the socket. Every call has a deadline for the engine's first
 // byte (BERTH_ENGINE_TIMEOUT seconds, 30 by default; a stop adds its grace period), so an engine that accepts
-// connections but never answers ends in exit 3 naming it, not a hang.
+// connections but never answers ends in exit 3 naming it, not a hang. Reads (and the ping every verb starts
+// with) get that deadline; calls that make the engine work (create, start, stop, remove...) get four times
+// it, because a busy engine on a loaded machine is slow there, not dead.
 import { type IncomingMessage, request } from 'node:http';
 import type Docker from 'dockerode';
 import type { ContainerApi, DockerApi, ExecHandle, Query } from './docker-api.js';
@@ -56,7 +58,7 @@ class Http {
     return new Promise((resolve, reject) => {
       const payload = o.raw?.data ?? (o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body)));
       const type = o.raw?.type ?? 'application/json';
-      const ms = this.timeoutMs + (o.extraMs ?? 0);
+      const ms = (method === 'GET' || method === 'HEAD' ? this.timeoutMs : 4 * this.timeoutMs) + (o.extraMs ?? 0);
       const req = request(
         {
           socketPath: this.socketPath,

@@ -8,6 +8,7 @@ import { runAbortController } from '../abort.js';
 import type { Engine, EventWatch } from '../engine/port.js';
 import { type ContainerEvent, projectSelector } from '../model/index.js';
 import { LogDecoder } from './decode.js';
+import { advanceMark, eventSeconds, type Mark, readFrom, selects, skipRepeats } from './marks.js';
 import { OrderedMerge } from './merge.js';
 import { inspectLogTarget, listLogTargets } from './targets.js';
 import type { LogLine, LogTarget } from './types.js';
@@ -46,140 +47,139 @@ interface Reader {
   paused: boolean;
 }
 
-/** Where we got to in one container's log, so re-reading it after a restart repeats and skips nothing. */
-interface Mark {
-  ts: string;
-  /** Lines already delivered that carry exactly `ts`. */
-  atTs: number;
+export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<void> {
+  if (opts.signal?.aborted) return;
+  await new LogFeed(opts, sink).run();
 }
 
-export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<void> {
-  const { engine } = opts;
-  const ac = runAbortController();
-  if (opts.signal?.aborted) return;
-
-  const readers = new Map<string, Reader>();
-  const marks = new Map<string, Mark>();
-  const restartPending = new Set<string>();
+/**
+ * One run of the feed. State: the open readers, each container's mark, containers seen before (a recreate is
+ * read from its first line, a restart from where the feed stopped), and whether the sink is full.
+ */
+class LogFeed {
+  private readonly engine: Engine;
+  private readonly ac = runAbortController();
+  private readonly readers = new Map<string, Reader>();
+  private readonly marks = new Map<string, Mark>();
+  private readonly restartPending = new Set<string>();
   /** Engine time a container last stopped: where re-reading it begins when none of its lines was read. */
-  const diedAt = new Map<string, string>();
+  private readonly diedAt = new Map<string, string>();
   /** Containers read before: a new one (a recreate) is read from its first line. */
-  const known = new Set<string>();
-  const attaching = new Set<string>();
-  const merge = opts.follow ? undefined : new OrderedMerge<LogLine>();
-  let sinkFull = false;
-  let finished = false;
-  let finish!: () => void;
-  const done = new Promise<void>((r) => {
-    finish = r;
+  private readonly known = new Set<string>();
+  private readonly attaching = new Set<string>();
+  private readonly merge?: OrderedMerge<LogLine>;
+  private readonly wanted: (t: Pick<LogTarget, 'service' | 'replica'>) => boolean;
+  private sinkFull = false;
+  private finished = false;
+  private events?: EventWatch;
+  private finish!: () => void;
+  private readonly done = new Promise<void>((r) => {
+    this.finish = r;
   });
-  let events: EventWatch | undefined;
 
-  const wanted = (t: Pick<LogTarget, 'service' | 'replica'>) =>
-    (!opts.services?.length || opts.services.includes(t.service)) &&
-    (opts.index === undefined || t.replica === opts.index);
+  constructor(
+    private readonly opts: FollowOptions,
+    private readonly sink: LogSink,
+  ) {
+    this.engine = opts.engine;
+    this.merge = opts.follow ? undefined : new OrderedMerge<LogLine>();
+    this.wanted = selects(opts.services, opts.index);
+  }
 
-  const updateFlow = () => {
-    for (const [id, r] of readers) {
-      const hold = sinkFull || (merge !== undefined && merge.queued(id) > MERGE_HIGH);
+  async run(): Promise<void> {
+    const { opts } = this;
+    const onAbort = () => this.stop();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.follow)
+      this.events = await this.engine.watchContainerEvents({ labels: [projectSelector(opts.project)] }, (e) =>
+        this.onEvent(e),
+      );
+    const all = await listLogTargets(this.engine, opts.project);
+    const targets = all.filter(this.wanted);
+    // Every replica of the selected services, also with --index: `web-2 |` stays `web-2 |`.
+    this.sink.targets?.(all.filter((t) => !opts.services?.length || opts.services.includes(t.service)));
+    if (targets.length === 0 && (!opts.follow || all.length === 0)) this.stop();
+    else {
+      for (const t of targets) this.merge?.add(t.id);
+      await Promise.all(targets.map((t) => this.attach(t, true)));
+    }
+    await this.done;
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+
+  /** Pause every stream while the sink is full, and the fast ones while the ordered merge waits for slow ones. */
+  private updateFlow(): void {
+    for (const [id, r] of this.readers) {
+      const hold = this.sinkFull || (this.merge !== undefined && this.merge.queued(id) > MERGE_HIGH);
       if (hold && !r.paused) r.stream.pause();
       else if (!hold && r.paused) r.stream.resume();
       r.paused = hold;
     }
-  };
+  }
 
-  const deliver = (lines: LogLine[]) => {
+  private deliver(lines: LogLine[]): void {
     if (lines.length === 0) return;
-    if (!sink.write(lines) && !sinkFull) {
-      sinkFull = true;
-      updateFlow();
-      void sink.drain().then(() => {
-        sinkFull = false;
-        updateFlow();
+    if (!this.sink.write(lines) && !this.sinkFull) {
+      this.sinkFull = true;
+      this.updateFlow();
+      void this.sink.drain().then(() => {
+        this.sinkFull = false;
+        this.updateFlow();
       });
     }
-  };
+  }
 
-  const stop = () => {
-    if (finished) return;
-    finished = true;
-    ac.abort();
-    events?.close();
-    for (const r of readers.values()) r.stream.destroy();
-    readers.clear();
-    finish();
-  };
+  private stop(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.ac.abort();
+    this.events?.close();
+    for (const r of this.readers.values()) r.stream.destroy();
+    this.readers.clear();
+    this.finish();
+  }
 
-  /**
-   * Record how far a container's log was delivered (the latest timestamp, and how many lines carry it), so a
-   * re-read after a restart can start there. The engine stamps stdout and stderr in separate goroutines, so
-   * timestamps are not monotonic within one stream: the mark is the maximum, and filtering against it
-   * happens only at the start of a re-read (`skipRepeats`), never on a live stream.
-   */
-  const advanceMark = (id: string, lines: LogLine[]) => {
-    let m = marks.get(id);
-    for (const l of lines) {
-      if (!l.ts) continue;
-      if (!m || l.ts > m.ts) m = { ts: l.ts, atTs: 1 };
-      else if (l.ts === m.ts) m.atTs++;
-    }
-    if (m) marks.set(id, m);
-  };
+  private flushMerge(): void {
+    if (!this.merge) return;
+    this.deliver(this.merge.take());
+    this.updateFlow();
+  }
 
-  /** A re-read starts at the mark's timestamp, inclusive: drop what was already delivered, then stop checking. */
-  const skipRepeats = (mark: Mark | undefined) => {
-    let skipping = mark?.ts ? { ts: mark.ts, left: mark.atTs } : undefined;
-    return (lines: LogLine[]): LogLine[] => {
-      if (!skipping) return lines;
-      const out: LogLine[] = [];
-      for (const l of lines) {
-        if (!skipping) out.push(l);
-        else if (!l.ts || l.ts > skipping.ts) {
-          skipping = undefined;
-          out.push(l);
-        } else if (l.ts === skipping.ts && skipping.left <= 0) out.push(l);
-        else if (l.ts === skipping.ts) skipping.left--;
-      }
-      return out;
-    };
-  };
-
-  const attach = async (target: LogTarget, first: boolean) => {
-    if (readers.has(target.id) || attaching.has(target.id) || finished) return;
-    attaching.add(target.id);
-    const mark = marks.get(target.id);
-    const skip = skipRepeats(mark ? { ...mark } : undefined);
-    let stream: Readable;
+  private async open(target: LogTarget, first: boolean): Promise<Readable | undefined> {
+    const { opts } = this;
+    const mark = this.marks.get(target.id);
     try {
-      stream = await engine.openLogs(target.id, {
+      return await this.engine.openLogs(target.id, {
         follow: opts.follow,
         timestamps: true,
-        since: mark?.ts
-          ? engineSeconds(mark.ts)
-          : !first && known.has(target.id)
-            ? (diedAt.get(target.id) ?? opts.since)
-            : opts.since,
+        since: readFrom(mark, !first && this.known.has(target.id), this.diedAt.get(target.id), opts.since),
         until: opts.until,
         tail: first ? opts.tail : 'all',
-        signal: ac.signal,
+        signal: this.ac.signal,
       });
     } catch {
-      // The container went away between the event and the attach: nothing to read.
-      attaching.delete(target.id);
-      merge?.end(target.id);
-      flushMerge();
-      void checkGone();
-      return;
-    } finally {
-      attaching.delete(target.id);
+      return undefined; // the container went away between the event and the attach: nothing to read
     }
-    if (finished) {
+  }
+
+  private async attach(target: LogTarget, first: boolean): Promise<void> {
+    if (this.readers.has(target.id) || this.attaching.has(target.id) || this.finished) return;
+    this.attaching.add(target.id);
+    const mark = this.marks.get(target.id);
+    const skip = skipRepeats(mark ? { ...mark } : undefined);
+    const stream = await this.open(target, first).finally(() => this.attaching.delete(target.id));
+    if (!stream) {
+      this.merge?.end(target.id);
+      this.flushMerge();
+      void this.checkGone();
+      return;
+    }
+    if (this.finished) {
       stream.destroy();
       return;
     }
-    known.add(target.id);
-    const reader: Reader = { target, stream, paused: false };
-    readers.set(target.id, reader);
+    this.known.add(target.id);
+    this.readers.set(target.id, { target, stream, paused: false });
     const decoder = new LogDecoder({ tty: target.tty, timestamps: true });
     const toLines = (decoded: ReturnType<LogDecoder['push']>): LogLine[] =>
       decoded.map((d) => ({
@@ -192,99 +192,70 @@ export async function followLogs(opts: FollowOptions, sink: LogSink): Promise<vo
       }));
     const emit = (lines: LogLine[]) => {
       const fresh = skip(lines);
-      advanceMark(target.id, fresh);
-      if (merge) {
-        merge.push(target.id, fresh);
-        flushMerge();
-      } else deliver(fresh);
+      const m = advanceMark(this.marks.get(target.id), fresh);
+      if (m) this.marks.set(target.id, m);
+      if (this.merge) {
+        this.merge.push(target.id, fresh);
+        this.flushMerge();
+      } else this.deliver(fresh);
     };
     let ended = false;
     const onEnd = () => {
       if (ended) return;
       ended = true;
       emit(toLines(decoder.end()));
-      readers.delete(target.id);
-      if (merge) {
-        merge.end(target.id);
-        flushMerge();
-        if (merge.done) stop();
+      this.readers.delete(target.id);
+      if (this.merge) {
+        this.merge.end(target.id);
+        this.flushMerge();
+        if (this.merge.done) this.stop();
         return;
       }
-      void afterFollowEnd(target);
+      void this.afterFollowEnd(target);
     };
     stream.on('data', (chunk: Buffer) => emit(toLines(decoder.push(chunk))));
     stream.on('end', onEnd);
     stream.on('close', onEnd);
     stream.on('error', onEnd);
-    updateFlow();
-  };
-
-  const flushMerge = () => {
-    if (!merge) return;
-    deliver(merge.take());
-    updateFlow();
-  };
+    this.updateFlow();
+  }
 
   /** A followed stream ended: the container stopped. Re-attach if it is already running again. */
-  const afterFollowEnd = async (target: LogTarget) => {
-    if (finished) return;
-    const pending = restartPending.delete(target.id);
-    const now = pending ? undefined : await inspectLogTarget(engine, target.id);
-    if (pending || now?.running || restartPending.delete(target.id)) await attach(now ?? target, false);
-    else await checkGone();
-  };
+  private async afterFollowEnd(target: LogTarget): Promise<void> {
+    if (this.finished) return;
+    const pending = this.restartPending.delete(target.id);
+    const now = pending ? undefined : await inspectLogTarget(this.engine, target.id);
+    if (pending || now?.running || this.restartPending.delete(target.id))
+      await this.attach(now ?? target, false);
+    else await this.checkGone();
+  }
 
-  const checkGone = async () => {
-    if (finished || !opts.follow || readers.size > 0 || attaching.size > 0) return;
-    const left = await listLogTargets(engine, opts.project).catch(() => []);
-    if (left.length === 0 && readers.size === 0 && attaching.size === 0) stop();
-  };
+  /** Following ends when the project has no containers left (`berth down`). */
+  private async checkGone(): Promise<void> {
+    if (this.finished || !this.opts.follow || this.readers.size > 0 || this.attaching.size > 0) return;
+    const left = await listLogTargets(this.engine, this.opts.project).catch(() => []);
+    if (left.length === 0 && this.readers.size === 0 && this.attaching.size === 0) this.stop();
+  }
 
-  const onEvent = (e: ContainerEvent) => {
-    if (finished) return;
+  private onEvent(e: ContainerEvent): void {
+    if (this.finished) return;
     if (e.action === 'start') {
-      if (readers.has(e.id)) {
-        restartPending.add(e.id);
+      if (this.readers.has(e.id)) {
+        this.restartPending.add(e.id);
         return;
       }
-      void inspectLogTarget(engine, e.id).then((t) => {
-        if (!t || !wanted(t)) return;
-        sink.targets?.([t]);
-        return attach(t, false);
+      void inspectLogTarget(this.engine, e.id).then((t) => {
+        if (!t || !this.wanted(t)) return;
+        this.sink.targets?.([t]);
+        return this.attach(t, false);
       });
     } else if (e.action === 'die') {
-      diedAt.set(
-        e.id,
-        `${e.timeNano / 1_000_000_000n}.${String(e.timeNano % 1_000_000_000n).padStart(9, '0')}`,
-      );
+      this.diedAt.set(e.id, eventSeconds(e.timeNano));
     } else if (e.action === 'destroy') {
-      marks.delete(e.id);
-      void checkGone();
+      this.marks.delete(e.id);
+      void this.checkGone();
     }
-  };
-
-  const onAbort = () => stop();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-  if (opts.follow)
-    events = await engine.watchContainerEvents({ labels: [projectSelector(opts.project)] }, onEvent);
-  const all = await listLogTargets(engine, opts.project);
-  const targets = all.filter(wanted);
-  // Every replica of the selected services, also with --index: `web-2 |` stays `web-2 |`.
-  sink.targets?.(all.filter((t) => !opts.services?.length || opts.services.includes(t.service)));
-  if (targets.length === 0 && (!opts.follow || all.length === 0)) {
-    stop();
-  } else {
-    for (const t of targets) merge?.add(t.id);
-    await Promise.all(targets.map((t) => attach(t, true)));
   }
-  await done;
-  opts.signal?.removeEventListener('abort', onAbort);
 }
 
-/** The engine's RFC3339Nano timestamp as Unix seconds with nanoseconds, as `since` takes it. */
-export function engineSeconds(ts: string): string {
-  const secs = Math.floor(Date.parse(`${ts.slice(0, 19)}Z`) / 1000);
-  const frac = (/\.(\d+)/.exec(ts)?.[1] ?? '0').padEnd(9, '0').slice(0, 9);
-  return `${secs}.${frac}`;
-}
+export { engineSeconds } from './marks.js';
