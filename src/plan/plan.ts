@@ -60,100 +60,136 @@ export function planResources(
   return actions;
 }
 
+/** The plan while it is being made: actions per service, containers left as they are, removals. */
+interface Draft {
+  perService: Map<string, Action[]>;
+  unchanged: ObservedContainer[];
+  removals: Action[];
+}
+
+const byReplica = (a: Action, b: Action) =>
+  ('replica' in a ? a.replica : 0) - ('replica' in b ? b.replica : 0);
+const isReplaced = (actions: Action[] | undefined) =>
+  (actions ?? []).some((a) => a.kind === 'recreate' || a.kind === 'create');
+
 export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions): Plan {
   const selected = opts.services
     ? Object.keys(stack.services).filter((s) => opts.services!.includes(s))
     : Object.keys(stack.services);
-  const actions: Action[] = [];
-  const unchanged: ObservedContainer[] = [];
-
-  actions.push(...planResources(stack, observed, selected));
-
+  const draft: Draft = { perService: new Map(), unchanged: [], removals: [] };
   const byService = new Map<string, ObservedContainer[]>();
   for (const c of observed.containers) {
     if (c.oneoff) continue;
-    const list = byService.get(c.service) ?? [];
-    list.push(c);
-    byService.set(c.service, list);
+    byService.set(c.service, [...(byService.get(c.service) ?? []), c]);
   }
+  for (const name of selected) planReplicas(stack, name, byService.get(name) ?? [], opts, draft);
+  if (!opts.noRecreate) followSharedNamespaces(stack, selected, opts, draft);
+  planDependencyRestarts(stack, selected, draft);
+  const orphans = planOrphans(stack, observed, opts, draft);
+  const actions: Action[] = [...planResources(stack, observed, selected), ...draft.removals];
+  for (const name of selected) actions.push(...(draft.perService.get(name) ?? []));
+  return { project: stack.project, actions, unchanged: draft.unchanged, orphans, services: selected };
+}
 
-  const removals: Action[] = [];
-  const perService = new Map<string, Action[]>();
-  for (const name of selected) {
-    const svc = stack.services[name]!;
-    const imageId = opts.imageIds[name] ?? '';
-    const hash = serviceHash(stack, svc, imageId);
-    const wanted = opts.scale?.[name] ?? svc.replicas;
-    const existing = byService.get(name) ?? [];
-    const expectedNetworks = serviceNetworks(stack, svc);
-    const list: Action[] = [];
-    const maxExisting = existing.reduce((m, c) => Math.max(m, c.replica), 0);
-    for (const c of existing) {
-      const canonical = containerName(stack.project, svc, c.replica);
-      if (c.replica > wanted || c.replica < 1)
-        removals.push({ kind: 'remove', service: name, name: c.name, container: c, reason: 'scale down' });
-      else if (c.name !== canonical)
-        // A temporary container from an interrupted recreate (or a stray copy): the canonical one decides.
-        removals.push({ kind: 'remove', service: name, name: c.name, container: c, reason: 'leftover' });
-    }
-    for (let replica = 1; replica <= wanted; replica++) {
-      const cname = containerName(stack.project, svc, replica);
-      const c = existing.find((e) => e.replica === replica && e.name === cname);
-      if (!c) {
-        list.push({
-          kind: 'create',
-          service: name,
-          replica,
-          name: cname,
-          hash,
-          scale: replica > maxExisting && maxExisting > 0,
-        });
-        continue;
-      }
-      let reason: RecreateReason | undefined;
-      if (!opts.noRecreate) {
-        if (opts.forceRecreate) reason = 'forced';
-        else if (c.hash !== hash)
-          reason = imageId && c.imageId && c.imageId !== imageId ? 'image changed' : 'config changed';
-        else if (expectedNetworks.some((n) => !c.networks.includes(n)) && c.state === 'running')
-          reason = 'network missing';
-        // a dead container cannot be started again; one being removed is going away
-        else if (c.state === 'dead' || c.state === 'removing') reason = 'container dead';
-      }
-      if (reason) list.push({ kind: 'recreate', service: name, replica, name: cname, hash, old: c, reason });
-      else if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') unchanged.push(c);
-      else list.push({ kind: 'start', service: name, replica, name: cname, container: c });
-    }
-    perService.set(name, list);
+/**
+ * One service's replicas against its containers: same hash and running → nothing; same hash and stopped →
+ * start; different hash, a missing network, or a dead container → recreate; missing → create; beyond the
+ * wanted scale, or under a name that is not canonical (an interrupted recreate's leftover) → remove.
+ */
+function planReplicas(
+  stack: Stack,
+  name: string,
+  existing: ObservedContainer[],
+  opts: PlanOptions,
+  draft: Draft,
+): void {
+  const svc = stack.services[name]!;
+  const imageId = opts.imageIds[name] ?? '';
+  const hash = serviceHash(stack, svc, imageId);
+  const wanted = opts.scale?.[name] ?? svc.replicas;
+  const expectedNetworks = serviceNetworks(stack, svc);
+  const list: Action[] = [];
+  const maxExisting = existing.reduce((m, c) => Math.max(m, c.replica), 0);
+  for (const c of existing) {
+    const canonical = containerName(stack.project, svc, c.replica);
+    if (c.replica > wanted || c.replica < 1)
+      draft.removals.push({
+        kind: 'remove',
+        service: name,
+        name: c.name,
+        container: c,
+        reason: 'scale down',
+      });
+    else if (c.name !== canonical)
+      // A temporary container from an interrupted recreate (or a stray copy): the canonical one decides.
+      draft.removals.push({ kind: 'remove', service: name, name: c.name, container: c, reason: 'leftover' });
   }
+  for (let replica = 1; replica <= wanted; replica++) {
+    const cname = containerName(stack.project, svc, replica);
+    const c = existing.find((e) => e.replica === replica && e.name === cname);
+    if (!c) {
+      list.push({
+        kind: 'create',
+        service: name,
+        replica,
+        name: cname,
+        hash,
+        scale: replica > maxExisting && maxExisting > 0,
+      });
+      continue;
+    }
+    const reason = opts.noRecreate ? undefined : recreateReason(c, hash, imageId, expectedNetworks, opts);
+    if (reason) list.push({ kind: 'recreate', service: name, replica, name: cname, hash, old: c, reason });
+    else if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused')
+      draft.unchanged.push(c);
+    else list.push({ kind: 'start', service: name, replica, name: cname, container: c });
+  }
+  draft.perService.set(name, list);
+}
 
-  // A container sharing a namespace or volumes with a service whose containers are replaced must follow them.
-  let changed = true;
-  while (changed && !opts.noRecreate) {
+function recreateReason(
+  c: ObservedContainer,
+  hash: string,
+  imageId: string,
+  expectedNetworks: string[],
+  opts: PlanOptions,
+): RecreateReason | undefined {
+  if (opts.forceRecreate) return 'forced';
+  if (c.hash !== hash)
+    return imageId && c.imageId && c.imageId !== imageId ? 'image changed' : 'config changed';
+  if (expectedNetworks.some((n) => !c.networks.includes(n)) && c.state === 'running')
+    return 'network missing';
+  // a dead container cannot be started again; one being removed is going away
+  if (c.state === 'dead' || c.state === 'removing') return 'container dead';
+  return undefined;
+}
+
+/** A container sharing a namespace or volumes with a service whose containers are replaced must follow them. */
+function followSharedNamespaces(stack: Stack, selected: string[], opts: PlanOptions, draft: Draft): void {
+  const { perService, unchanged } = draft;
+  for (let changed = true; changed; ) {
     changed = false;
     for (const name of selected) {
       const svc = stack.services[name]!;
       const replaced = Object.keys(stack.services).filter(
-        (dep) =>
-          sharesWith(svc, dep) &&
-          (perService.get(dep) ?? []).some((a) => a.kind === 'recreate' || a.kind === 'create'),
+        (dep) => sharesWith(svc, dep) && isReplaced(perService.get(dep)),
       );
       if (!replaced.length) continue;
       const list = perService.get(name) ?? [];
       for (let i = 0; i < list.length; i++) {
         const a = list[i]!;
-        if (a.kind === 'start') {
-          list[i] = {
-            kind: 'recreate',
-            service: name,
-            replica: a.replica,
-            name: a.name,
-            hash: serviceHash(stack, svc, opts.imageIds[name] ?? ''),
-            old: a.container,
-            reason: 'dependency recreated',
-          };
-          changed = true;
-        }
+        if (a.kind !== 'start') continue;
+        const hash = serviceHash(stack, svc, opts.imageIds[name] ?? '');
+        list[i] = {
+          kind: 'recreate',
+          service: name,
+          replica: a.replica,
+          name: a.name,
+          hash,
+          old: a.container,
+          reason: 'dependency recreated',
+        };
+        changed = true;
       }
       for (const c of unchanged.filter((u) => u.service === name)) {
         unchanged.splice(unchanged.indexOf(c), 1);
@@ -168,16 +204,18 @@ export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions)
         });
         changed = true;
       }
-      list.sort((a, b) => ('replica' in a ? a.replica : 0) - ('replica' in b ? b.replica : 0));
+      list.sort(byReplica);
     }
   }
+}
 
-  // depends_on `restart: true`: a running dependent is restarted once the dependency it names is replaced.
+/** depends_on `restart: true`: a running dependent is restarted once the dependency it names is replaced. */
+function planDependencyRestarts(stack: Stack, selected: string[], draft: Draft): void {
+  const { perService, unchanged } = draft;
   for (const name of selected) {
     const svc = stack.services[name]!;
     const dep = Object.entries(svc.depends_on).find(
-      ([d, spec]) =>
-        spec.restart && (perService.get(d) ?? []).some((a) => a.kind === 'recreate' || a.kind === 'create'),
+      ([d, spec]) => spec.restart && isReplaced(perService.get(d)),
     )?.[0];
     if (!dep) continue;
     const list = perService.get(name) ?? [];
@@ -192,22 +230,33 @@ export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions)
         dependency: dep,
       });
     }
-    list.sort((a, b) => ('replica' in a ? a.replica : 0) - ('replica' in b ? b.replica : 0));
+    list.sort(byReplica);
     perService.set(name, list);
   }
+}
 
+/** Containers of services no longer in the file: reported, removed only with --remove-orphans. */
+function planOrphans(
+  stack: Stack,
+  observed: ObservedState,
+  opts: PlanOptions,
+  draft: Draft,
+): ObservedContainer[] {
   const orphans: ObservedContainer[] = [];
   const known = new Set([...Object.keys(stack.services), ...stack.disabledServices]);
   for (const c of observed.containers) {
     if (c.oneoff || known.has(c.service)) continue;
     orphans.push(c);
     if (opts.removeOrphans)
-      removals.push({ kind: 'remove', service: c.service, name: c.name, container: c, reason: 'orphan' });
+      draft.removals.push({
+        kind: 'remove',
+        service: c.service,
+        name: c.name,
+        container: c,
+        reason: 'orphan',
+      });
   }
-
-  actions.push(...removals);
-  for (const name of selected) actions.push(...(perService.get(name) ?? []));
-  return { project: stack.project, actions, unchanged, orphans, services: selected };
+  return orphans;
 }
 
 /**
