@@ -1,6 +1,6 @@
 // `npm run bench`: berth against the engine floor, docker-compose and dockerode-compose on generated stacks.
 // Flags: --quick (10 services, 3 runs), --runs N, --sizes 10,30,60, --shapes flat,layered,
-// --tools floor,berth,compose,dcompose, --steps up,noop,recreate,down,config,logs, --out FILE, --no-build,
+// --tools floor,berth,baseline,compose,dcompose (baseline: BENCH_BASELINE=<built checkout>), --steps up,noop,recreate,down,config,logs, --out FILE, --no-build,
 // --no-profile (skip the one profiled lifecycle per tool through a counting proxy).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -113,6 +113,14 @@ async function prepare(): Promise<{ tools: ToolName[]; notes: string[]; berthCon
       else
         notes.push(
           `berth: not measured, its CLI has no ${[!v.up && '`up`', !v.down && '`down`'].filter(Boolean).join(' or ')} yet.`,
+        );
+    } else if (t === 'baseline') {
+      const dir = process.env.BENCH_BASELINE;
+      const v = dir ? await berthVerbs(dir) : { up: false, down: false };
+      if (v.up && v.down) tools.push(t);
+      else
+        notes.push(
+          'baseline: set BENCH_BASELINE to a built berth checkout (npm ci && npm run build) to compare.',
         );
     } else if (t === 'compose') {
       if ((await timed('docker-compose', ['version', '--short'])).code !== 0 && process.getuid?.() === 0) {

@@ -5,10 +5,11 @@ import { FLOOR_PROJECT, FLOOR_SERVICE } from './floor.js';
 import { type Timed, timed } from './proc.js';
 import type { ProjectLabels } from './state.js';
 
-export type ToolName = 'floor' | 'berth' | 'compose' | 'dcompose';
+export type ToolName = 'floor' | 'berth' | 'baseline' | 'compose' | 'dcompose';
 export const TOOL_TITLES: Record<ToolName, string> = {
   floor: 'floor (dockerode)',
   berth: 'berth',
+  baseline: `berth baseline (${process.env.BENCH_BASELINE ?? 'BENCH_BASELINE unset'})`,
   compose: 'docker-compose 1.29',
   dcompose: 'dockerode-compose',
 };
@@ -36,6 +37,13 @@ export function makeTools(root: string, outDir: string): Record<ToolName, Tool> 
   const node = process.execPath;
   const berthBin = join(root, 'bin/berth.js');
   const composeLabels = { project: 'com.docker.compose.project', service: 'com.docker.compose.service' };
+  const berthTool = (name: 'berth' | 'baseline', bin: string): Tool => ({
+    name,
+    labels: { project: 'dev.berth.project', service: 'dev.berth.service' },
+    up: (p, f) => timed(node, [bin, '-f', f.compose, '-p', p, 'up', '-d'], { ...process.env, NO_COLOR: '1' }),
+    down: (p, f) =>
+      timed(node, [bin, '-f', f.compose, '-p', p, 'down', '-v'], { ...process.env, NO_COLOR: '1' }),
+  });
   return {
     floor: {
       name: 'floor',
@@ -43,17 +51,9 @@ export function makeTools(root: string, outDir: string): Record<ToolName, Tool> 
       up: (_p, f) => timed(node, [join(outDir, 'floor.mjs'), 'up', f.floor]),
       down: (_p, f) => timed(node, [join(outDir, 'floor.mjs'), 'down', f.floor]),
     },
-    berth: {
-      name: 'berth',
-      labels: { project: 'dev.berth.project', service: 'dev.berth.service' },
-      up: (p, f) =>
-        timed(node, [berthBin, '-f', f.compose, '-p', p, 'up', '-d'], {
-          ...process.env,
-          NO_COLOR: '1',
-        }),
-      down: (p, f) =>
-        timed(node, [berthBin, '-f', f.compose, '-p', p, 'down', '-v'], { ...process.env, NO_COLOR: '1' }),
-    },
+    berth: berthTool('berth', berthBin),
+    // Another checkout of berth (built), e.g. the commit before a refactor: compared in the same run.
+    baseline: berthTool('baseline', join(process.env.BENCH_BASELINE ?? '/nonexistent', 'bin/berth.js')),
     compose: {
       name: 'compose',
       labels: composeLabels,
