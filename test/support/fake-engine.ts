@@ -280,6 +280,8 @@ interface FakeContainer {
   joins: string[];
   tty: boolean;
   autoRemove: boolean;
+  /** The service's `restart:` policy: what the engine does when the process exits by itself. */
+  restartPolicy?: string;
   logs: LogLine[];
   /** Incremented on every start and stop, so timers of an earlier run do nothing. */
   generation: number;
@@ -735,6 +737,7 @@ export class FakeEngine implements Engine {
         joins,
         tty: spec.kind === 'oneoff' ? spec.tty : svc.tty,
         autoRemove: spec.kind === 'oneoff' && !!spec.autoRemove,
+        restartPolicy: spec.kind === 'replica' ? svc.restart : undefined,
         logs: [],
         generation: 0,
         checks: 0,
@@ -1288,6 +1291,24 @@ export class FakeEngine implements Engine {
   /** The process ends: by itself (exit), or because it was stopped or killed (halt). */
   private exit(c: FakeContainer, code: number): void {
     this.halt(c, code);
+    const policy = c.restartPolicy ?? 'no';
+    const max = /^on-failure:(\d+)$/.exec(policy)?.[1];
+    const again =
+      policy === 'always' ||
+      policy === 'unless-stopped' ||
+      (policy.startsWith('on-failure') && code !== 0 && (max === undefined || c.restarts < Number(max)));
+    if (again) {
+      // dockerd restarts it after a back-off (100 ms, doubling); `restarting` until then
+      c.state = 'restarting';
+      const gen = c.generation;
+      this.clock.after(100 * 2 ** Math.min(c.restarts, 10), () => {
+        if (c.generation !== gen || c.state !== 'restarting') return;
+        c.restarts++;
+        c.state = 'exited';
+        this.start(c);
+      });
+      return;
+    }
     if (c.autoRemove) {
       c.state = 'removing';
       queueMicrotask(() => {
@@ -1311,6 +1332,13 @@ export class FakeEngine implements Engine {
   private stop(c: FakeContainer): void {
     if (c.state === 'removing') throw conflict(`cannot stop container ${c.id}: removal in progress`);
     if (c.state !== 'running' && c.state !== 'paused' && c.state !== 'restarting') return; // already stopped
+    if (c.state === 'restarting') {
+      // no process to signal: the pending restart is cancelled
+      c.generation++;
+      c.state = 'exited';
+      this.emit(c, 'stop');
+      return;
+    }
     this.emit(c, 'kill', { signal: '15' });
     this.halt(c, this.behaviourOf(c.service, c.name).stopExitCode ?? 0);
     this.emit(c, 'stop');
@@ -1397,7 +1425,8 @@ export class FakeEngine implements Engine {
   private inspect(c: FakeContainer): InspectedContainer {
     return {
       ...this.observe(c),
-      running: c.state === 'running' || c.state === 'paused',
+      // dockerd keeps Running true while paused and during a restart back-off
+      running: c.state === 'running' || c.state === 'paused' || c.state === 'restarting',
       restarting: c.state === 'restarting',
       exitCode: c.exitCode,
       hasHealthcheck: c.hasHealthcheck,

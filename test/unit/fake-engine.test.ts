@@ -345,6 +345,28 @@ describe('health and behaviour', () => {
     expect(await f.tailLogs(id, 1)).toEqual(['boom']);
   });
 
+  test('restart policies: on-failure:N restarts N times, always until stopped', async () => {
+    const f = fake({ autoClock: false });
+    const s = stack([service('flaky', { restart: 'on-failure:2' }), service('loop', { restart: 'always' })]);
+    await withNetwork(f, s);
+    f.behave('flaky', { exitCode: 1 }).behave('loop', { exitCode: 0 });
+    const flaky = await f.createContainer(spec(s, 'flaky'));
+    const loop = await f.createContainer(spec(s, 'loop'));
+    await f.startContainer(flaky);
+    await f.startContainer(loop);
+    f.advance(1);
+    expect(f.get(flaky)).toMatchObject({ state: 'restarting', restarting: true, running: true, restarts: 0 });
+    expect(f.get(flaky)!.status).toMatch(/^Restarting \(1\)/);
+    f.advance(10_000);
+    expect(f.get(flaky)).toMatchObject({ state: 'exited', exitCode: 1, restarts: 2 });
+    expect(actions(f.events, flaky)).toEqual(['create', 'start', 'die', 'start', 'die', 'start', 'die']);
+    expect(f.get(loop)!.restarts).toBeGreaterThan(3);
+    await f.stopContainer(loop);
+    const n = f.get(loop)!.restarts;
+    f.advance(100_000);
+    expect(f.get(loop)).toMatchObject({ state: 'exited', restarts: n });
+  });
+
   test('a start that fails: the engine’s message, exit code 127, still created', async () => {
     const f = fake();
     const s = stack([service('app')]);
