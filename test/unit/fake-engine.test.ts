@@ -96,6 +96,42 @@ describe('containers: names', () => {
   });
 });
 
+describe('port conventions', () => {
+  test('every failure is an EngineError; lookups of what is gone answer undefined or [] instead', async () => {
+    const f = fake();
+    const io = { stdout: process.stdout, stderr: process.stderr, tty: false };
+    const calls: Array<[string, Promise<unknown>]> = [
+      ['start', f.startContainer('gone')],
+      ['stop', f.stopContainer('gone')],
+      ['restart', f.restartContainer('gone')],
+      ['kill', f.killContainer('gone')],
+      ['pause', f.pauseContainer('gone')],
+      ['unpause', f.unpauseContainer('gone')],
+      ['rename', f.renameContainer('gone', 'x')],
+      ['copy', f.copyToContainer('gone', '/', Buffer.alloc(0))],
+      ['logs', f.openLogs('gone', { follow: false, timestamps: false })],
+      ['exec', f.exec('gone', { cmd: ['true'], ...io })],
+      ['attach', f.attachAndStart('gone', io)],
+      ['changes', f.containerChanges('gone')],
+      ['commit', f.commitContainer('gone', { repo: 'r', tag: 't', labels: {}, pause: false })],
+      ['export', f.exportContainer('gone')],
+      ['removeNetwork', f.removeNetwork('gone')],
+      ['removeVolume', f.removeVolume('gone')],
+      ['tag', f.tagImage('gone', 'x')],
+      ['removeImage', f.removeImage('gone')],
+      ['save', f.saveImage('gone')],
+    ];
+    for (const [what, p] of calls) expect((await rejection(p)).kind, what).toBe('not-found');
+    expect(await f.inspectContainer('gone')).toBeUndefined();
+    expect(await f.inspectImage('gone')).toBeUndefined();
+    expect(await f.tailLogs('gone', 3)).toEqual([]);
+    expect(await f.check('gone', ['true'], 10)).toBe(false);
+    await f.removeContainer('gone');
+    expect(f.endpoint).toBe('fake');
+    expect(await f.info()).toMatchObject({ apiVersion: '1.47' });
+  });
+});
+
 describe('containers: lifecycle', () => {
   test('created → running → exited, with the events dockerd sends', async () => {
     const f = fake();
