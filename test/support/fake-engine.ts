@@ -756,7 +756,10 @@ export class FakeEngine implements Engine {
   }
 
   stopContainer(id: string, timeoutSec?: number): Promise<void> {
-    return this.call('stopContainer', id, [id, timeoutSec], async () => this.stop(this.must(id)));
+    return this.call('stopContainer', id, [id, timeoutSec], async () => {
+      const c = this.find(id);
+      if (c) this.stop(c); // stopping a gone container succeeds, as the adapter treats dockerd's 404
+    });
   }
 
   restartContainer(id: string, timeoutSec?: number): Promise<void> {
@@ -977,7 +980,7 @@ export class FakeEngine implements Engine {
   removeNetwork(idOrName: string): Promise<void> {
     return this.call('removeNetwork', idOrName, [idOrName], async () => {
       const n = [...this.networks.values()].find((x) => x.name === idOrName || x.id.startsWith(idOrName));
-      if (!n) throw notFound(`network ${idOrName} not found`);
+      if (!n) return; // gone already: the adapters treat dockerd's 404 as done
       const users = [...this.containers.values()].filter((c) => c.networks.includes(n.name));
       if (users.length)
         throw conflict(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
@@ -1001,7 +1004,7 @@ export class FakeEngine implements Engine {
 
   removeVolume(name: string): Promise<void> {
     return this.call('removeVolume', name, [name], async () => {
-      if (!this.volumes.has(name)) throw notFound(`get ${name}: no such volume`);
+      if (!this.volumes.has(name)) return; // gone already: the adapters treat dockerd's 404 as done
       const users = [...this.containers.values()].filter((c) => c.volumes.includes(name));
       if (users.length)
         throw conflict(`remove ${name}: volume is in use - [${users.map((c) => c.id).join(', ')}]`);
