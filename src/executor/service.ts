@@ -13,6 +13,9 @@ import { Interrupted } from './wait.js';
 /** A service that did not start because of a dependency. */
 export class Skipped extends Error {}
 
+/** A service whose failure is already reported (with its container's last log lines). */
+export class ServiceFailed extends Error {}
+
 type ContainerAction = Extract<Action, { kind: 'create' | 'recreate' | 'start' | 'restart' }>;
 
 /** What a service's run needs from the rest of the `up`. */
@@ -164,6 +167,6 @@ async function runServiceSteps(
     const msg = engineMessage(bad.reason);
     run.progress('Container', a.name, 'Error', true, undefined, name, msg);
     await run.fail(name, `service "${name}" failed to start: ${msg}`, id, a.name);
-    throw bad.reason;
+    throw new ServiceFailed(msg);
   }
 }
