@@ -1,6 +1,6 @@
 // Runs the real planner and executor against the fake engine, the way `berth up` and `berth stop` do, and says
 // in plain lines how the fake's state differs from the stack: the executor tests assert on that, not on calls.
-import type { Stack } from '../../src/compose/types.js';
+import type { Stack } from '../../src/model/stack.js';
 import type { RunEvent } from '../../src/executor/events.js';
 import { runStop, type StopOptions } from '../../src/executor/stop.js';
 import { runUp, type UpOptions, type UpResult } from '../../src/executor/up.js';

@@ -12,7 +12,7 @@
 // (`beforeCall`), e.g. to abort a run at every step.
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import type { Healthcheck, PortSpec, Service, Stack } from '../../src/compose/types.js';
+import type { Healthcheck, PortSpec, Service, Stack } from '../../src/model/stack.js';
 import { EngineError, type EngineErrorKind } from '../../src/engine/errors.js';
 import type {
   BuildOptions,
@@ -855,7 +855,7 @@ export class FakeEngine implements Engine {
     });
   }
 
-  openLogs(id: string, opts: LogOptions): Promise<NodeJS.ReadableStream> {
+  openLogs(id: string, opts: LogOptions): Promise<Readable> {
     return this.call('openLogs', id, [id, opts], async () => {
       const c = this.must(id);
       const since = opts.since === undefined ? undefined : Number(opts.since) * 1000;

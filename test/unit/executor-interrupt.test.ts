@@ -2,7 +2,7 @@
 // nothing new started after it, that no name was left without its container, and that the next `up` converges
 // to the full stack with no leftovers.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency, Healthcheck, Service } from '../../src/compose/types.js';
+import type { Dependency, Healthcheck, Service } from '../../src/model/stack.js';
 import { problems, up } from '../support/executor-harness.js';
 import { FakeEngine, MUTATING } from '../support/fake-engine.js';
 import { service, stack } from './stack-factory.js';

@@ -2,7 +2,7 @@
 // removed, successor renamed), its rollback when the run is cut short, a leftover of an earlier cut, and
 // `restart: true` dependents.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency, Service } from '../../src/compose/types.js';
+import type { Dependency, Service } from '../../src/model/stack.js';
 import { temporaryName } from '../../src/model/index.js';
 import { eventIndex, historyOf, problems, up } from '../support/executor-harness.js';
 import { FakeEngine, MUTATING } from '../support/fake-engine.js';

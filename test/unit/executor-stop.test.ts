@@ -1,7 +1,7 @@
 // `stop` and `down` on the fake engine: dependents stop before what they depend on, independent services stop
 // together, removal follows the stop.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency } from '../../src/compose/types.js';
+import type { Dependency } from '../../src/model/stack.js';
 import { EngineError } from '../../src/engine/errors.js';
 import { problems, stop, up } from '../support/executor-harness.js';
 import { FakeEngine } from '../support/fake-engine.js';

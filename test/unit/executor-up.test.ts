@@ -2,7 +2,7 @@
 // `required: false`, starting a dependent as soon as its own dependencies are ready, and what a failure does to
 // the rest of the stack.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency, Healthcheck, Service } from '../../src/compose/types.js';
+import type { Dependency, Healthcheck, Service } from '../../src/model/stack.js';
 import { eventIndex, failuresOf, problems, skippedOf, up, warningsOf } from '../support/executor-harness.js';
 import { FakeEngine, type FakeEngineOptions, MUTATING } from '../support/fake-engine.js';
 import { service, stack } from './stack-factory.js';

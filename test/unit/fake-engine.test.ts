@@ -1,7 +1,7 @@
 // The fake engine against the port's conventions and dockerd's behaviour where berth depends on it: if the fake
 // drifts from the engine, the executor tests built on it prove nothing.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Service, Stack } from '../../src/compose/types.js';
+import type { Service, Stack } from '../../src/model/stack.js';
 import { demux } from '../../src/engine/docker-engine.js';
 import { EngineError, isEngineError } from '../../src/engine/errors.js';
 import type { ReplicaSpec } from '../../src/engine/port.js';
