@@ -3,6 +3,7 @@
 // cut short before that, the successor is removed and the old container keeps serving; the next `up` retries.
 import type { Action } from '../plan/types.js';
 import type { UpRun } from './up-run.js';
+import { Interrupted } from './wait.js';
 
 type RecreateAction = Extract<Action, { kind: 'recreate' }>;
 
@@ -51,11 +52,17 @@ export async function replaceContainer(
   }
   await stopping;
   // Not interruptible: once the old container is gone, the new one takes its name.
-  await run.step(async () => {
-    await engine.removeContainer(a.old.id, { force: true });
-    await engine.renameContainer(id, a.name);
-    pending.tookOver(id);
-  }, 1);
+  try {
+    await run.step(async () => {
+      await engine.removeContainer(a.old.id, { force: true });
+      await engine.renameContainer(id, a.name);
+      pending.tookOver(id);
+    }, 1);
+  } catch (err) {
+    // cut short between the stop and the swap: the old container serves again; its successor is rolled back
+    if (err instanceof Interrupted) await engine.startContainer(a.old.id).catch(() => {});
+    throw err;
+  }
   run.progress('Container', a.name, 'Recreated', true, t0, a.service, a.reason);
   return id;
 }

@@ -5,7 +5,8 @@ import type { UpRun } from './up-run.js';
 
 export async function createResources(run: UpRun, plan: Plan): Promise<void> {
   const { engine, stack } = run;
-  await Promise.all(
+  // Settle every step before failing, so no create is still in flight when `up` returns (Ctrl-C, errors).
+  const settled = await Promise.allSettled(
     plan.actions.map((a) => {
       if (a.kind !== 'create-network' && a.kind !== 'create-volume') return undefined;
       const kind: ResourceKind = a.kind === 'create-network' ? 'Network' : 'Volume';
@@ -18,4 +19,6 @@ export async function createResources(run: UpRun, plan: Plan): Promise<void> {
       }, 2);
     }),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -13,6 +13,9 @@ import { Interrupted } from './wait.js';
 /** A service that did not start because of a dependency. */
 export class Skipped extends Error {}
 
+/** A service whose failure is already reported (with its container's last log lines). */
+export class ServiceFailed extends Error {}
+
 type ContainerAction = Extract<Action, { kind: 'create' | 'recreate' | 'start' | 'restart' }>;
 
 /** What a service's run needs from the rest of the `up`. */
@@ -27,6 +30,21 @@ export interface ServiceContext {
 }
 
 export async function runService(ctx: ServiceContext, name: string): Promise<void> {
+  const created = new Map<Action, Promise<string>>();
+  try {
+    await runServiceSteps(ctx, name, created);
+  } finally {
+    // A create already sent finishes before the service's run ends, even when it ends early (a failed or
+    // interrupted dependency): `up` must not return with calls in flight, nor miss a successor to roll back.
+    await Promise.allSettled(created.values());
+  }
+}
+
+async function runServiceSteps(
+  ctx: ServiceContext,
+  name: string,
+  created: Map<Action, Promise<string>>,
+): Promise<void> {
   const { run, plan, runs } = ctx;
   const { engine } = run;
   const self = runs.get(name)!;
@@ -40,7 +58,6 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
   // Containers that join a dependency's namespace or volumes can only be created once it exists.
   const nsDeps = deps.filter((e) => e.sharesNamespace).map((e) => e.dep);
 
-  const created = new Map<Action, Promise<string>>();
   for (const a of actions) {
     if (a.kind === 'start' || a.kind === 'restart') continue;
     created.set(
@@ -150,6 +167,6 @@ export async function runService(ctx: ServiceContext, name: string): Promise<voi
     const msg = engineMessage(bad.reason);
     run.progress('Container', a.name, 'Error', true, undefined, name, msg);
     await run.fail(name, `service "${name}" failed to start: ${msg}`, id, a.name);
-    throw bad.reason;
+    throw new ServiceFailed(msg);
   }
 }

@@ -15,7 +15,7 @@ import type { Failure, RunListener } from './events.js';
 import { PendingSuccessors } from './recreate.js';
 import { startRemovals } from './removals.js';
 import { createResources } from './resources.js';
-import { runService, Skipped } from './service.js';
+import { runService, ServiceFailed, Skipped } from './service.js';
 import { startProbes } from './start-probes.js';
 import { upRun } from './up-run.js';
 import { ContainerWaiter, Interrupted, ready } from './wait.js';
@@ -91,7 +91,14 @@ export async function runUp(
       service.started.resolve();
     } catch (err) {
       service.started.reject(err instanceof Interrupted ? err : new Skipped(String(err)));
-      if (!(err instanceof Interrupted || err instanceof Skipped || isReported(err))) {
+      if (
+        !(
+          err instanceof Interrupted ||
+          err instanceof Skipped ||
+          err instanceof ServiceFailed ||
+          isReported(err)
+        )
+      ) {
         await run.fail(name, `service "${name}": ${engineMessage(err)}`);
       }
     }

@@ -117,6 +117,8 @@ export const healthy = (s: LiveState | undefined): Verdict => {
   if (s.health === 'healthy') return 'ok';
   if (s.health === 'unhealthy') return 'fail';
   if (!s.running && !s.restarting) return 'fail';
+  // nothing will ever report it healthy: fail now, as Compose does ("has no healthcheck configured")
+  if (!s.hasHealthcheck) return 'fail';
   return 'wait';
 };
 
