@@ -33,6 +33,24 @@ export async function loadStackOrProject(cmd: Command): Promise<{ stack?: Stack;
 
 export { selectServices } from '../ops/select.js';
 
+/**
+ * The target of a verb that works from labels alone (a stack file, or `-p NAME` by itself) and the services it
+ * names: checked against the stack file when there is one, taken as given otherwise.
+ */
+export async function loadTargetServices(
+  cmd: Command,
+  names: string[],
+): Promise<{ stack?: Stack; project: string; services?: string[] }> {
+  const target = await loadStackOrProject(cmd);
+  const { selectServices } = await import('../ops/select.js');
+  const services = target.stack
+    ? selectServices(target.stack, names, false)
+    : names.length
+      ? names
+      : undefined;
+  return { ...target, services };
+}
+
 /** The operation context of a CLI verb: the engine (exit 3 naming it when it does not answer), progress, Ctrl-C. */
 export async function opContext(
   onEvent?: import('../executor/events.js').RunListener,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ObservedContainer } from '../model/index.js';
 import { badInput } from '../errors.js';
-import { loadStackOrProject, opContext, selectServices } from './lifecycle.js';
+import { loadTargetServices, opContext } from './lifecycle.js';
 
 interface PsFlags {
   all?: boolean;
@@ -71,12 +71,7 @@ export function register(program: Command): void {
       const format = flags.format ?? 'table';
       if (format !== 'table' && format !== 'json')
         throw badInput(`--format ${format}: expected table or json`);
-      const target = await loadStackOrProject(cmd);
-      const services = target.stack
-        ? selectServices(target.stack, names, false)
-        : names.length
-          ? names
-          : undefined;
+      const { services, ...target } = await loadTargetServices(cmd, names);
       const { ps } = await import('../ops/ps.js');
       const rows = await ps(await opContext(), target, { services, all: flags.all });
       if (flags.quiet) process.stdout.write(rows.map((c) => `${c.id}\n`).join(''));

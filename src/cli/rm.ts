@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { loadStackOrProject, opContext, progressPrinter, selectServices } from './lifecycle.js';
+import { loadTargetServices, opContext, progressPrinter } from './lifecycle.js';
 
 interface RmFlags {
   force?: boolean;
@@ -17,12 +17,7 @@ export function register(program: Command): void {
     .option('-s, --stop', 'stop running containers first')
     .option('-v, --volumes', 'remove anonymous volumes attached to the containers')
     .action(async (names: string[], flags: RmFlags, cmd: Command) => {
-      const target = await loadStackOrProject(cmd);
-      const services = target.stack
-        ? selectServices(target.stack, names, false)
-        : names.length
-          ? names
-          : undefined;
+      const { services, ...target } = await loadTargetServices(cmd, names);
       const { rm } = await import('../ops/lifecycle.js');
       const r = await rm(await opContext(await progressPrinter(cmd)), target, {
         services,

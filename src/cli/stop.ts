@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { loadStackOrProject, opContext, progressPrinter, selectServices } from './lifecycle.js';
+import { loadTargetServices, opContext, progressPrinter } from './lifecycle.js';
 
 export function register(program: Command): void {
   program
@@ -9,12 +9,7 @@ export function register(program: Command): void {
     .argument('[service...]', 'only these services')
     .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
     .action(async (names: string[], flags: { timeout?: string }, cmd: Command) => {
-      const target = await loadStackOrProject(cmd);
-      const services = target.stack
-        ? selectServices(target.stack, names, false)
-        : names.length
-          ? names
-          : undefined;
+      const { services, ...target } = await loadTargetServices(cmd, names);
       const { stop } = await import('../ops/lifecycle.js');
       const { errors } = await stop(await opContext(await progressPrinter(cmd)), target, {
         services,
