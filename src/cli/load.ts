@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadStack } from '../compose/index.js';
 import type { Stack } from '../model/stack.js';
-import { activeClientFor } from '../stacks/active.js';
+import { resolveClient } from '../stacks/active.js';
 import { globalsOf } from './globals.js';
 
 /** Warnings already shown in this process: a verb may load the stack more than once. */
@@ -26,8 +26,7 @@ export function loadFromCli(
     profiles: g.profile,
     services: opts.services,
     envFiles: g.envFile,
-    // --client, then BERTH_CLIENT, then the active client recorded by `berth use` (src/stacks/active.ts).
-    client: opts.client ?? g.client ?? (process.env.BERTH_CLIENT || activeClientFor(g, cwd, process.env)),
+    client: resolveClient(opts.client, g, cwd, process.env),
     env: process.env,
   });
   for (const w of stack.warnings) {

@@ -46,3 +46,17 @@ export function activeClientFor(
     : discoveredDir(resolve(cwd, g.projectDirectory ?? '.'));
   return readStateSync(stackDir).activeClient;
 }
+
+/**
+ * Which client a command acts on, in order: an explicit choice (`use NAME`; '' for none), `--client`,
+ * `BERTH_CLIENT`, then the active client `berth use` recorded (not with `-p`: an explicit project name means
+ * exactly that project). One rule, used by every verb (src/cli/load.ts). A name is checked where it is used.
+ */
+export function resolveClient(
+  explicit: string | undefined,
+  g: { client?: string; file: string[]; projectDirectory?: string; projectName?: string },
+  cwd: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  return explicit ?? g.client ?? (env.BERTH_CLIENT || activeClientFor(g, cwd, env));
+}

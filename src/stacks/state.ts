@@ -92,19 +92,3 @@ export async function writeActiveClient(stackDir: string, client: string | undef
   else state.activeClient = checkClientName(client);
   await writeState(stackDir, state);
 }
-
-/** Where the client comes from, in order: `--client`, `BERTH_CLIENT`, the active client of `berth use`. */
-export type ClientSource = 'flag' | 'env' | 'active';
-
-export async function resolveClient(
-  stackDir: string,
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ client: string; source: ClientSource } | undefined> {
-  if (flag !== undefined && flag !== '') return { client: checkClientName(flag, '--client'), source: 'flag' };
-  const fromEnv = env.BERTH_CLIENT;
-  if (fromEnv !== undefined && fromEnv !== '')
-    return { client: checkClientName(fromEnv, 'BERTH_CLIENT'), source: 'env' };
-  const active = await readActiveClient(stackDir);
-  return active === undefined ? undefined : { client: active, source: 'active' };
-}

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { BerthError } from '../../src/errors.js';
+import { resolveClient } from '../../src/stacks/active.js';
 import {
   checkClientName,
   readActiveClient,
   readState,
-  resolveClient,
   statePath,
   writeActiveClient,
 } from '../../src/stacks/state.js';
@@ -58,29 +58,30 @@ describe('state file', () => {
   });
 });
 
-describe('resolveClient', () => {
-  test('--client wins over BERTH_CLIENT, which wins over the active client', async () => {
+describe('resolveClient (the one rule every verb uses)', () => {
+  const g = (o: { client?: string; projectName?: string } = {}) => ({
+    file: [join(dir, 'berth.yaml')],
+    ...o,
+  });
+
+  test('an explicit choice, then --client, then BERTH_CLIENT, then the active client', async () => {
     await writeActiveClient(dir, 'acme');
-    expect(await resolveClient(dir, 'globex', { BERTH_CLIENT: 'initech' })).toEqual({
-      client: 'globex',
-      source: 'flag',
-    });
-    expect(await resolveClient(dir, undefined, { BERTH_CLIENT: 'initech' })).toEqual({
-      client: 'initech',
-      source: 'env',
-    });
-    expect(await resolveClient(dir, undefined, {})).toEqual({ client: 'acme', source: 'active' });
-    expect(await resolveClient(dir, undefined, { BERTH_CLIENT: '' })).toEqual({
-      client: 'acme',
-      source: 'active',
-    });
+    expect(resolveClient('initech', g({ client: 'globex' }), dir, { BERTH_CLIENT: 'x' })).toBe('initech');
+    expect(resolveClient('', g({ client: 'globex' }), dir, {})).toBe('');
+    expect(resolveClient(undefined, g({ client: 'globex' }), dir, { BERTH_CLIENT: 'initech' })).toBe(
+      'globex',
+    );
+    expect(resolveClient(undefined, g(), dir, { BERTH_CLIENT: 'initech' })).toBe('initech');
+    expect(resolveClient(undefined, g(), dir, {})).toBe('acme');
+    expect(resolveClient(undefined, g(), dir, { BERTH_CLIENT: '' })).toBe('acme');
   });
 
-  test('no client anywhere means the base stack', async () => {
-    expect(await resolveClient(dir, undefined, {})).toBeUndefined();
+  test('-p means exactly that project: the active client is not applied', async () => {
+    await writeActiveClient(dir, 'acme');
+    expect(resolveClient(undefined, g({ projectName: 'shop' }), dir, {})).toBeUndefined();
   });
 
-  test('a bad BERTH_CLIENT is reported as such', async () => {
-    await expect(resolveClient(dir, undefined, { BERTH_CLIENT: 'A B' })).rejects.toThrow(/BERTH_CLIENT/);
+  test('no client anywhere means the base stack', () => {
+    expect(resolveClient(undefined, g(), dir, {})).toBeUndefined();
   });
 });
