@@ -1,7 +1,9 @@
 // Merged, validated Compose model → typed Stack in long form. Every short syntax is expanded here so the rest
 // of berth never re-parses Compose strings. Problems are collected and reported together.
+
 import { readFileSync } from 'node:fs';
 import { BerthError, BerthErrors } from '../errors.js';
+import { resourceName } from '../model/index.js';
 import { crossChecks, portOrigin } from './checks.js';
 import { envFileVars, parseEnvFile } from './envfile.js';
 import { oneMountPerTarget, toKvMap } from './merge.js';
@@ -26,7 +28,6 @@ import { ports } from './ports.js';
 
 export type { NormalizeContext } from './normalize-common.js';
 
-import type { Path } from './source.js';
 import type {
   ApiRequirement,
   BuildSpec,
@@ -43,6 +44,7 @@ import type {
   VolumeSpec,
 } from '../model/stack.js';
 import { displayPath } from './paths.js';
+import type { Path } from './source.js';
 import { shellSplit } from './units.js';
 
 export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
@@ -60,7 +62,8 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     const v = isObj(raw) ? raw : {};
     const external = bool(v.external) || isObj(v.external);
     volumes[key] = {
-      name: v.name !== undefined ? str(v.name) : external ? externalName(v, key) : `${ctx.project}_${key}`,
+      name:
+        v.name !== undefined ? str(v.name) : external ? externalName(v, key) : resourceName(ctx.project, key),
       driver: v.driver === undefined ? undefined : str(v.driver),
       driver_opts: stringMap(v.driver_opts),
       external,

@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { networkKeysByPriority } from '../compose/normalize-common.js';
-import type { InjectedFile, MountSpec, PortSpec, Service, Stack } from '../model/stack.js';
 import { BerthError, ExitCode } from '../errors.js';
+import { Label, containerName as modelContainerName, ownerLabels, resourceName } from '../model/index.js';
+import type { InjectedFile, MountSpec, PortSpec, Service, Stack } from '../model/stack.js';
 import { VERSION } from '../version.js';
-import { Label, ownerLabels } from '../model/index.js';
 
 export type CreateOptions = Docker.ContainerCreateOptions;
 
@@ -23,14 +23,14 @@ export interface ContainerPlan {
 
 /** `<project>-<service>-<n>`, or the file's container_name. */
 export function containerName(project: string, service: Service, replica: number): string {
-  return service.container_name ?? `${project}-${service.name}-${replica}`;
+  return modelContainerName(project, service.name, replica, service.container_name);
 }
 
 /** Engine names of the networks a service joins, primary (highest priority, then declaration order) first. */
 export function serviceNetworks(stack: Stack, service: Service): string[] {
   if (service.network_mode) return [];
-  return networkKeysByPriority(service.networks).map(
-    (k) => stack.networks[k]?.name ?? `${stack.project}_${k}`,
+  return networkKeysByPriority(service.networks).map((k) =>
+    resourceName(stack.project, k, stack.networks[k]?.name),
   );
 }
 
@@ -290,7 +290,7 @@ export function containerForReplica(
   const links = (service.external_links ?? []).map(linkOf);
   for (const key of networkKeysByPriority(service.networks)) {
     const n = service.networks[key]!;
-    const engineName = stack.networks[key]?.name ?? `${stack.project}_${key}`;
+    const engineName = resourceName(stack.project, key, stack.networks[key]?.name);
     const linkLocal = n.link_local_ips ?? [];
     const ipam =
       n.ipv4_address || n.ipv6_address || linkLocal.length

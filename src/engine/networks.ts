@@ -1,15 +1,15 @@
 // Project networks: created labelled (so `down` finds them by label), removed only when labelled.
 import type Docker from 'dockerode';
+import { Label, ownerLabels, resourceName } from '../model/index.js';
 import type { NetworkSpec, Stack } from '../model/stack.js';
 import { VERSION } from '../version.js';
-import { Label, ownerLabels } from '../model/index.js';
 
 export function networkOptions(
   stack: Stack,
   key: string,
   spec: NetworkSpec | undefined,
 ): Docker.NetworkCreateOptions {
-  const name = spec?.name ?? `${stack.project}_${key}`;
+  const name = resourceName(stack.project, key, spec?.name);
   return {
     Name: name,
     Driver: spec?.driver ?? 'bridge',

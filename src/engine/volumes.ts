@@ -1,12 +1,12 @@
 import type Docker from 'dockerode';
+import { Label, ownerLabels, resourceName } from '../model/index.js';
 import type { Stack } from '../model/stack.js';
-import { Label, ownerLabels } from '../model/index.js';
 import { VERSION } from '../version.js';
 
 export function volumeOptions(stack: Stack, key: string): Docker.VolumeCreateOptions {
   const spec = stack.volumes[key];
   return {
-    Name: spec?.name ?? `${stack.project}_${key}`,
+    Name: resourceName(stack.project, key, spec?.name),
     Driver: spec?.driver ?? 'local',
     DriverOpts: spec?.driver_opts ?? {},
     Labels: {

@@ -3,8 +3,10 @@
 // resolved image ID (a rebuilt image recreates its containers) and the network endpoints with their aliases.
 // It leaves out what Compose leaves out (build, pull_policy, replicas, depends_on, profiles): those are not in
 // the template at all, so changing them never recreates.
+
 import { createHash } from 'node:crypto';
 import type { CreateOptions } from '../engine/create-options.js';
+import { resourceName } from '../model/index.js';
 import type { Service, Stack } from '../model/stack.js';
 
 /** JSON with object keys sorted at every level, so equal values always serialize (and hash) the same. */
@@ -19,7 +21,7 @@ export function stableStringify(value: unknown): string {
 
 export function configHash(stack: Stack, service: Service, template: CreateOptions, imageId: string): string {
   const networks = Object.entries(service.networks).map(([key, n]) => ({
-    name: stack.networks[key]?.name ?? `${stack.project}_${key}`,
+    name: resourceName(stack.project, key, stack.networks[key]?.name),
     ...n,
   }));
   const input = stableStringify({ template, imageId, networks });

@@ -1,8 +1,10 @@
 // The planner: a pure function from the desired stack and the observed engine state to the fewest actions that
 // make them match. No engine calls here; src/executor executes the result.
-import type { ObservedContainer, ObservedState } from '../model/index.js';
+
 import { containerName, containerTemplate, serviceNetworks } from '../engine/create-options.js';
 import { sharesWith } from '../graph/deps.js';
+import type { ObservedContainer, ObservedState } from '../model/index.js';
+import { resourceName } from '../model/index.js';
 import type { Service, Stack } from '../model/stack.js';
 import { configHash } from './hash.js';
 import type { Action, Plan, RecreateReason } from './types.js';
@@ -44,7 +46,7 @@ export function planResources(
       for (const key of Object.keys(svc.networks)) {
         const net = stack.networks[key];
         if (net?.external) continue;
-        wantNetworks.set(key, net?.name ?? `${stack.project}_${key}`);
+        wantNetworks.set(key, resourceName(stack.project, key, net?.name));
       }
     for (const m of svc.volumes) {
       if (m.type !== 'volume' || !m.source) continue;
