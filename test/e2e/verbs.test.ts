@@ -1,6 +1,7 @@
 // Compose's container verbs on the real engine: kill, pause/unpause, top, port, images, cp, events, wait,
 // version, each through the CLI as a user runs it.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -146,5 +147,72 @@ describe('Compose verbs', () => {
     expect(JSON.parse(ok(await berth(['version', '--format', 'json'])).stdout)).toEqual({
       version: `v${pkg.version}`,
     });
+  });
+});
+
+describe('attached up: --abort-on-container-exit, --exit-code-from, --attach/--no-attach, --timestamps', () => {
+  const project = uniqueProject('verbs-up');
+  const { dir, file } = tempCompose(
+    'verbs-up',
+    `
+services:
+  a:
+    image: berth/busybox
+    command: ["sh", "-c", "trap 'exit 4' TERM; echo a-line; sleep 600 & wait"]
+  b:
+    image: berth/busybox
+    command: ["sh", "-c", "echo b-line; sleep 1; exit 5"]
+`,
+  );
+  const run = (...args: string[]) => berth(['-p', project, '-f', file, ...args], {}, dir);
+  afterAll(async () => {
+    await cleanupProject(project);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the first exit stops the stack; the exit code is the exited one, or --exit-code-from’s', async () => {
+    const r = await run('up', '--abort-on-container-exit', '--no-attach', 'a', '--timestamps');
+    expect(r.code).toBe(5);
+    expect(r.stdout).toMatch(/^b +\| \d{4}-\d\d-\d\dT\S+ b-line$/m);
+    expect(r.stdout).not.toMatch(/a-line/);
+    expect(r.stdout).toContain(`${project}-b-1 exited with code 5`);
+    expect((await engineContainers(project)).every((c) => c.state === 'exited')).toBe(true);
+
+    const from = await run('up', '--exit-code-from', 'a', '--attach', 'a');
+    expect(from.code).toBe(4);
+    expect(from.stdout).toMatch(/^a +\| a-line$/m);
+    expect(from.stdout).not.toMatch(/b-line/);
+
+    const bad = await run('up', '-d', '--exit-code-from', 'a');
+    expect(bad.code).toBe(2);
+    expect((await run('up', '--exit-code-from', 'nope')).code).toBe(2);
+  });
+});
+
+describe('the engine of a docker CLI context', () => {
+  const cfg = mkdtempSync(path.join(tmpdir(), 'berth-ctx-'));
+  afterAll(() => rmSync(cfg, { recursive: true, force: true }));
+  const context = (name: string, host: string) => {
+    const meta = path.join(cfg, 'contexts', 'meta', createHash('sha256').update(name).digest('hex'));
+    mkdirSync(meta, { recursive: true });
+    writeFileSync(
+      path.join(meta, 'meta.json'),
+      JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }),
+    );
+  };
+
+  test('the current context on the unix socket works; a dead tcp one is exit 3 naming it', async () => {
+    context('local', 'unix:///var/run/docker.sock');
+    context('dead', 'tcp://127.0.0.1:1');
+    writeFileSync(path.join(cfg, 'config.json'), JSON.stringify({ currentContext: 'local' }));
+    const env = { DOCKER_CONFIG: cfg, DOCKER_HOST: '' };
+    const project = uniqueProject('verbs-ctx');
+    ok(await berth(['-p', project, 'ps'], env));
+    const dead = await berth(['-p', project, 'ps'], { ...env, DOCKER_CONTEXT: 'dead' });
+    expect(dead.code).toBe(3);
+    expect(dead.stderr).toContain('tcp://127.0.0.1:1 (docker context "dead")');
+    const ghost = await berth(['-p', project, 'ps'], { ...env, DOCKER_CONTEXT: 'ghost' });
+    expect(ghost.code).toBe(2);
+    expect(ghost.stderr).toMatch(/docker context "ghost" \(from DOCKER_CONTEXT\) does not exist/);
   });
 });
