@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { runAbortController } from '../abort.js';
 import { badInput, ExitCode } from '../errors.js';
+import { isOneOff, projectSelector } from '../model/index.js';
 import { globalsOf } from './globals.js';
 import {
   colorWanted,
@@ -22,6 +23,36 @@ interface UpFlags {
   removeOrphans?: boolean;
   dryRun?: boolean;
   scale: string[];
+  abortOnContainerExit?: boolean;
+  exitCodeFrom?: string;
+  attach: string[];
+  noAttach: string[];
+  timestamps?: boolean;
+}
+
+/** What an attached `up` shows and when it ends: Compose's --attach, --no-attach, --abort-on-container-exit. */
+export interface AttachOptions {
+  /** Services whose logs are shown (all the started ones when undefined). */
+  logServices?: string[];
+  timestamps: boolean;
+  /** Stop everything when a container exits. */
+  abort: boolean;
+  /** The service whose exit code is berth's (implies abort). */
+  exitCodeFrom?: string;
+}
+
+export function attachOptions(flags: UpFlags, services: readonly string[]): AttachOptions {
+  for (const s of [...flags.attach, ...flags.noAttach, ...(flags.exitCodeFrom ? [flags.exitCodeFrom] : [])])
+    if (!services.includes(s))
+      throw badInput(`no such service: ${s}`, { hint: `services: ${services.join(', ')}` });
+  const abort = Boolean(flags.abortOnContainerExit || flags.exitCodeFrom);
+  if (abort && (flags.detach || flags.wait))
+    throw badInput('--abort-on-container-exit and --exit-code-from cannot be used with -d or --wait');
+  const shown = flags.attach.length ? flags.attach : undefined;
+  const logServices = flags.noAttach.length
+    ? (shown ?? [...services]).filter((s) => !flags.noAttach.includes(s))
+    : shown;
+  return { logServices, timestamps: Boolean(flags.timestamps), abort, exitCodeFrom: flags.exitCodeFrom };
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -35,6 +66,15 @@ export function parseScale(values: string[], services: Record<string, unknown>):
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+/** `--no-attach SERVICE`, Compose's name: commander reads `--no-x` as the negation of `--x`, so opt out of that. */
+function noAttachOption(): Option {
+  const o = new Option('--no-attach <service>', 'do not show the logs of this service (repeatable)')
+    .argParser(collect)
+    .default([]);
+  o.negate = false;
+  return o;
 }
 
 export function register(program: Command): void {
@@ -53,12 +93,21 @@ export function register(program: Command): void {
     .option('--remove-orphans', 'remove containers of services that are no longer in the stack file')
     .option('--dry-run', 'print what would be done and change nothing')
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect, [])
+    .option('--abort-on-container-exit', 'stop every container when one exits (attached only)')
+    .option(
+      '--exit-code-from <service>',
+      "exit with this service's exit code (implies --abort-on-container-exit)",
+    )
+    .option('--attach <service>', 'show the logs of these services only (repeatable)', collect, [])
+    .addOption(noAttachOption())
+    .option('--timestamps', 'show a timestamp on every log line')
     .action(async (names: string[], flags: UpFlags, cmd: Command) => {
       const began = Date.now();
       const stack = await loadStackFor(cmd, names);
       const g = globalsOf(cmd);
       const services = selectServices(stack, names, flags.deps !== false);
       const scale = parseScale(flags.scale, stack.services);
+      const attaching = attachOptions(flags, Object.keys(stack.services));
       const waitTimeoutMs = flags.waitTimeout === undefined ? undefined : Number(flags.waitTimeout) * 1000;
       if (waitTimeoutMs !== undefined && !(waitTimeoutMs > 0))
         throw badInput(`--wait-timeout ${flags.waitTimeout}: expected a number of seconds`);
@@ -113,7 +162,7 @@ export function register(program: Command): void {
         }
         if (detach) return;
       }
-      await attach(cmd, stack, services, print, colorWanted(cmd) && !g.noColor, began);
+      await attach(cmd, stack, services, print, colorWanted(cmd) && !g.noColor, began, attaching);
     });
 }
 
@@ -128,6 +177,7 @@ async function attach(
   print: import('../executor/events.js').RunListener,
   color: boolean,
   began: number,
+  opts: AttachOptions,
 ): Promise<void> {
   const [{ followLogs, streamSink }, { stop }] = await Promise.all([
     import('../logs/index.js'),
@@ -137,7 +187,8 @@ async function attach(
   const docker = ctx.engine;
   const target = { stack, project: stack.project };
   // On a terminal, attached `up` is the UI (src/tui): q or Ctrl-C there stops the stack, its progress shown in it.
-  if (process.stdout.isTTY && process.stdin.isTTY) {
+  const plainOnly = opts.abort || opts.logServices !== undefined || opts.timestamps;
+  if (process.stdout.isTTY && process.stdin.isTTY && !plainOnly) {
     const [{ runUi }, { uiTargetOf, clientsOf }, { plainRenderer }] = await Promise.all([
       import('../tui/index.js'),
       import('./ui.js'),
@@ -165,15 +216,52 @@ async function attach(
   process.once('SIGTERM', quit);
   const sink = streamSink(
     process.stdout,
-    { color, prefix: true, timestamps: false },
+    { color, prefix: true, timestamps: opts.timestamps },
     Object.keys(stack.services),
   );
+  // --abort-on-container-exit: the first container of the started services to exit ends the feed, once the
+  // feed has gone quiet (it is read from when `up` began, so lines written before the exit still show)
+  let exited: { service: string; name: string; code: number } | undefined;
+  let lastLine = Date.now();
+  const write = sink.write.bind(sink);
+  sink.write = (lines) => {
+    lastLine = Date.now();
+    return write(lines);
+  };
+  const endFeed = () => {
+    const since = Date.now();
+    const tick = () => {
+      const now = Date.now();
+      if (now - lastLine >= 500 || now - since >= 5000) ac.abort();
+      else setTimeout(tick, 100);
+    };
+    setTimeout(tick, 500);
+  };
+  const watch = opts.abort
+    ? await docker.watchContainerEvents({ labels: [projectSelector(stack.project)] }, (e) => {
+        if (e.action !== 'die' || exited || isOneOff(e.attributes)) return;
+        if (services && !services.includes(e.service ?? '')) return;
+        exited = { service: e.service ?? '', name: e.name, code: Number(e.attributes.exitCode ?? 0) };
+        endFeed();
+      })
+    : undefined;
+  if (watch && !exited) {
+    // one that exited before the subscription counts too
+    const gone = (await docker.listContainers({ all: true, labels: [projectSelector(stack.project)] })).find(
+      (c) => !c.oneoff && c.state === 'exited' && (!services || services.includes(c.service)),
+    );
+    const info = gone && (await docker.inspectContainer(gone.id));
+    if (gone && info && !exited) {
+      exited = { service: gone.service, name: gone.name, code: info.exitCode };
+      endFeed();
+    }
+  }
   try {
     await followLogs(
       // from when this `up` began: the lines of containers it just started, not old history
       {
         project: stack.project,
-        services: services ?? [],
+        services: opts.logServices ?? services ?? [],
         follow: true,
         since: String(Math.floor(began / 1000)),
         signal: ac.signal,
@@ -182,15 +270,31 @@ async function attach(
       sink,
     );
   } finally {
+    watch?.close();
     process.removeListener('SIGINT', quit);
     process.removeListener('SIGTERM', quit);
   }
   if (!ac.signal.aborted) return; // the stack went away by itself
-  process.stderr.write('Gracefully stopping... (press Ctrl-C again to force)\n');
+  if (exited) process.stdout.write(`${exited.name} exited with code ${exited.code}\n`);
+  process.stderr.write(
+    exited ? 'Aborting on container exit...\n' : 'Gracefully stopping... (press Ctrl-C again to force)\n',
+  );
   const force = () => process.exit(130);
   process.once('SIGINT', force);
   await stop({ ...ctx, onEvent: print }, target, { services });
   process.removeListener('SIGINT', force);
-  process.exitCode = 130;
+  if (!exited) {
+    process.exitCode = 130;
+    return;
+  }
+  // Compose: the exit code of --exit-code-from's service, else of the container that exited first
+  let code = exited.code;
+  if (opts.exitCodeFrom) {
+    const mine = (await docker.listContainers({ all: true, labels: [projectSelector(stack.project)] }))
+      .filter((c) => c.service === opts.exitCodeFrom && !c.oneoff)
+      .sort((a, b) => a.replica - b.replica)[0];
+    code = mine ? ((await docker.inspectContainer(mine.id))?.exitCode ?? 0) : 0;
+  }
+  process.exitCode = code;
   void cmd;
 }

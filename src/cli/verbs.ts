@@ -12,12 +12,18 @@ export async function registerVerbs(program: Command): Promise<void> {
     // verbs: keep alphabetical
     import('./build.js'),
     import('./config.js'),
+    import('./cp.js'),
     import('./diff.js'),
     import('./down.js'),
+    import('./events.js'),
     import('./exec.js'),
     import('./export.js'),
+    import('./images.js'),
+    import('./kill.js'),
     import('./logs.js'),
     import('./ls.js'),
+    import('./pause.js'),
+    import('./port.js'),
     import('./ps.js'),
     import('./pull.js'),
     import('./restart.js'),
@@ -26,9 +32,12 @@ export async function registerVerbs(program: Command): Promise<void> {
     import('./snapshot.js'),
     import('./start.js'),
     import('./stop.js'),
+    import('./top.js'),
     import('./ui.js'),
     import('./up.js'),
     import('./use.js'),
+    import('./version.js'),
+    import('./wait.js'),
   ]);
   for (const m of modules) m.register(program);
 }

@@ -24,6 +24,9 @@ export interface ContainerApi {
   exec(o: Docker.ExecCreateOptions): Promise<ExecHandle>;
   putArchive(tar: Buffer, o: { path: string }): Promise<unknown>;
   changes(): Promise<Array<{ Path: string; Kind: number }> | null>;
+  top(o: { ps_args?: string }): Promise<{ Titles: string[]; Processes: string[][] | null }>;
+  /** Resolves when the container is no longer running (condition `not-running`). */
+  wait(signal?: AbortSignal): Promise<{ StatusCode: number }>;
 }
 
 export interface DockerApi {

@@ -35,6 +35,8 @@ import type {
   ExecOptions,
   ListFilter,
   LogOptions,
+  PathStat,
+  ProcessList,
   PullOptions,
   ResourceSpec,
   Session,
@@ -393,6 +395,45 @@ export class DockerEngine implements Engine {
 
   async copyToContainer(id: string, path: string, tar: Buffer): Promise<void> {
     await this.api.getContainer(id).putArchive(tar, { path });
+  }
+
+  async getArchive(id: string, path: string): Promise<{ stat: PathStat; tar: Readable } | undefined> {
+    let tar: Readable;
+    try {
+      tar = await this.api.stream(`/containers/${encodeURIComponent(id)}/archive`, { path });
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) return undefined;
+      throw err;
+    }
+    const header = (tar as Readable & { headers?: Record<string, string | string[] | undefined> }).headers?.[
+      'x-docker-container-path-stat'
+    ];
+    const raw = JSON.parse(Buffer.from(String(header ?? 'e30='), 'base64').toString('utf8')) as Partial<{
+      name: string;
+      size: number;
+      mode: number;
+      linkTarget: string;
+    }>;
+    const mode = raw.mode ?? 0;
+    const stat: PathStat = {
+      name: raw.name ?? '',
+      size: raw.size ?? 0,
+      mode,
+      // Go's os.ModeDir is bit 31; `>>> 0` keeps it unsigned
+      isDir: (mode >>> 31) % 2 === 1,
+      linkTarget: raw.linkTarget ?? '',
+    };
+    return { stat, tar };
+  }
+
+  async topContainer(id: string, psArgs?: string): Promise<ProcessList> {
+    const r = await this.api.getContainer(id).top(psArgs ? { ps_args: psArgs } : {});
+    return { titles: r.Titles ?? [], processes: r.Processes ?? [] };
+  }
+
+  async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
+    const r = await this.api.getContainer(id).wait(signal);
+    return r?.StatusCode ?? 0;
   }
 
   openLogs(id: string, o: LogOptions): Promise<Readable> {

@@ -60,6 +60,13 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
       },
       putArchive: (tar, o) => wrap(c.putArchive(tar, o) as Promise<unknown>),
       changes: () => wrap(c.changes() as Promise<Array<{ Path: string; Kind: number }> | null>),
+      top: (o) => wrap(c.top(o) as Promise<{ Titles: string[]; Processes: string[][] | null }>),
+      wait: (signal) =>
+        wrap(
+          c.wait({ condition: 'not-running', abortSignal: signal } as never) as unknown as Promise<{
+            StatusCode: number;
+          }>,
+        ),
     };
   };
   const stream = (path: string, query: Query, signal?: AbortSignal) =>

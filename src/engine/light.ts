@@ -156,6 +156,9 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
           raw: { data: tar, type: 'application/x-tar' },
         }),
       changes: () => http.call<Array<{ Path: string; Kind: number }> | null>('GET', `${p}/changes`),
+      top: (o) => http.call('GET', `${p}/top`, { query: { ps_args: o.ps_args } }),
+      // the engine answers the headers at once and the body when the container stops: no deadline on that
+      wait: (signal) => http.call('POST', `${p}/wait`, { query: { condition: 'not-running' }, signal }),
     };
   };
   return {

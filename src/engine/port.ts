@@ -155,6 +155,22 @@ export interface EventWatch {
   close(): void;
 }
 
+/** What the engine says about a path in a container (`docker cp`'s stat). */
+export interface PathStat {
+  name: string;
+  size: number;
+  /** Go's file mode bits: the directory bit is 1 << 31. */
+  mode: number;
+  isDir: boolean;
+  linkTarget: string;
+}
+
+/** The processes of a container as `ps` inside it shows them. */
+export interface ProcessList {
+  titles: string[];
+  processes: string[][];
+}
+
 export interface Engine {
   /** Where the engine is, for messages: `unix:///var/run/docker.sock`, `tcp://host:2376`, `fake`. */
   readonly endpoint: string;
@@ -184,6 +200,12 @@ export interface Engine {
   renameContainer(id: string, name: string): Promise<void>;
   /** Copy a tar archive into the container at `path` (before start: secrets and configs from content). */
   copyToContainer(id: string, path: string, tar: Buffer): Promise<void>;
+  /** A path of the container as a tar, with its stat; undefined when the path does not exist. */
+  getArchive(id: string, path: string): Promise<{ stat: PathStat; tar: Readable } | undefined>;
+  /** The container's processes (`docker top`); `psArgs` as `ps` takes them. */
+  topContainer(id: string, psArgs?: string): Promise<ProcessList>;
+  /** Resolves to the exit code once the container is not running (at once when it already stopped). */
+  waitContainer(id: string, signal?: AbortSignal): Promise<number>;
   /** The container's log stream as raw bytes: multiplexed frames, or plain bytes for a TTY container. */
   openLogs(id: string, opts: LogOptions): Promise<Readable>;
   /** The last `n` lines (stdout and stderr), for failure messages; [] when there are none or it is gone. */

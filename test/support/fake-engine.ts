@@ -24,6 +24,8 @@ import type {
   ExecOptions,
   ListFilter,
   LogOptions,
+  PathStat,
+  ProcessList,
   PullOptions,
   ResourceSpec,
   Session,
@@ -207,6 +209,9 @@ const CONTAINER_CALLS = new Set<EngineMethod>([
   'containerChanges',
   'commitContainer',
   'exportContainer',
+  'getArchive',
+  'topContainer',
+  'waitContainer',
 ]);
 
 export interface CallRecord {
@@ -943,6 +948,41 @@ export class FakeEngine implements Engine {
       });
       this.start(c);
       return { done, resize: async () => {} };
+    });
+  }
+
+  /** The fake keeps no filesystem: every path is missing. */
+  getArchive(id: string, path: string): Promise<{ stat: PathStat; tar: Readable } | undefined> {
+    return this.call('getArchive', id, [id, path], async () => {
+      this.must(id);
+      return undefined;
+    });
+  }
+
+  /** One process: the container's command, while it runs. */
+  topContainer(id: string, psArgs?: string): Promise<ProcessList> {
+    return this.call('topContainer', id, [id, psArgs], async () => {
+      const c = this.must(id);
+      if (c.state !== 'running') throw conflict(`container ${c.id} is not running`);
+      return { titles: ['UID', 'PID', 'CMD'], processes: [['root', '1', c.command]] };
+    });
+  }
+
+  /** Resolves with the exit code once the container is not running (at once when it is not). */
+  waitContainer(id: string, signal?: AbortSignal): Promise<number> {
+    return this.call('waitContainer', id, [id, signal], async () => {
+      const c = this.must(id);
+      if (c.state !== 'running' && c.state !== 'paused' && c.state !== 'restarting') return c.exitCode;
+      return new Promise<number>((resolve) => {
+        const set = this.logFollowers.get(c.id) ?? new Set();
+        this.logFollowers.set(c.id, set);
+        const follower = (l: LogLine | undefined) => {
+          if (l) return;
+          set.delete(follower);
+          resolve(c.exitCode);
+        };
+        set.add(follower);
+      });
     });
   }
 
