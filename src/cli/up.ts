@@ -22,6 +22,7 @@ interface UpFlags {
   removeOrphans?: boolean;
   dryRun?: boolean;
   scale: string[];
+  force?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -53,6 +54,8 @@ export function register(program: Command): void {
     .option('--remove-orphans', 'remove containers of services that are no longer in the stack file')
     .option('--dry-run', 'print what would be done and change nothing')
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect, [])
+    .option('--no-wait', 'fail at once when another berth is changing the project (default: wait for it)')
+    .option('--force', 'use objects of the project’s names that another stack, checkout or tool created')
     .action(async (names: string[], flags: UpFlags, cmd: Command) => {
       const began = Date.now();
       const stack = await loadStackFor(cmd, names);
@@ -83,6 +86,7 @@ export function register(program: Command): void {
           wait: flags.wait,
           waitTimeoutMs,
           dryRun: flags.dryRun,
+          force: flags.force,
         });
       } finally {
         sigint.dispose();

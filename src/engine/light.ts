@@ -182,6 +182,11 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
     removeNetwork: (id) => http.call('DELETE', `/networks/${seg(id)}`),
     createVolume: (o) => http.call('POST', '/volumes/create', { body: o }),
     removeVolume: (name) => http.call('DELETE', `/volumes/${seg(name)}`),
+    importImage: (tar, repo, tag) =>
+      http.call('POST', '/images/create', {
+        query: { fromSrc: '-', repo, tag },
+        raw: { data: tar, type: 'application/x-tar' },
+      }),
     stream: (path, query, signal) => http.open('GET', path, { query, signal }),
   };
 }
