@@ -7,6 +7,7 @@ import { ensureImages } from '../images/ensure.js';
 import { imageAction } from '../images/policy.js';
 import type { Plan } from '../plan/types.js';
 import { emitter, type OpContext } from './context.js';
+import { readOwed, writeOwed } from './debt.js';
 import { healDuplicateNetworks, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
 
@@ -87,6 +88,7 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
     noRecreate: opts.noRecreate,
     removeOrphans: opts.removeOrphans,
     scale: opts.scale,
+    owedRestarts: await readOwed(stack.project),
   });
   if (opts.dryRun) return { plan };
   const kept = opts.removeOrphans ? [] : plan.orphans;
@@ -102,11 +104,21 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
   ]);
   await checkEngineSupport(engine, stack, plan);
   await checkPorts(engine, stack, plan);
+  // Written down before a dependency is replaced, paid off once its dependents were restarted.
+  const owed = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.service] : []));
+  if (owed.length) await writeOwed(stack.project, owed);
   const result = await runUp(engine, stack, plan, {
     signal: ctx.signal,
     onEvent: emit,
     wait: opts.wait,
     waitTimeoutMs: opts.waitTimeoutMs,
   });
+  if (owed.length && !result.interrupted) {
+    const failed = new Set(result.failures.map((f) => f.service));
+    await writeOwed(
+      stack.project,
+      owed.filter((s) => failed.has(s)),
+    );
+  }
   return { plan, result };
 }
