@@ -6,6 +6,7 @@ interface DownFlags {
   volumes?: boolean;
   removeOrphans?: boolean;
   timeout?: string;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -14,6 +15,8 @@ export function register(program: Command): void {
     .description('stop and remove the stack’s containers and networks (volumes only with -v)')
     .option('-v, --volumes', 'also remove the named volumes of the stack and anonymous volumes')
     .option('--remove-orphans', 'also remove containers of services not in the stack file')
+    .option('--no-wait', 'fail at once when another berth is changing the project (default: wait for it)')
+    .option('--force', 'remove the project’s objects even when another stack or checkout created them')
     .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
     .action(async (flags: DownFlags, cmd: Command) => {
       const target = await loadStackOrProject(cmd);
@@ -22,6 +25,7 @@ export function register(program: Command): void {
       const r = await down(ctx, target, {
         volumes: flags.volumes,
         removeOrphans: flags.removeOrphans,
+        force: flags.force,
         timeoutSec: flags.timeout === undefined ? undefined : Number(flags.timeout),
       });
       if (r.nothing) process.stdout.write(`Nothing to remove for project ${target.project}.\n`);

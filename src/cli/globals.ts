@@ -21,7 +21,8 @@ export function addGlobalOptions(program: Command): Command {
     .option('--profile <profile>', 'enable a profile (repeatable; also COMPOSE_PROFILES)', collect, [])
     .option('--env-file <file>', 'variables file for interpolation (repeatable; default: .env)', collect, [])
     .option('--client <name>', 'per-client overlay to use (default: BERTH_CLIENT, then the active one)')
-    .option('--no-color', 'no colour in output (also NO_COLOR)');
+    .option('--no-color', 'no colour in output (also NO_COLOR)')
+    .option('--no-wait', 'fail at once when another berth is changing the project (also BERTH_NO_WAIT=1)');
 }
 
 /** The global options as seen from inside a verb's action. */

@@ -14,6 +14,13 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   addGlobalOptions(program);
   await registerVerbs(program);
+  // `--no-wait` (before the verb, or on up/down/use) or BERTH_NO_WAIT=1: fail at once on a held project lock.
+  program.hook('preAction', async (_root, action) => {
+    if (program.opts().wait === false || action.opts().wait === false) {
+      const { lockSettings } = await import('../ops/lock.js');
+      lockSettings.wait = false;
+    }
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -28,6 +28,7 @@ interface UpFlags {
   attach: string[];
   noAttach: string[];
   timestamps?: boolean;
+  force?: boolean;
 }
 
 /** What an attached `up` shows and when it ends: Compose's --attach, --no-attach, --abort-on-container-exit. */
@@ -101,6 +102,8 @@ export function register(program: Command): void {
     .option('--attach <service>', 'show the logs of these services only (repeatable)', collect, [])
     .addOption(noAttachOption())
     .option('--timestamps', 'show a timestamp on every log line')
+    .option('--no-wait', 'fail at once when another berth is changing the project (default: wait for it)')
+    .option('--force', 'use objects of the project’s names that another stack, checkout or tool created')
     .action(async (names: string[], flags: UpFlags, cmd: Command) => {
       const began = Date.now();
       const stack = await loadStackFor(cmd, names);
@@ -132,6 +135,7 @@ export function register(program: Command): void {
           wait: flags.wait,
           waitTimeoutMs,
           dryRun: flags.dryRun,
+          force: flags.force,
         });
       } finally {
         sigint.dispose();

@@ -6,6 +6,7 @@ interface UseOptions {
   format: string;
   clear?: boolean;
   waitTimeout?: string;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -17,6 +18,8 @@ export function register(program: Command): void {
     .argument('[client]', 'client to switch to')
     .option('--wait-timeout <seconds>', 'give up waiting for health after this many seconds')
     .option('--format <format>', 'table or json (listing only)', 'table')
+    .option('--no-wait', 'fail at once when another berth is changing the project (default: wait for it)')
+    .option('--force', 'take the project over even when another checkout of the stack owns it')
     .option(
       '--clear',
       'forget the active client: plain commands use the stack without a client (nothing stops)',
@@ -70,6 +73,7 @@ export function register(program: Command): void {
       try {
         r = await switchClient(await opContext(await progressPrinter(cmd), sigint.signal), stack, {
           waitTimeoutMs,
+          force: opts.force,
         });
       } finally {
         sigint.dispose();

@@ -52,6 +52,8 @@ export interface DockerApi {
   removeNetwork(id: string): Promise<unknown>;
   createVolume(o: Docker.VolumeCreateOptions): Promise<unknown>;
   removeVolume(name: string): Promise<unknown>;
+  /** `docker import` of a tar as `repo:tag` (the empty image berth's locks are made of). */
+  importImage(tar: Buffer, repo: string, tag: string): Promise<unknown>;
   /** A streamed GET (events, logs, export, save): resolves once the engine answered with headers. */
   stream(
     path: string,

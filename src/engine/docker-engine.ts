@@ -8,6 +8,7 @@ import {
   type ContainerEvent,
   type FsChange,
   type InspectedContainer,
+  type Labels,
   type ObservedContainer,
   type ObservedImage,
   type ObservedNetwork,
@@ -46,6 +47,20 @@ import { volumeOptions } from './volumes.js';
 
 const labelFilter = (f: ListFilter, extra: Record<string, string[]> = {}) =>
   JSON.stringify({ ...(f.labels?.length ? { label: f.labels } : {}), ...extra });
+
+/** The image berth's lock containers are created from (never started): imported empty on first use. */
+const LOCK_IMAGE = 'berth-lock:1';
+
+/** An existing network or volume is this stack's (fine: creating it is done) or a conflict naming its owner. */
+function ownedOrConflict(kind: string, name: string, spec: ResourceSpec, labels: Labels | null | undefined) {
+  const l = labels ?? {};
+  const stack = l[Label.stack];
+  if (l[Label.project] === spec.stack.project && (!stack || stack === spec.stack.name)) return;
+  const owner = l[Label.project]
+    ? `berth project ${l[Label.project]}${stack ? ` (stack ${stack})` : ''}`
+    : 'something without berth labels';
+  throw new EngineError('conflict', `${kind} ${name} already exists and belongs to ${owner}`, 409);
+}
 
 const swallow = (kinds: EngineError['kind'][]) => (err: unknown) => {
   if (err instanceof EngineError && kinds.includes(err.kind)) return;
@@ -507,8 +522,26 @@ export class DockerEngine implements Engine {
     return this.api.stream(`/containers/${encodeURIComponent(id)}/export`, {});
   }
 
+  /**
+   * Ownership first: a network of that name that this stack did not create is a conflict, never reused as
+   * created (the engine's own 409 for a duplicate name is not reliable: 20.10 creates duplicates in a race).
+   */
   async createNetwork(spec: ResourceSpec): Promise<void> {
-    await this.api.createNetwork(networkOptions(spec.stack, spec.key, spec.stack.networks[spec.key]));
+    const opts = networkOptions(spec.stack, spec.key, spec.stack.networks[spec.key]);
+    const name = opts.Name;
+    const same = (await this.api.listNetworks({ filters: JSON.stringify({ name: [name] }) })).filter(
+      (n) => n.Name === name,
+    );
+    if (same.length) return ownedOrConflict('network', name, spec, same[0]!.Labels);
+    try {
+      await this.api.createNetwork(opts);
+    } catch (err) {
+      if (!isEngineError(err, 'conflict')) throw err;
+      const now = (await this.api.listNetworks({ filters: JSON.stringify({ name: [name] }) })).find(
+        (n) => n.Name === name,
+      );
+      return ownedOrConflict('network', name, spec, now?.Labels);
+    }
   }
 
   /**
@@ -529,8 +562,55 @@ export class DockerEngine implements Engine {
     }
   }
 
+  /** The engine answers a create of an existing volume with that volume: ownership is checked first. */
   async createVolume(spec: ResourceSpec): Promise<void> {
-    await this.api.createVolume(volumeOptions(spec.stack, spec.key));
+    const opts = volumeOptions(spec.stack, spec.key);
+    const name = opts.Name as string;
+    const existing = (
+      await this.api.listVolumes({ filters: JSON.stringify({ name: [name] }) })
+    ).Volumes?.find((v) => v.Name === name);
+    if (existing) return ownedOrConflict('volume', name, spec, existing.Labels as Labels | null);
+    await this.api.createVolume(opts);
+  }
+
+  async createLock(name: string, labels: Labels): Promise<string | undefined> {
+    const create = async () =>
+      (
+        await this.api.createContainer({
+          name,
+          Image: LOCK_IMAGE,
+          Cmd: ['berth-lock'],
+          Labels: labels,
+          HostConfig: { NetworkMode: 'none' },
+        })
+      ).id;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await create();
+      } catch (err) {
+        if (isEngineError(err, 'conflict')) return undefined;
+        if (!isEngineError(err, 'not-found') || attempt > 0) throw err;
+        // The lock image is empty (a tar of nothing): imported once per engine, never pulled.
+        await this.api.importImage(Buffer.alloc(1024), LOCK_IMAGE.split(':')[0]!, LOCK_IMAGE.split(':')[1]!);
+      }
+    }
+  }
+
+  async inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined> {
+    try {
+      const info = await this.api.getContainer(name).inspect();
+      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) return undefined;
+      throw err;
+    }
+  }
+
+  async removeLock(id: string): Promise<void> {
+    await this.api
+      .getContainer(id)
+      .remove({ force: true })
+      .then(() => {}, swallow(['not-found', 'conflict']));
   }
 
   removeVolume(name: string): Promise<void> {

@@ -104,6 +104,13 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
     removeNetwork: (id) => wrap(d.getNetwork(id).remove()),
     createVolume: (o) => wrap(d.createVolume(o)),
     removeVolume: (name) => wrap(d.getVolume(name).remove()),
+    importImage: async (tar, repo, tag) => {
+      const { Readable } = await import('node:stream');
+      const out = await wrap(d.importImage(Readable.from([tar]), { repo, tag }));
+      await new Promise((resolve, reject) =>
+        d.modem.followProgress(out, (err: Error | null) => (err ? reject(err) : resolve(undefined))),
+      );
+    },
     stream,
   };
 }

@@ -58,7 +58,8 @@ class Http {
     return new Promise((resolve, reject) => {
       const payload = o.raw?.data ?? (o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body)));
       const type = o.raw?.type ?? 'application/json';
-      const ms = (method === 'GET' || method === 'HEAD' ? this.timeoutMs : 4 * this.timeoutMs) + (o.extraMs ?? 0);
+      const ms =
+        (method === 'GET' || method === 'HEAD' ? this.timeoutMs : 4 * this.timeoutMs) + (o.extraMs ?? 0);
       const req = request(
         {
           socketPath: this.socketPath,
@@ -185,6 +186,11 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
     removeNetwork: (id) => http.call('DELETE', `/networks/${seg(id)}`),
     createVolume: (o) => http.call('POST', '/volumes/create', { body: o }),
     removeVolume: (name) => http.call('DELETE', `/volumes/${seg(name)}`),
+    importImage: (tar, repo, tag) =>
+      http.call('POST', '/images/create', {
+        query: { fromSrc: '-', repo, tag },
+        raw: { data: tar, type: 'application/x-tar' },
+      }),
     stream: (path, query, signal) => http.open('GET', path, { query, signal }),
   };
 }

@@ -227,6 +227,14 @@ export interface Engine {
   createVolume(spec: ResourceSpec): Promise<void>;
   removeVolume(name: string): Promise<void>;
 
+  // ---- locks (one object per name on the engine, so every process talking to it sees the same lock)
+  /** Atomically create the lock `name` carrying `labels`: its ID, or undefined when it exists already. */
+  createLock(name: string, labels: Labels): Promise<string | undefined>;
+  /** The lock `name` as it is: undefined when there is none. */
+  inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined>;
+  /** Remove a lock by ID (a lock taken over since then has another ID and stays). Gone is fine. */
+  removeLock(id: string): Promise<void>;
+
   // ---- images
   /** Build a service's image from its `build:` section; resolves to the image ID. */
   buildImage(service: Service, opts: BuildOptions): Promise<string>;

@@ -5,12 +5,16 @@ import { observe } from '../engine/observe.js';
 import type { ObservedContainer } from '../model/index.js';
 import { emitter, type OpContext } from './context.js';
 import { stopContainers } from './lifecycle.js';
+import { withProjectLock } from './lock.js';
+import { checkLabelled, labelledObjects } from './owners.js';
 import type { Target } from './select.js';
 
 export interface DownOptions {
   volumes?: boolean;
   removeOrphans?: boolean;
   timeoutSec?: number;
+  /** Remove what carries the project label even when another stack or checkout made it. */
+  force?: boolean;
 }
 
 export interface DownResult {
@@ -21,11 +25,17 @@ export interface DownResult {
   errors: string[];
 }
 
-export async function down(ctx: OpContext, target: Target, opts: DownOptions = {}): Promise<DownResult> {
+export function down(ctx: OpContext, target: Target, opts: DownOptions = {}): Promise<DownResult> {
+  return withProjectLock(ctx, [target.project], () => downLocked(ctx, target, opts));
+}
+
+async function downLocked(ctx: OpContext, target: Target, opts: DownOptions): Promise<DownResult> {
   const { engine } = ctx;
   const emit = emitter(ctx);
   const { stack, project } = target;
   const observed = await observe(engine, project);
+  // Another stack or checkout under this project name: its containers and volumes are not ours to remove.
+  if (stack) checkLabelled(stack, labelledObjects(observed), { force: opts.force, verb: 'down' });
   const known = stack ? new Set([...Object.keys(stack.services), ...stack.disabledServices]) : undefined;
   const isOrphan = (service: string) => known !== undefined && !known.has(service);
   const containers = observed.containers.filter((c) => opts.removeOrphans || !isOrphan(c.service));

@@ -6,6 +6,7 @@ import type { UpResult } from '../executor/up.js';
 import { BerthError } from '../errors.js';
 import type { ObservedContainer } from '../model/index.js';
 import { emitter, type OpContext } from './context.js';
+import { withProjectLock } from './lock.js';
 import { isUp, serviceContainers, type Target } from './select.js';
 
 export interface StopResult {
@@ -15,7 +16,11 @@ export interface StopResult {
 }
 
 /** Start existing containers, dependencies first, honouring `depends_on` conditions. */
-export async function start(ctx: OpContext, stack: Stack, services?: string[]): Promise<UpResult> {
+export function start(ctx: OpContext, stack: Stack, services?: string[]): Promise<UpResult> {
+  return withProjectLock(ctx, [stack.project], () => startLocked(ctx, stack, services));
+}
+
+async function startLocked(ctx: OpContext, stack: Stack, services?: string[]): Promise<UpResult> {
   const [{ planStart }, { runUp }] = await Promise.all([
     import('../plan/plan.js'),
     import('../executor/up.js'),
@@ -35,11 +40,13 @@ export async function stop(
   target: Target,
   opts: { services?: string[]; timeoutSec?: number } = {},
 ): Promise<StopResult> {
-  const containers = serviceContainers(
-    await listProjectContainers(ctx.engine, target.project),
-    opts.services,
-  );
-  return stopContainers(ctx, target.stack, containers, { timeoutSec: opts.timeoutSec });
+  return withProjectLock(ctx, [target.project], async () => {
+    const containers = serviceContainers(
+      await listProjectContainers(ctx.engine, target.project),
+      opts.services,
+    );
+    return stopContainers(ctx, target.stack, containers, { timeoutSec: opts.timeoutSec });
+  });
 }
 
 /** Stop these containers of one stack (dependents first), removing them when asked. */
@@ -60,9 +67,11 @@ export async function restart(
   stack: Stack,
   opts: { services?: string[]; timeoutSec?: number } = {},
 ): Promise<{ stopped: StopResult; started?: UpResult }> {
-  const stopped = await stop(ctx, { stack, project: stack.project }, opts);
-  if (stopped.errors.length) return { stopped };
-  return { stopped, started: await start(ctx, stack, opts.services) };
+  return withProjectLock(ctx, [stack.project], async () => {
+    const stopped = await stop(ctx, { stack, project: stack.project }, opts);
+    if (stopped.errors.length) return { stopped };
+    return { stopped, started: await start(ctx, stack, opts.services) };
+  });
 }
 
 export interface RmResult extends StopResult {
@@ -75,6 +84,14 @@ export async function rm(
   ctx: OpContext,
   target: Target,
   opts: { services?: string[]; stop?: boolean; volumes?: boolean } = {},
+): Promise<RmResult> {
+  return withProjectLock(ctx, [target.project], () => rmLocked(ctx, target, opts));
+}
+
+async function rmLocked(
+  ctx: OpContext,
+  target: Target,
+  opts: { services?: string[]; stop?: boolean; volumes?: boolean },
 ): Promise<RmResult> {
   const all = (await listProjectContainers(ctx.engine, target.project)).filter(
     (c) => !opts.services || opts.services.includes(c.service),

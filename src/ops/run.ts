@@ -9,6 +9,7 @@ import { BerthError } from '../errors.js';
 import { ensureImages } from '../images/ensure.js';
 import { planResources } from '../plan/plan.js';
 import { emitter, type OpContext } from './context.js';
+import { withProjectLock } from './lock.js';
 import { selectServices } from './select.js';
 import { up } from './up.js';
 
@@ -16,7 +17,17 @@ export const oneOffName = (project: string, service: string) =>
   `${project}-${service}-run-${randomBytes(3).toString('hex')}`;
 
 /** Everything a one-off needs before it is created: dependencies up, its image, its networks and volumes. */
-export async function prepareRun(
+export function prepareRun(
+  ctx: OpContext,
+  stack: Stack,
+  service: string,
+  opts: { deps: boolean; build?: boolean },
+): Promise<void> {
+  // Held while the project changes (dependencies, networks, volumes), not for the one-off's whole session.
+  return withProjectLock(ctx, [stack.project], () => prepareRunLocked(ctx, stack, service, opts));
+}
+
+async function prepareRunLocked(
   ctx: OpContext,
   stack: Stack,
   service: string,

@@ -2,7 +2,7 @@
 // (ports held by projects that stay up, or by other processes); then the other clients' port holders stop,
 // and the rest of them stop while this client comes up (`up --wait`).
 import type { Stack } from '../model/stack.js';
-import { listAllBerthContainers } from '../engine/observe.js';
+import { listAllBerthContainers, observe } from '../engine/observe.js';
 import { hostPortClashes } from '../executor/preflight.js';
 import { BerthError, ExitCode } from '../errors.js';
 import type { ObservedContainer } from '../model/index.js';
@@ -11,7 +11,10 @@ import { writeActiveClient } from '../stacks/state.js';
 import { byProject, otherClientsRunning, splitStops } from '../stacks/switch.js';
 import { stackDirOf } from '../stacks/use.js';
 import type { OpContext } from './context.js';
+import { findForeign, ownershipError } from '../plan/ownership.js';
 import { stopContainers } from './lifecycle.js';
+import { withProjectLock } from './lock.js';
+import { checkOwnership, listEverything } from './owners.js';
 import { type UpOutcome, up } from './up.js';
 
 export interface SwitchPlan {
@@ -24,9 +27,26 @@ export interface SwitchPlan {
 }
 
 /** What `use` will stop; throws (changing nothing) when a port it needs is held by something staying up. */
-export async function planSwitch(ctx: OpContext, stack: Stack): Promise<SwitchPlan> {
-  const running = await listAllBerthContainers(ctx.engine);
+export async function planSwitch(
+  ctx: OpContext,
+  stack: Stack,
+  opts: { force?: boolean } = {},
+): Promise<SwitchPlan> {
+  const [running, observed, everything] = await Promise.all([
+    listAllBerthContainers(ctx.engine),
+    observe(ctx.engine, stack.project),
+    listEverything(ctx.engine),
+  ]);
   const stopping = otherClientsRunning(running, stack);
+  // Another checkout's containers (this client's, or the other clients' it would stop) are not ours to take.
+  const foreign = [
+    ...checkOwnership(stack, everything, observed, { force: true, verb: 'use' }),
+    ...findForeign(
+      stack,
+      stopping.map((c) => ({ kind: 'container' as const, name: c.name, labels: c.labels })),
+    ).filter((f) => f.otherCheckout),
+  ];
+  if (foreign.length && !opts.force) throw ownershipError(stack, foreign, 'use');
   const wanted = stackHostPorts(stack);
   const msgs = await hostPortClashes(ctx.engine, wanted, {
     project: stack.project,
@@ -54,10 +74,19 @@ export interface SwitchResult {
 export async function switchClient(
   ctx: OpContext,
   stack: Stack,
-  opts: { waitTimeoutMs?: number } = {},
+  opts: { waitTimeoutMs?: number; force?: boolean } = {},
 ): Promise<SwitchResult> {
   if (!stack.client) throw new Error('switchClient needs a stack loaded for a client');
-  const plan = await planSwitch(ctx, stack);
+  const others = otherClientsRunning(await listAllBerthContainers(ctx.engine), stack).map((c) => c.project);
+  return withProjectLock(ctx, [stack.project, ...others], () => switchLocked(ctx, stack, opts));
+}
+
+async function switchLocked(
+  ctx: OpContext,
+  stack: Stack,
+  opts: { waitTimeoutMs?: number; force?: boolean },
+): Promise<SwitchResult> {
+  const plan = await planSwitch(ctx, stack, opts);
   // Recorded before the engine work: `use` records the choice even if bringing it up fails.
   await writeActiveClient(stackDirOf(stack), stack.client);
   const stopAll = async (cs: ObservedContainer[]) =>
@@ -70,7 +99,11 @@ export async function switchClient(
   const rest = stopAll(plan.later);
   const t1 = Date.now();
   try {
-    const outcome = await up(ctx, stack, { wait: true, waitTimeoutMs: opts.waitTimeoutMs });
+    const outcome = await up(ctx, stack, {
+      wait: true,
+      waitTimeoutMs: opts.waitTimeoutMs,
+      force: opts.force,
+    });
     const startMs = Date.now() - t1;
     errors.push(...(await rest));
     return {

@@ -7,6 +7,9 @@ import { ensureImages } from '../images/ensure.js';
 import { imageAction } from '../images/policy.js';
 import type { Plan } from '../plan/types.js';
 import { emitter, type OpContext } from './context.js';
+import { readOwed, writeOwed } from './debt.js';
+import { healDuplicateNetworks, withProjectLock } from './lock.js';
+import { checkOwnership, listEverything } from './owners.js';
 
 export interface UpOptions {
   /** Services to bring up, dependencies included (all when undefined). */
@@ -21,6 +24,8 @@ export interface UpOptions {
   waitTimeoutMs?: number;
   /** Plan only: nothing is built, pulled or changed. */
   dryRun?: boolean;
+  /** Use objects of the project's names that berth did not create for this stack (another stack, checkout, tool). */
+  force?: boolean;
 }
 
 export interface UpOutcome {
@@ -30,14 +35,35 @@ export interface UpOutcome {
 }
 
 export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Promise<UpOutcome> {
+  if (opts.dryRun) return upLocked(ctx, stack, opts);
+  return withProjectLock(ctx, [stack.project], () => upLocked(ctx, stack, opts));
+}
+
+async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<UpOutcome> {
   const { engine } = ctx;
   const emit = emitter(ctx);
   const wanted = (opts.services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
   const refs = [...new Set(wanted.map((s) => s.image))];
-  const [observed, images] = await Promise.all([
+  const [observed, images, everything] = await Promise.all([
     observe(engine, stack.project),
     Promise.all(refs.map((r) => engine.inspectImage(r))).then((l) => new Map(refs.map((r, i) => [r, l[i]]))),
+    listEverything(engine),
   ]);
+  // Before anything is built, created or removed: what has our names but is not ours stops us here.
+  const foreign = checkOwnership(stack, everything, observed, {
+    selected: opts.services,
+    scale: opts.scale,
+    force: opts.force,
+    verb: 'up',
+  });
+  for (const f of foreign) {
+    // --force: a foreign network or volume is used as it is (creating it again would fail on its name).
+    if (f.kind === 'network' && !observed.networks.some((n) => n.name === f.name))
+      observed.networks.push({ id: f.name, name: f.name, labels: f.labels });
+    if (f.kind === 'volume' && !observed.volumes.some((v) => v.name === f.name))
+      observed.volumes.push({ name: f.name, labels: f.labels });
+  }
+  if (!opts.dryRun) observed.networks = await healDuplicateNetworks(ctx, observed);
   const ready = wanted.every((s) => {
     const p = images.get(s.image);
     return imageAction(s, { exists: !!p, lastTagTime: p?.lastTagTime }, { build: opts.build }).do === 'none';
@@ -62,6 +88,7 @@ export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Pr
     noRecreate: opts.noRecreate,
     removeOrphans: opts.removeOrphans,
     scale: opts.scale,
+    owedRestarts: await readOwed(stack.project),
   });
   if (opts.dryRun) return { plan };
   const kept = opts.removeOrphans ? [] : plan.orphans;
@@ -77,11 +104,21 @@ export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Pr
   ]);
   await checkEngineSupport(engine, stack, plan);
   await checkPorts(engine, stack, plan);
+  // Written down before a dependency is replaced, paid off once its dependents were restarted.
+  const owed = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.service] : []));
+  if (owed.length) await writeOwed(stack.project, owed);
   const result = await runUp(engine, stack, plan, {
     signal: ctx.signal,
     onEvent: emit,
     wait: opts.wait,
     waitTimeoutMs: opts.waitTimeoutMs,
   });
+  if (owed.length && !result.interrupted) {
+    const failed = new Set(result.failures.map((f) => f.service));
+    await writeOwed(
+      stack.project,
+      owed.filter((s) => failed.has(s)),
+    );
+  }
   return { plan, result };
 }

@@ -19,6 +19,8 @@ export interface PlanOptions {
   removeOrphans?: boolean;
   /** `--scale svc=N` overrides. */
   scale?: Record<string, number>;
+  /** Services an interrupted `up` owed a restart (their dependency was replaced, they were not restarted). */
+  owedRestarts?: readonly string[];
 }
 
 /** Hash of every service of the stack, as the planner computes it (exported for `ps` and tests). */
@@ -86,7 +88,7 @@ export function planUp(stack: Stack, observed: ObservedState, opts: PlanOptions)
   }
   for (const name of selected) planReplicas(stack, name, byService.get(name) ?? [], opts, draft);
   if (!opts.noRecreate) followSharedNamespaces(stack, selected, opts, draft);
-  planDependencyRestarts(stack, selected, draft);
+  planDependencyRestarts(stack, selected, draft, opts.owedRestarts ?? []);
   const orphans = planOrphans(stack, observed, opts, draft);
   const actions: Action[] = [...planResources(stack, observed, selected), ...draft.removals];
   for (const name of selected) actions.push(...(draft.perService.get(name) ?? []));
@@ -212,13 +214,20 @@ function followSharedNamespaces(stack: Stack, selected: string[], opts: PlanOpti
 }
 
 /** depends_on `restart: true`: a running dependent is restarted once the dependency it names is replaced. */
-function planDependencyRestarts(stack: Stack, selected: string[], draft: Draft): void {
+function planDependencyRestarts(
+  stack: Stack,
+  selected: string[],
+  draft: Draft,
+  owed: readonly string[],
+): void {
   const { perService, unchanged } = draft;
   for (const name of selected) {
     const svc = stack.services[name]!;
-    const dep = Object.entries(svc.depends_on).find(
-      ([d, spec]) => spec.restart && isReplaced(perService.get(d)),
-    )?.[0];
+    const restartOn = Object.entries(svc.depends_on).filter(([, spec]) => spec.restart);
+    // A restart an interrupted `up` owed (its dependency was replaced, it was not restarted) is paid now.
+    const dep =
+      restartOn.find(([d]) => isReplaced(perService.get(d)))?.[0] ??
+      (owed.includes(name) ? (restartOn[0]?.[0] ?? 'an earlier up') : undefined);
     if (!dep) continue;
     const list = perService.get(name) ?? [];
     for (const c of unchanged.filter((u) => u.service === name)) {

@@ -1042,6 +1042,28 @@ export class FakeEngine implements Engine {
     });
   }
 
+  // Locks: created atomically by name (a second create finds it), as dockerd does with container names.
+  private readonly locks = new Map<string, { id: string; labels: Labels }>();
+
+  async createLock(name: string, labels: Labels): Promise<string | undefined> {
+    await Promise.resolve();
+    if (this.locks.has(name)) return undefined;
+    const id = `lock${++this.counter}`;
+    this.locks.set(name, { id, labels: { ...labels } });
+    return id;
+  }
+
+  async inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined> {
+    await Promise.resolve();
+    const l = this.locks.get(name);
+    return l && { id: l.id, labels: { ...l.labels } };
+  }
+
+  async removeLock(id: string): Promise<void> {
+    await Promise.resolve();
+    for (const [name, l] of this.locks) if (l.id === id) this.locks.delete(name);
+  }
+
   removeVolume(name: string): Promise<void> {
     return this.call('removeVolume', name, [name], async () => {
       if (!this.volumes.has(name)) return; // gone already: the adapters treat dockerd's 404 as done

@@ -164,6 +164,16 @@ describe('planUp', () => {
     expect(kinds(planUp(s, obs, { imageIds: ids(s) }).actions)).toEqual(['recreate demo-db-1']);
   });
 
+  test('a restart owed by an interrupted up is paid by the next one, with nothing else to do', () => {
+    const s = base();
+    s.services.app!.depends_on.db!.restart = true;
+    const obs = observed(upToDate(s), { volumes: [{ name: 'demo_data', labels: {} }] });
+    expect(kinds(planUp(s, obs, { imageIds: ids(s) }).actions)).toEqual([]);
+    const p = planUp(s, obs, { imageIds: ids(s), owedRestarts: ['app'] });
+    expect(kinds(p.actions)).toEqual(['restart demo-app-1', 'restart demo-app-2']);
+    expect(p.actions[0]).toMatchObject({ dependency: 'db' });
+  });
+
   test('a dead container is recreated, not started', () => {
     const s = base();
     const obs = upToDate(s);
