@@ -58,7 +58,8 @@ class Http {
     return new Promise((resolve, reject) => {
       const payload = o.raw?.data ?? (o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body)));
       const type = o.raw?.type ?? 'application/json';
-      const ms = (method === 'GET' || method === 'HEAD' ? this.timeoutMs : 4 * this.timeoutMs) + (o.extraMs ?? 0);
+      const ms =
+        (method === 'GET' || method === 'HEAD' ? this.timeoutMs : 4 * this.timeoutMs) + (o.extraMs ?? 0);
       const req = request(
         {
           socketPath: this.socketPath,
