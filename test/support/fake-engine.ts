@@ -28,6 +28,8 @@ import type {
   ResourceSpec,
   Session,
   SessionIO,
+  TaskResult,
+  TaskSpec,
 } from '../../src/engine/port.js';
 import {
   type ContainerEvent,
@@ -999,6 +1001,22 @@ export class FakeEngine implements Engine {
         [Label.version]: VERSION,
       };
       this.createResource(this.volumes, 'volume', name, labels, spec.stack.project);
+    });
+  }
+
+  createLabelledVolume(name: string, labels: Labels): Promise<void> {
+    return this.call('createLabelledVolume', name, [name, labels], async () => {
+      if (this.volumes.has(name)) throw conflict(`volume ${name} already exists`);
+      this.createResource(this.volumes, 'volume', name, { ...labels, [Label.version]: VERSION }, '');
+    });
+  }
+
+  /** The fake has no filesystems: a helper container runs and exits 0 with no output. */
+  runTask(spec: TaskSpec): Promise<TaskResult> {
+    return this.call('runTask', spec.image, [spec], async () => {
+      for (const m of spec.mounts)
+        if (!this.volumes.has(m.volume)) throw new EngineError('not-found', `no such volume: ${m.volume}`);
+      return { exitCode: 0, output: [] };
     });
   }
 
