@@ -43,6 +43,8 @@ interface SnapshotOptions {
   index?: number;
   list?: boolean;
   format: string;
+  data?: boolean;
+  rm?: string;
 }
 
 export function register(program: Command): void {
@@ -54,13 +56,23 @@ export function register(program: Command): void {
     .option('--index <n>', 'replica to snapshot (default: 1)', parseIndex)
     .option('--list', 'list the snapshots of this stack (every client)')
     .option('--format <format>', 'table or json (with --list)', 'table')
+    .option(
+      '--data',
+      "save the client's named volumes (its data) instead of a container; `berth restore TAG` puts them back",
+    )
+    .option('--rm <tag>', 'with --data: delete that data snapshot')
     .addHelpText(
       'after',
       '\nThe image is berth-snapshot/<project>-<service>:<tag>. Run a service from it by setting\n' +
-        '`image:` to that name in the client overlay (clients/<client>.yaml), then `berth up`.',
+        '`image:` to that name in the client overlay (clients/<client>.yaml), then `berth up`.\n' +
+        '\nWith --data, every named volume of the client is copied (the services writing to it stopped meanwhile) into volumes\n' +
+        'berth-data-<project>-<volume>-<tag>, which `down -v` never removes.',
     )
     .action(async (service: string | undefined, opts: SnapshotOptions, cmd: Command) => {
       checkFormat(opts.format);
+      if (opts.data) return dataSnapshot(service, opts, cmd);
+      if (opts.rm !== undefined)
+        throw badInput('--rm deletes a data snapshot: `berth snapshot --data --rm TAG`');
       const { checkTag, formatSnapshotTable, sortSnapshots } = await import('../stacks/snapshots.js');
       if (opts.tag !== undefined) checkTag(opts.tag);
       if (!opts.list && service === undefined)
@@ -97,4 +109,73 @@ export function register(program: Command): void {
         }\n`,
       );
     });
+}
+
+async function dataSnapshot(service: string | undefined, opts: SnapshotOptions, cmd: Command): Promise<void> {
+  if (service !== undefined)
+    throw badInput('`snapshot --data` saves every volume of the client: it takes no service name');
+  if (opts.index !== undefined) throw badInput('--index is for container snapshots, not --data');
+  const { checkTag, humanSize } = await import('../stacks/snapshots.js');
+  if (opts.tag !== undefined) checkTag(opts.tag);
+  if (opts.rm !== undefined) checkTag(opts.rm);
+  const { loadFromCli } = await import('./load.js');
+  const stack = await loadFromCli(cmd);
+  const [{ opContext, progressPrinter }, ops] = await Promise.all([
+    import('./lifecycle.js'),
+    import('../ops/data-snapshot.js'),
+  ]);
+  if (opts.list) {
+    const list = await ops.listDataSnapshots(await opContext(), { stack: stack.name, sizes: true });
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      return;
+    }
+    if (!list.length) {
+      process.stdout.write(`no data snapshots of ${stack.name} yet\n`);
+      return;
+    }
+    const rows = [
+      ['TAG', 'CLIENT', 'VOLUMES', 'SIZE', 'TAKEN'],
+      ...list.map((s) => [
+        s.tag,
+        s.client ?? '-',
+        Object.keys(s.volumes).join(','),
+        humanSize(s.sizeBytes ?? 0),
+        s.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      ]),
+    ];
+    const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    process.stdout.write(
+      `${rows
+        .map((r) =>
+          r
+            .map((c, i) => c.padEnd(w[i]!))
+            .join('   ')
+            .trimEnd(),
+        )
+        .join('\n')}\n`,
+    );
+    return;
+  }
+  if (opts.rm !== undefined) {
+    const gone = await ops.removeDataSnapshot(await opContext(), stack, opts.rm);
+    process.stderr.write(
+      `data snapshot ${gone.tag} of ${stack.project} deleted (${Object.values(gone.volumes).join(', ')})\n`,
+    );
+    return;
+  }
+  const r = await ops.snapshotData(await opContext(await progressPrinter(cmd)), stack, { tag: opts.tag });
+  process.stdout.write(`${r.tag}\n`);
+  if (r.failed) {
+    process.stderr.write(
+      `berth: data saved as ${r.tag}, but ${r.failed.join(', ')} failed to start again; see above\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  process.stderr.write(
+    `data of ${stack.project} saved as ${r.tag} (${Object.keys(r.volumes).join(', ')}) in ${(r.ms / 1000).toFixed(1)}s` +
+      (r.stopped.length ? `, ${r.stopped.join(', ')} stopped for the copy and healthy again` : '') +
+      `; \`berth restore ${r.tag}\` puts it back\n`,
+  );
 }

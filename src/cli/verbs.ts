@@ -27,6 +27,7 @@ export async function registerVerbs(program: Command): Promise<void> {
     import('./ps.js'),
     import('./pull.js'),
     import('./restart.js'),
+    import('./restore.js'),
     import('./rm.js'),
     import('./run.js'),
     import('./snapshot.js'),

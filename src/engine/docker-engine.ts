@@ -42,8 +42,11 @@ import type {
   ResourceSpec,
   Session,
   SessionIO,
+  TaskResult,
+  TaskSpec,
 } from './port.js';
 import { volumeOptions } from './volumes.js';
+import { VERSION } from '../version.js';
 
 const labelFilter = (f: ListFilter, extra: Record<string, string[]> = {}) =>
   JSON.stringify({ ...(f.labels?.length ? { label: f.labels } : {}), ...extra });
@@ -615,6 +618,53 @@ export class DockerEngine implements Engine {
 
   removeVolume(name: string): Promise<void> {
     return this.api.removeVolume(name).then(() => {}, swallow(['not-found']));
+  }
+
+  async createLabelledVolume(name: string, labels: Labels): Promise<void> {
+    // The engine answers a create of an existing name with that volume: check, so nothing is silently shared.
+    const seen = await this.api.listVolumes({ filters: JSON.stringify({ name: [name] }) });
+    if ((seen.Volumes ?? []).some((v) => v.Name === name))
+      throw new EngineError('conflict', `volume ${name} already exists`);
+    await this.api.createVolume({
+      Name: name,
+      Driver: 'local',
+      Labels: { ...labels, [Label.version]: VERSION },
+    });
+  }
+
+  async runTask(spec: TaskSpec): Promise<TaskResult> {
+    const { id } = await this.api.createContainer({
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Labels: { ...spec.labels, [Label.version]: VERSION },
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: 'none',
+        Mounts: spec.mounts.map((m) => ({
+          Type: 'volume',
+          Source: m.volume,
+          Target: m.target,
+          ReadOnly: m.readOnly ?? false,
+        })),
+      },
+    } as Docker.ContainerCreateOptions);
+    const c = this.api.getContainer(id);
+    try {
+      await c.start();
+      const deadline = Date.now() + (spec.timeoutMs ?? 600_000);
+      // Polled: a copy of a dev database takes from a fraction of a second to a minute; 50 ms is noise.
+      for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+        const st = (await c.inspect()).State;
+        if (!st.Running) return { exitCode: st.ExitCode, output: await this.tailLogs(id, 200) };
+        if (Date.now() > deadline) {
+          await c.kill().catch(() => {});
+          throw new EngineError('timeout', `helper container ${spec.image} ran too long`);
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    } finally {
+      await c.remove({ force: true, v: true }).catch(() => {});
+    }
   }
 
   async buildImage(service: Service, opts: BuildOptions): Promise<string> {

@@ -149,6 +149,23 @@ export interface CommitOptions {
   pause: boolean;
 }
 
+/** A short-lived helper container (data snapshots): run from a local image, waited for, then removed. */
+export interface TaskSpec {
+  image: string;
+  cmd: string[];
+  /** Named volumes to mount. */
+  mounts: Array<{ volume: string; target: string; readOnly?: boolean }>;
+  labels: Labels;
+  /** Give up (kill it) after this long; default 10 minutes. */
+  timeoutMs?: number;
+}
+
+export interface TaskResult {
+  exitCode: number;
+  /** Its output (stdout and stderr), one entry a line. */
+  output: string[];
+}
+
 export interface EventWatch {
   /** Resolves when the watch is closed or the engine ends the stream. */
   done: Promise<void>;
@@ -225,7 +242,11 @@ export interface Engine {
   createNetwork(spec: ResourceSpec): Promise<void>;
   removeNetwork(idOrName: string): Promise<void>;
   createVolume(spec: ResourceSpec): Promise<void>;
+  /** A volume of no stack (a data snapshot): this exact name and these labels; 'conflict' when the name is taken. */
+  createLabelledVolume(name: string, labels: Labels): Promise<void>;
   removeVolume(name: string): Promise<void>;
+  /** Run a helper container to its end and remove it (never pulls: the image must be local). */
+  runTask(spec: TaskSpec): Promise<TaskResult>;
 
   // ---- locks (one object per name on the engine, so every process talking to it sees the same lock)
   /** Atomically create the lock `name` carrying `labels`: its ID, or undefined when it exists already. */

@@ -44,7 +44,7 @@ export function formatChanges(changes: FsChange[]): string {
     .join('\n');
 }
 
-function humanSize(bytes: number): string {
+export function humanSize(bytes: number): string {
   if (bytes < 1000) return `${bytes}B`;
   const units = ['kB', 'MB', 'GB', 'TB'];
   let v = bytes;

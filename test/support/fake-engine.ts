@@ -30,6 +30,8 @@ import type {
   ResourceSpec,
   Session,
   SessionIO,
+  TaskResult,
+  TaskSpec,
 } from '../../src/engine/port.js';
 import {
   type ContainerEvent,
@@ -1062,6 +1064,22 @@ export class FakeEngine implements Engine {
   async removeLock(id: string): Promise<void> {
     await Promise.resolve();
     for (const [name, l] of this.locks) if (l.id === id) this.locks.delete(name);
+  }
+
+  createLabelledVolume(name: string, labels: Labels): Promise<void> {
+    return this.call('createLabelledVolume', name, [name, labels], async () => {
+      if (this.volumes.has(name)) throw conflict(`volume ${name} already exists`);
+      this.createResource(this.volumes, 'volume', name, { ...labels, [Label.version]: VERSION }, '');
+    });
+  }
+
+  /** The fake has no filesystems: a helper container runs and exits 0 with no output. */
+  runTask(spec: TaskSpec): Promise<TaskResult> {
+    return this.call('runTask', spec.image, [spec], async () => {
+      for (const m of spec.mounts)
+        if (!this.volumes.has(m.volume)) throw new EngineError('not-found', `no such volume: ${m.volume}`);
+      return { exitCode: 0, output: [] };
+    });
   }
 
   removeVolume(name: string): Promise<void> {
