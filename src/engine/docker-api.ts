@@ -49,6 +49,8 @@ export interface DockerApi {
   removeNetwork(id: string): Promise<unknown>;
   createVolume(o: Docker.VolumeCreateOptions): Promise<unknown>;
   removeVolume(name: string): Promise<unknown>;
+  /** Any other REST call (swarm services, tasks, secrets, configs, nodes): JSON in, JSON out. */
+  request<T>(method: string, path: string, o?: { query?: Query; body?: unknown }): Promise<T>;
   /** A streamed GET (events, logs, export, save): resolves once the engine answered with headers. */
   stream(
     path: string,

@@ -182,6 +182,7 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
     removeNetwork: (id) => http.call('DELETE', `/networks/${seg(id)}`),
     createVolume: (o) => http.call('POST', '/volumes/create', { body: o }),
     removeVolume: (name) => http.call('DELETE', `/volumes/${seg(name)}`),
+    request: (method, path, o = {}) => http.call(method, path, o),
     stream: (path, query, signal) => http.open('GET', path, { query, signal }),
   };
 }
