@@ -17,6 +17,7 @@ import type {
   TaskState,
 } from './swarm-port.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: loosely typed JSON (Compose model, Docker answers), read defensively
 type Obj = Record<string, any>;
 
 const labelFilters = (labels: string[], extra: Record<string, string[]> = {}) =>
@@ -267,7 +268,12 @@ export class DockerSwarm implements SwarmEngine {
     return l.map(objectOf);
   }
 
-  async createNetwork(o: { name: string; labels: Record<string, string>; attachable: boolean; internal: boolean }) {
+  async createNetwork(o: {
+    name: string;
+    labels: Record<string, string>;
+    attachable: boolean;
+    internal: boolean;
+  }) {
     try {
       await this.api.request('POST', '/networks/create', {
         body: {

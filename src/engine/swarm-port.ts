@@ -85,7 +85,12 @@ export interface SwarmServiceSpec {
     limits: { nanoCpus?: number; memoryBytes?: number; pids?: number };
     reservations: { nanoCpus?: number; memoryBytes?: number };
   };
-  restart: { condition: 'none' | 'on-failure' | 'any'; delayNs?: number; maxAttempts?: number; windowNs?: number };
+  restart: {
+    condition: 'none' | 'on-failure' | 'any';
+    delayNs?: number;
+    maxAttempts?: number;
+    windowNs?: number;
+  };
   placement: { constraints: string[]; preferences: string[]; maxReplicas?: number };
   mode: { replicated: number } | { global: true };
   update: SwarmUpdatePolicy;
@@ -181,7 +186,12 @@ export interface SwarmEngine {
   listServices(labels: string[]): Promise<ObservedSwarmService[]>;
   createService(spec: SwarmServiceSpec): Promise<string>;
   /** `force`: redeploy every task even when the spec is unchanged (Compose `restart: true`). */
-  updateService(id: string, version: number, spec: SwarmServiceSpec, opts?: { force?: boolean }): Promise<void>;
+  updateService(
+    id: string,
+    version: number,
+    spec: SwarmServiceSpec,
+    opts?: { force?: boolean },
+  ): Promise<void>;
   removeService(id: string): Promise<void>;
   /** Tasks of the given services (every state the swarm still remembers). */
   listTasks(serviceIds: string[]): Promise<SwarmTask[]>;
