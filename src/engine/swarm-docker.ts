@@ -211,6 +211,9 @@ export class DockerSwarm implements SwarmEngine {
       version: s.Version?.Index ?? 0,
       labels: s.Spec?.Labels ?? {},
       replicas: s.Spec?.Mode?.Replicated?.Replicas,
+      healthcheck:
+        !!s.Spec?.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.length &&
+        s.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test[0] !== 'NONE',
       update: s.UpdateStatus ? { state: s.UpdateStatus.State, message: s.UpdateStatus.Message } : undefined,
     }));
   }

@@ -109,6 +109,8 @@ export interface ObservedSwarmService {
   version: number;
   labels: Labels;
   replicas?: number;
+  /** The spec declares a health check (a task is then `starting` until healthy). */
+  healthcheck: boolean;
   /** Last update's state (`updating`, `completed`, `paused`, `rollback_completed`…) and message. */
   update?: { state: string; message?: string };
 }
