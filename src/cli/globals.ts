@@ -9,6 +9,10 @@ export interface GlobalOptions {
   envFile: string[];
   client?: string;
   noColor: boolean;
+  /** `--target swarm`: act on the swarm the engine manages (src/cli/swarm.ts). */
+  target?: string;
+  /** HOST:PORT every swarm node pulls built images from. */
+  registry?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -21,7 +25,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--profile <profile>', 'enable a profile (repeatable; also COMPOSE_PROFILES)', collect, [])
     .option('--env-file <file>', 'variables file for interpolation (repeatable; default: .env)', collect, [])
     .option('--client <name>', 'per-client overlay to use (default: BERTH_CLIENT, then the active one)')
-    .option('--no-color', 'no colour in output (also NO_COLOR)');
+    .option('--no-color', 'no colour in output (also NO_COLOR)')
+    .option('--target <target>', 'local (default) or swarm (also BERTH_TARGET, x-berth.target)')
+    .option('--registry <host:port>', 'swarm: registry built images are pushed to (also BERTH_REGISTRY)');
 }
 
 /** The global options as seen from inside a verb's action. */
@@ -37,5 +43,7 @@ export function globalsOf(cmd: Command): GlobalOptions {
     envFile: o.envFile ?? [],
     client: o.client,
     noColor: o.color === false || process.env.NO_COLOR !== undefined,
+    target: o.target,
+    registry: o.registry,
   };
 }
