@@ -196,12 +196,12 @@ export async function deploy(
   const specs = new Map(translation.services.map((s) => [s.service, s]));
   for (const a of plan.actions) {
     const s = specs.get(a.service)!;
-    // service_healthy: the dependent is created (or updated) only once its dependency's tasks are healthy.
-    const healthyDeps = Object.entries(s.depends_on)
-      .filter(([d, dep]) => dep.condition !== 'service_started' && specs.has(d))
-      .map(([d]) => d);
     if (a.do === 'none') continue;
-    if (healthyDeps.length) await waitFor(ctx, stack.project, healthyDeps, deadline);
+    // A dependent is created (or updated) once its dependencies' tasks run: on Swarm a task with a health
+    // check runs only once healthy, so this is `service_healthy`, and `service_started` as Swarm can say it
+    // (a task's container started). A forced update (restart: true) also waits for the dependency's rollout.
+    const deps = Object.keys(s.depends_on).filter((d) => specs.has(d));
+    if (deps.length) await waitFor(ctx, stack.project, deps, deadline);
     const name = s.spec.name;
     if (a.do === 'create') {
       emit({

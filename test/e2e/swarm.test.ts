@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { berth, berthOk, copyStack, portInto, type StackCopy, writeInto } from './clients-support.js';
 import { docker } from './helpers.js';
+import { berth as berthNoTimeout } from './up-cli.js';
 
 let copy: StackCopy;
 let project = '';
@@ -61,7 +62,7 @@ afterAll(async () => {
 
 test('the demo comes up on the swarm and answers through the lb; a second up changes no service version', async () => {
   const first = await up();
-  expect(first.code, first.stderr).toBe(0);
+  expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
   expect(first.stderr).toMatch(/bound on every interface/);
   // The lb is healthy once --wait returns; its first answers may still race nginx's own resolution.
   let v: { client: string } | undefined;
@@ -72,10 +73,10 @@ test('the demo comes up on the swarm and answers through the lb; a second up cha
   const before = await versions();
   expect(Object.keys(before).sort()).toEqual(['app', 'db', 'lb', 'nginx', 'store']);
   const again = await up();
-  expect(again.code, again.stderr).toBe(0);
+  expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
   expect(again.stdout).toMatch(/none\s+\S+_app\s+\(up to date\)/);
   expect(await versions()).toEqual(before);
-}, 600_000);
+}, 900_000);
 
 test('editing the app environment rolls the app (nginx follows: restart: true) with 0 failed requests', async () => {
   const before = await versions();
@@ -104,7 +105,7 @@ test('editing the app environment rolls the app (nginx follows: restart: true) w
   while (ok < after && failures.length === 0) await new Promise((res) => setTimeout(res, 50));
   stop = true;
   await loop;
-  expect(r.code, r.stderr).toBe(0);
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
   expect(failures).toEqual([]);
   expect(ok).toBeGreaterThan(20);
   const now = await versions();
@@ -124,7 +125,7 @@ test('editing the app environment rolls the app (nginx follows: restart: true) w
     '{{json .Spec.TaskTemplate.ContainerSpec.Env}}',
   );
   expect(env).toContain('FEATURE_FLAGS=new-checkout,fast-lane');
-}, 600_000);
+}, 900_000);
 
 test('ps --format json lists the tasks: service, slot, node, state, health, ports', async () => {
   const r = await berthOk(['--target', 'swarm', '--client', 'acme', 'ps', '--format', 'json'], copy.dir);
