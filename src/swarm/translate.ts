@@ -426,7 +426,9 @@ export function translate(stack: Stack, opts: TranslateOptions): Translation {
           internal: !!spec?.internal,
           labels: { ...(spec?.labels ?? {}), ...owner, [Label.network]: key },
         });
-      return { name, aliases: n.aliases };
+      // As `docker stack deploy`: the service's own key is an alias on each of its networks, so `app` resolves
+      // (the swarm service itself is `<project>_app`).
+      return { name, aliases: [...new Set([svc.name, ...n.aliases])] };
     });
 
     const h = svc.healthcheck;
