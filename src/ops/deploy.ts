@@ -350,7 +350,8 @@ export async function swarmPs(
             : t.state === 'starting'
               ? ('starting' as const)
               : undefined,
-        ports: t.ports.map((p) => `*:${p.published}->${p.target}/${p.protocol}`),
+        // one entry per port, though the engine lists a host-mode port once per address family
+        ports: [...new Set(t.ports.map((p) => `*:${p.published}->${p.target}/${p.protocol}`))],
         error: t.error,
         id: t.id,
       };
