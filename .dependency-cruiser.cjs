@@ -6,7 +6,7 @@ const layers = [
   'ops',
   'stacks|logs',
   'executor|images',
-  'plan',
+  'plan|swarm',
   'engine',
   'compose',
   'graph',

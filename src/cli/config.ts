@@ -28,7 +28,17 @@ export function register(program: Command): void {
       const order = startOrder(buildGraph(stack));
       if (o.quiet) return;
       let out: string;
-      if (o.services) out = lines(order);
+      const swarm = await import('./swarm.js');
+      if (
+        swarm.targetOf(cmd, stack) === 'swarm' &&
+        !o.services &&
+        !o.volumes &&
+        !o.networks &&
+        !o.profiles &&
+        !o.images
+      )
+        out = await swarm.swarmConfig(stack, String(o.format));
+      else if (o.services) out = lines(order);
       else if (o.volumes) out = lines(Object.keys(stack.volumes));
       else if (o.networks) out = lines(Object.keys(stack.networks));
       else if (o.profiles) {

@@ -20,6 +20,8 @@ export function register(program: Command): void {
     .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
     .action(async (flags: DownFlags, cmd: Command) => {
       const target = await loadStackOrProject(cmd);
+      const swarm = await import('./swarm.js');
+      if (swarm.targetOf(cmd, target.stack) === 'swarm') return swarm.swarmDown(cmd, target.project, flags);
       const { down } = await import('../ops/down.js');
       const ctx = await opContext(await progressPrinter(cmd));
       const r = await down(ctx, target, {

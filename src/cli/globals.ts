@@ -9,6 +9,10 @@ export interface GlobalOptions {
   envFile: string[];
   client?: string;
   noColor: boolean;
+  /** `--target swarm`: act on the swarm the engine manages (src/cli/swarm.ts). */
+  target?: string;
+  /** HOST:PORT every swarm node pulls built images from. */
+  registry?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -22,7 +26,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--env-file <file>', 'variables file for interpolation (repeatable; default: .env)', collect, [])
     .option('--client <name>', 'per-client overlay to use (default: BERTH_CLIENT, then the active one)')
     .option('--no-color', 'no colour in output (also NO_COLOR)')
-    .option('--no-wait', 'fail at once when another berth is changing the project (also BERTH_NO_WAIT=1)');
+    .option('--no-wait', 'fail at once when another berth is changing the project (also BERTH_NO_WAIT=1)')
+    .option('--target <target>', 'local (default) or swarm (also BERTH_TARGET, x-berth.target)')
+    .option('--registry <host:port>', 'swarm: registry built images are pushed to (also BERTH_REGISTRY)');
 }
 
 /** The global options as seen from inside a verb's action. */
@@ -38,5 +44,7 @@ export function globalsOf(cmd: Command): GlobalOptions {
     envFile: o.envFile ?? [],
     client: o.client,
     noColor: o.color === false || process.env.NO_COLOR !== undefined,
+    target: o.target,
+    registry: o.registry,
   };
 }

@@ -33,6 +33,8 @@ export function register(program: Command): void {
     .option('--index <n>', 'only this replica of the service(s)')
     .action(async (services: string[], flags: LogsFlags, cmd: Command) => {
       const { stack, project } = await loadStackOrProject(cmd);
+      const swarm = await import('./swarm.js');
+      if (swarm.targetOf(cmd, stack) === 'swarm') return swarm.swarmLogs(cmd, project, services, flags);
       const { followLogs, streamSink, engineTime } = await import('../logs/index.js');
       const { engine } = await opContext();
       const g = globalsOf(cmd);

@@ -14,9 +14,11 @@ export function register(program: Command): void {
     .option('-a, --all', 'also list projects whose containers are gone but whose networks or volumes remain')
     .option('--format <format>', 'table or json', 'table')
     .option('-q, --quiet', 'only project names')
-    .action(async (opts: LsOptions) => {
+    .action(async (opts: LsOptions, cmd: Command) => {
       if (opts.format !== 'table' && opts.format !== 'json')
         throw badInput(`--format ${opts.format}: expected table or json`);
+      const swarm = await import('./swarm.js');
+      if (swarm.targetOf(cmd) === 'swarm') return swarm.swarmLs(cmd, opts.format);
       const [{ ls }, { formatProjectTable, projectJson }, { opContext }] = await Promise.all([
         import('../ops/ls.js'),
         import('../stacks/overview.js'),

@@ -72,6 +72,9 @@ export function register(program: Command): void {
       if (format !== 'table' && format !== 'json')
         throw badInput(`--format ${format}: expected table or json`);
       const { services, ...target } = await loadTargetServices(cmd, names);
+      const swarm = await import('./swarm.js');
+      if (swarm.targetOf(cmd, target.stack) === 'swarm')
+        return swarm.swarmPsVerb(cmd, target.project, { ...flags, format }, names);
       const { ps } = await import('../ops/ps.js');
       const rows = await ps(await opContext(), target, { services, all: flags.all });
       if (flags.quiet) process.stdout.write(rows.map((c) => `${c.id}\n`).join(''));

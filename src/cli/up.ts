@@ -107,6 +107,8 @@ export function register(program: Command): void {
     .action(async (names: string[], flags: UpFlags, cmd: Command) => {
       const began = Date.now();
       const stack = await loadStackFor(cmd, names);
+      const swarm = await import('./swarm.js');
+      if (swarm.targetOf(cmd, stack) === 'swarm') return swarm.swarmUp(cmd, stack, flags);
       const g = globalsOf(cmd);
       const services = selectServices(stack, names, flags.deps !== false);
       const scale = parseScale(flags.scale, stack.services);

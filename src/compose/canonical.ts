@@ -22,6 +22,9 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 /** The merged, interpolated Compose model each loaded stack came from (set by the loader). */
 export const composeModels = new WeakMap<Stack, Obj>();
 
+/** Where each key of that model was written (set by the loader): swarm translation reports keys at their line. */
+export const composeSources = new WeakMap<Stack, { locate(path: Array<string | number>): { pos: { file: string; line: number; col: number } } | undefined }>();
+
 export interface JsonOptions {
   /**
    * false: `--no-env-resolution`, the environment as written (valueless entries as null) and `env_file`

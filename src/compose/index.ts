@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { type BerthError, BerthErrors } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
-import { composeModels } from './canonical.js';
+import { composeModels, composeSources } from './canonical.js';
 import { loadClient } from './clients.js';
 import { parseEnvFile } from './envfile.js';
 import { resolveExtends } from './extends.js';
@@ -163,6 +163,7 @@ export function loadStack(opts: LoadOptions): Stack {
   });
   buildGraph(stack);
   composeModels.set(stack, m);
+  composeSources.set(stack, sources);
   return stack;
 }
 

@@ -54,6 +54,8 @@ export interface DockerApi {
   removeVolume(name: string): Promise<unknown>;
   /** `docker import` of a tar as `repo:tag` (the empty image berth's locks are made of). */
   importImage(tar: Buffer, repo: string, tag: string): Promise<unknown>;
+  /** Any other REST call (swarm services, tasks, secrets, configs, nodes): JSON in, JSON out. */
+  request<T>(method: string, path: string, o?: { query?: Query; body?: unknown }): Promise<T>;
   /** A streamed GET (events, logs, export, save): resolves once the engine answered with headers. */
   stream(
     path: string,

@@ -85,8 +85,34 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
         );
       }),
     );
+  const request = <T>(method: string, path: string, o: { query?: Query; body?: unknown } = {}) =>
+    wrap(
+      new Promise<T>((resolve, reject) => {
+        const query = Object.fromEntries(Object.entries(o.query ?? {}).filter(([, v]) => v !== undefined));
+        d.modem.dial(
+          {
+            path: `${path}?`,
+            method,
+            options: o.body === undefined ? query : { _query: query, _body: o.body },
+            statusCodes: {
+              200: true,
+              201: true,
+              204: true,
+              304: true,
+              400: 'bad request',
+              404: 'not found',
+              409: 'conflict',
+              500: 'server error',
+              503: 'node is not part of a swarm',
+            },
+          } as Parameters<typeof d.modem.dial>[0],
+          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
+        );
+      }),
+    );
   return {
     endpoint,
+    request,
     ping: () => wrap(d.ping()),
     version: () => wrap(d.version()),
     info: () => wrap(d.info()),

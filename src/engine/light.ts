@@ -191,6 +191,7 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
         query: { fromSrc: '-', repo, tag },
         raw: { data: tar, type: 'application/x-tar' },
       }),
+    request: (method, path, o = {}) => http.call(method, path, o),
     stream: (path, query, signal) => http.open('GET', path, { query, signal }),
   };
 }
