@@ -1,12 +1,12 @@
 // `berth ui` and attached `up` on a terminal: wires the engine (snapshot, event stream, log feed, container
 // actions) to the store the App renders. Live state comes from the event stream; the only timers are the
 // App's frame batching and its one-second uptime clock.
-import { render } from 'ink';
 import { runAbortController } from '../abort.js';
 import type { Engine, EventWatch } from '../engine/port.js';
 import { type ContainerEvent, Label, projectSelector } from '../model/index.js';
 import { followLogs } from '../logs/follow.js';
 import { App, type UiActions } from './App.js';
+import { mountFullScreen } from './fullscreen.js';
 import type { StackService } from './model.js';
 import { UiStore } from './store.js';
 
@@ -143,7 +143,7 @@ export async function runUi(opts: UiOptions): Promise<void> {
     if (gcTimer) clearInterval(gcTimer);
     events?.close();
     feed?.abort();
-    instance.unmount();
+    screen.close(store.progress);
     resolveDone();
   };
 
@@ -178,9 +178,7 @@ export async function runUi(opts: UiOptions): Promise<void> {
   const onSignal = () => (quitting ? process.exit(130) : actions.quit());
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const instance = render(<App store={store} actions={actions} color={opts.color} />, {
-    exitOnCtrlC: false,
-    patchConsole: true,
+  const screen = mountFullScreen(<App store={store} actions={actions} color={opts.color} />, {
     stdout: opts.stdout ?? process.stdout,
     stdin: opts.stdin ?? process.stdin,
   });
