@@ -101,11 +101,14 @@ describe('the terminal after quitting', () => {
     expect(after).toBe('Container shop-web-1  Stopping\nContainer shop-web-1  Stopped\n');
   });
 
-  test('closing twice (q, then a signal) leaves the alternate screen once', async () => {
-    const t = open();
+  test('closing twice (q, then a signal) leaves the alternate screen and prints the progress once', async () => {
+    const t = open(['Container shop-web-1  Stopped']);
     await inputReady(t.stdin);
     t.stdin.press('q');
-    opened?.close();
-    expect(t.stdout.written.split(LEAVE_ALT_SCREEN)).toHaveLength(2);
+    await vi.waitFor(() => expect(t.stdout.written).toContain(LEAVE_ALT_SCREEN), { timeout: 10_000 });
+    opened?.close(['Container shop-web-1  Stopped']);
+    const parts = t.stdout.written.split(LEAVE_ALT_SCREEN);
+    expect(parts).toHaveLength(2);
+    expect(parts[1]).toBe('Container shop-web-1  Stopped\n');
   });
 });
