@@ -432,10 +432,11 @@ describe('size and colour', () => {
       coloured.store.pushLogs([logLine('app', 1, 'hello')]);
       const frame = await waitForText(coloured, 'hello');
       // the service's colour on its log prefix, the same on its row in the table; states coloured too
-      const code = /\u001b\[(3\d)mapp-1 \|/.exec(frame)?.[1];
+      const sgr = '\u001b\\['; // the start of a colour code, as a pattern
+      const code = new RegExp(`${sgr}(3\\d)mapp-1 \\|`).exec(frame)?.[1];
       expect(code, frame).toBeDefined();
-      expect(frame).toMatch(new RegExp(`^[ ›] \u001b\\[${code}mapp `, 'm'));
-      expect(rowOf(frame, '\u001b\\[\\d+mapp')).toContain('\u001b[32mrunning');
+      expect(frame).toMatch(new RegExp(`^[ ›] ${sgr}${code}mapp `, 'm'));
+      expect(rowOf(frame, `${sgr}\\d+mapp`)).toContain('\u001b[32mrunning');
     } finally {
       chalk.level = level;
     }
