@@ -1,6 +1,15 @@
-import { Box, type Key, Text, useInput, useStdout } from 'ink';
+import { Box, Text, useInput, useStdout } from 'ink';
 import { type ReactElement, useEffect, useMemo, useRef, useState } from 'react';
 import { colourMap } from '../logs/format.js';
+import {
+  clientsListed,
+  type Effect,
+  initialKeyState,
+  type KeyState,
+  reduceKey,
+  selectedIndex,
+  splitKeys,
+} from './keys.js';
 import { LogPane } from './LogPane.js';
 import type { UiStore } from './store.js';
 import { ServiceTable } from './Table.js';
@@ -23,12 +32,14 @@ export interface AppProps {
   color: boolean;
   /** Render at most this often (ms) however fast lines and events arrive. */
   frameMs?: number;
+  /** A message on the status line is cleared after this long (ms), or by the next key. */
+  statusMs?: number;
 }
 
-type Mode =
-  | { kind: 'normal' }
-  | { kind: 'search'; draft: string }
-  | { kind: 'clients'; names: string[]; active?: string; at: number };
+// The footer: the long form where it fits whole (a cut one would hide `q quit`), else the short one.
+const KEYS_LONG =
+  '↑/↓ j/k select · Enter logs · a all · r restart · s stop/start · / search · p pause · c client · q quit';
+const KEYS_SHORT = '↑↓jk sel ⏎ logs a all r restart s stop/start / search p pause c client q quit';
 
 /** Terminal size, following resizes. */
 function useTerminalSize(): { columns: number; rows: number } {
@@ -64,6 +75,16 @@ function useStoreFrames(store: UiStore, frameMs: number): number {
   return version;
 }
 
+/** Clear a finished status message `ms` after it was shown (a newer message starts its own timer). */
+function useStatusExpiry(store: UiStore, ms: number): void {
+  const { status, statusPending, statusSerial } = store;
+  useEffect(() => {
+    if (!status || statusPending) return;
+    const t = setTimeout(() => store.clearStatus(statusSerial), ms);
+    return () => clearTimeout(t);
+  }, [store, status, statusPending, statusSerial, ms]);
+}
+
 function useClock(ms: number): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -73,91 +94,73 @@ function useClock(ms: number): number {
   return now;
 }
 
-export function App({ store, actions, color, frameMs = 200 }: AppProps) {
+export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: AppProps) {
   useStoreFrames(store, frameMs);
   const { columns, rows: termRows } = useTerminalSize();
   const now = useClock(1000);
   const rows = store.rows();
-  const [selected, setSelected] = useState(0);
-  const [logService, setLogService] = useState<string | undefined>(undefined);
-  const [search, setSearch] = useState('');
-  const [pausedAt, setPausedAt] = useState<number | undefined>(undefined);
-  const [mode, setMode] = useState<Mode>({ kind: 'normal' });
-  const sel = Math.min(selected, Math.max(0, rows.length - 1));
-  const current = rows[sel];
+  // The key state lives in a ref as well: several keys can arrive before the next render (a paste, a
+  // script), and each must see the state the previous one left.
+  const [ui, setUi] = useState<KeyState>(initialKeyState);
+  const uiRef = useRef(ui);
+  const sel = selectedIndex(ui, rows.length);
+  const { mode, logService, search, pausedAt } = ui;
   const serviceNames = rows.map((r) => r.name).join('\0');
   // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed only when the set of services changes
   const colours = useMemo(() => colourMap(rows.map((r) => r.name)), [serviceNames]);
   const replicated = new Set(rows.filter((r) => Math.max(r.wanted, r.running) > 1).map((r) => r.name));
+  useStatusExpiry(store, statusMs);
 
+  const setState = (state: KeyState) => {
+    uiRef.current = state;
+    setUi(state);
+  };
   const run = (label: string, p: Promise<void>) => {
-    store.setStatus(`${label}…`);
+    store.setStatus(`${label}…`, true);
     p.then(
       () => store.setStatus(`${label}: done`),
       (err: unknown) => store.setStatus(`${label}: failed: ${(err as Error).message ?? err}`),
     );
   };
+  const perform = (effect: Effect) => {
+    switch (effect.kind) {
+      case 'quit':
+        return actions.quit();
+      case 'restart':
+        return run(`restarting ${effect.service}`, actions.restart(effect.service));
+      case 'toggle':
+        return run(`${effect.verb} ${effect.service}`, actions.toggle(effect.service));
+      case 'switchClient':
+        return (
+          actions.switchClient && run(`switching to client ${effect.name}`, actions.switchClient(effect.name))
+        );
+      case 'status':
+        return store.setStatus(effect.text);
+      case 'listClients':
+        return void actions.clients().then(
+          (list) => {
+            const next = clientsListed(uiRef.current, list);
+            setState(next.state);
+            perform(next.effect);
+          },
+          (err: unknown) => store.setStatus(`clients: ${(err as Error).message}`),
+        );
+    }
+  };
 
-  // Keys typed faster than a frame (or sent by a script) arrive as one chunk, "jj": take them one by one.
   useInput((input, key) => {
-    if (input.length > 1 && mode.kind !== 'search' && !key.ctrl && !key.meta && !input.includes('\u001b')) {
-      for (const ch of input) onKey(ch, { ...key, return: ch === '\r' });
-    } else onKey(input, key);
+    for (const k of splitKeys({ ...key, input }, uiRef.current.mode)) {
+      // A key dismisses the last message (it has been seen); the key's own message, if any, replaces it.
+      store.clearStatus();
+      const next = reduceKey(uiRef.current, k, {
+        services: store.rows(),
+        logSeq: store.logs.seq,
+        canSwitch: actions.switchClient !== undefined,
+      });
+      if (next.state !== uiRef.current) setState(next.state);
+      perform(next.effect);
+    }
   });
-
-  function onKey(input: string, key: Key): void {
-    if (key.ctrl && input === 'c') {
-      actions.quit();
-      return;
-    }
-    if (mode.kind === 'search') {
-      // Functional updates: several keys can arrive before the next render (paste, fast typing).
-      const edit = (f: (draft: string) => string) => {
-        setSearch((s) => f(s));
-        setMode((m) => (m.kind === 'search' ? { kind: 'search', draft: f(m.draft) } : m));
-      };
-      if (key.return) setMode({ kind: 'normal' });
-      else if (key.escape) {
-        setSearch('');
-        setMode({ kind: 'normal' });
-      } else if (key.backspace || key.delete) edit((d) => d.slice(0, -1));
-      else if (input && !key.ctrl && !key.meta) edit((d) => d + input);
-      return;
-    }
-    if (mode.kind === 'clients') {
-      if (key.escape || input === 'c' || input === 'q') setMode({ kind: 'normal' });
-      else if (key.upArrow || input === 'k') setMode({ ...mode, at: Math.max(0, mode.at - 1) });
-      else if (key.downArrow || input === 'j')
-        setMode({ ...mode, at: Math.min(mode.names.length - 1, mode.at + 1) });
-      else if (key.return) {
-        const name = mode.names[mode.at];
-        setMode({ kind: 'normal' });
-        if (name && actions.switchClient) run(`switching to client ${name}`, actions.switchClient(name));
-        else if (name) store.setStatus(`to switch: quit and run \`berth use ${name}\``);
-      }
-      return;
-    }
-    if (key.upArrow || input === 'k') setSelected((i) => Math.max(0, Math.min(i, rows.length - 1) - 1));
-    else if (key.downArrow || input === 'j') setSelected((i) => Math.min(rows.length - 1, i + 1));
-    else if (key.return && current) setLogService(current.name);
-    else if (input === 'a') setLogService(undefined);
-    else if (input === 'r' && current) run(`restarting ${current.name}`, actions.restart(current.name));
-    else if (input === 's' && current) {
-      const verb = current.running > 0 ? 'stopping' : 'starting';
-      run(`${verb} ${current.name}`, actions.toggle(current.name));
-    } else if (input === '/') setMode({ kind: 'search', draft: search });
-    else if (input === 'p') setPausedAt(pausedAt === undefined ? store.logs.seq : undefined);
-    else if (input === 'c') {
-      actions.clients().then(
-        ({ names, active }) => {
-          if (names.length === 0)
-            store.setStatus('this stack has no clients (clients/NAME.yaml or x-berth.clients)');
-          else setMode({ kind: 'clients', names, active, at: Math.max(0, names.indexOf(active ?? '')) });
-        },
-        (err: unknown) => store.setStatus(`clients: ${(err as Error).message}`),
-      );
-    } else if (input === 'q') actions.quit();
-  }
 
   // Layout: header 1, table header 1 + rows (at most ~40% of the screen), status 1, pane title 1, footer 1.
   const tableRows = Math.max(1, Math.min(rows.length, Math.floor((termRows - 6) * 0.4)));
@@ -177,9 +180,9 @@ export function App({ store, actions, color, frameMs = 200 }: AppProps) {
       ? `search: ${mode.draft}█   Enter keep · Esc clear`
       : mode.kind === 'clients'
         ? '↑/↓ choose · Enter switch · Esc back'
-        : columns >= 96
-          ? '↑/↓ j/k select · Enter logs · a all · r restart · s stop/start · / search · p pause · c client · q quit'
-          : '↑↓jk sel ⏎ logs a all r restart s stop/start / search p pause c client q quit';
+        : columns >= KEYS_LONG.length
+          ? KEYS_LONG
+          : KEYS_SHORT;
 
   let pane: ReactElement;
   if (store.progress) {

@@ -10,8 +10,6 @@ export type ContainerFacts = Pick<
   /** The engine's state, or `stopping` between a stop event and the container's death. */
   state: string;
   health?: string;
-  /** Has been started at least once (so the next start counts as a restart). */
-  started?: boolean;
 };
 
 export interface ServiceRow {
@@ -24,6 +22,7 @@ export interface ServiceRow {
   ports: string[];
   /** ms since the epoch of the oldest running replica's start. */
   since?: number;
+  /** The engine's restart counts (restart policy) of the service's containers, summed. */
   restarts: number;
   image: string;
 }
@@ -61,8 +60,8 @@ export function applyEvent(
       // inspects it and upserts; nothing to do here.
       return containers;
     case e.action === 'start':
-      c!.restarts += c!.started ? 1 : 0;
-      c!.started = true;
+      // Not a restart count: a start is also `berth up`, `s`, `r` or `docker restart`, which the engine does
+      // not count either. The count comes from the inspect that follows every start (RestartCount).
       c!.state = 'running';
       c!.startedAt = at;
       if (c!.health) c!.health = 'starting';
@@ -110,8 +109,10 @@ export function serviceRows(containers: Iterable<ContainerFacts>, stack: StackSe
     const spec = wantedOf.get(name);
     const running = list.filter((c) => c.state === 'running');
     const wanted = spec?.replicas ?? list.length;
+    // Health is the health of what runs: a stopped container keeps the last status the engine saw, which
+    // says nothing about the service now.
     let health: string | undefined;
-    for (const c of list) {
+    for (const c of running) {
       if (c.health && (HEALTH_RANK[c.health] ?? 0) > (HEALTH_RANK[health ?? ''] ?? 0)) health = c.health;
     }
     const ports = list

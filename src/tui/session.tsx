@@ -1,12 +1,12 @@
 // `berth ui` and attached `up` on a terminal: wires the engine (snapshot, event stream, log feed, container
 // actions) to the store the App renders. Live state comes from the event stream; the only timers are the
 // App's frame batching and its one-second uptime clock.
-import { render } from 'ink';
 import { runAbortController } from '../abort.js';
 import type { Engine, EventWatch } from '../engine/port.js';
 import { type ContainerEvent, Label, projectSelector } from '../model/index.js';
 import { followLogs } from '../logs/follow.js';
 import { App, type UiActions } from './App.js';
+import { mountFullScreen } from './fullscreen.js';
 import type { StackService } from './model.js';
 import { UiStore } from './store.js';
 
@@ -36,9 +36,11 @@ export interface UiOptions extends UiTarget {
 }
 
 /**
- * A full collection every two seconds. The UI allocates steadily (frames, decoded lines) but keeps little,
- * and V8 left alone lets the old generation grow by tens of MB before it collects; a periodic collection of
- * a small heap costs a few ms and keeps the resident size near what is live.
+ * A full collection every two seconds. The UI allocates steadily (frames, decoded lines) but keeps little;
+ * what it keeps for a while (a line in the pane's buffer lives seconds) dies in the old generation, and V8
+ * left alone lets that grow by tens of MB before it collects. A periodic collection of a small heap costs a
+ * few ms and keeps the resident size near what is live: `npx tsx bench/logs.ts` with BENCH_UI_SECONDS=60,
+ * max RSS 144-151 MB with it, 199-230 MB without (target < 150 MB).
  */
 async function periodicGc(ms: number): Promise<NodeJS.Timeout | undefined> {
   const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([
@@ -143,7 +145,7 @@ export async function runUi(opts: UiOptions): Promise<void> {
     if (gcTimer) clearInterval(gcTimer);
     events?.close();
     feed?.abort();
-    instance.unmount();
+    screen.close(store.progress);
     resolveDone();
   };
 
@@ -178,9 +180,7 @@ export async function runUi(opts: UiOptions): Promise<void> {
   const onSignal = () => (quitting ? process.exit(130) : actions.quit());
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const instance = render(<App store={store} actions={actions} color={opts.color} />, {
-    exitOnCtrlC: false,
-    patchConsole: true,
+  const screen = mountFullScreen(<App store={store} actions={actions} color={opts.color} />, {
     stdout: opts.stdout ?? process.stdout,
     stdin: opts.stdin ?? process.stdin,
   });

@@ -20,6 +20,9 @@ export class UiStore {
   /** Bumped on every change; the App compares it to decide whether to render. */
   version = 0;
   status = '';
+  statusPending = false;
+  /** Bumped by every status change: a timer clears the message it was started for, not a newer one. */
+  statusSerial = 0;
   /** Shown instead of the logs while the stack stops (attached `up` after Ctrl-C). */
   progress: string[] | undefined;
   private listeners = new Set<() => void>();
@@ -51,21 +54,15 @@ export class UiStore {
   /** Replace everything known about the containers (initial snapshot, or after switching client). */
   reset(facts: ContainerFacts[], header?: UiHeader, stack?: StackService[]): void {
     this.containers.clear();
-    for (const f of facts)
-      this.containers.set(f.id, { ...f, started: f.started ?? f.startedAt !== undefined });
+    for (const f of facts) this.containers.set(f.id, { ...f });
     if (header) this.header = header;
     if (stack) this.stack = stack;
     this.changed(true);
   }
 
+  /** What an inspect found (after a start, or for a container first seen): it replaces what events built. */
   upsert(f: ContainerFacts): void {
-    const old = this.containers.get(f.id);
-    // Events know restarts seen live; an inspect knows the engine's own count: keep the larger.
-    this.containers.set(f.id, {
-      ...f,
-      restarts: Math.max(f.restarts, old?.restarts ?? 0),
-      started: old?.started ?? f.startedAt !== undefined,
-    });
+    this.containers.set(f.id, { ...f });
     this.changed(true);
   }
 
@@ -83,8 +80,23 @@ export class UiStore {
     this.changed(false);
   }
 
-  setStatus(s: string): void {
+  /**
+   * Show a message on the status line. A `pending` one (an action under way: "restarting app…") stays until
+   * the action's outcome replaces it; any other is cleared by the next key or after a few seconds (the App
+   * does both through `clearStatus`).
+   */
+  setStatus(s: string, pending = false): void {
     this.status = s;
+    this.statusPending = pending;
+    this.statusSerial++;
+    this.changed(false);
+  }
+
+  /** Clear the status line unless an action is under way, or (with `serial`) unless it changed since. */
+  clearStatus(serial = this.statusSerial): void {
+    if (!this.status || this.statusPending || serial !== this.statusSerial) return;
+    this.status = '';
+    this.statusSerial++;
     this.changed(false);
   }
 
