@@ -56,8 +56,16 @@ interface ParsedDoc {
 
 export const pathKey = (p: Path) => p.join('\0');
 
-/** Many aliases of aliases can blow a small file up exponentially; Compose files never need this many nodes. */
-const MAX_NODES = 1_000_000;
+/**
+ * Aliases of aliases blow a small file up exponentially (the "billion laughs"). A real file expands a few
+ * anchors into each service, so what a file may expand to grows with its own size; the cap stops a bomb
+ * after a fraction of a second instead of after a million nodes.
+ */
+const EXPANSION_BASE = 100_000;
+const EXPANSION_PER_BYTE = 4;
+const MAX_NODES = 2_000_000;
+/** Deeper than any Compose file needs; it also bounds every later walk over the value (merge, interpolation). */
+const MAX_DEPTH = 200;
 
 export function parseSource(file: string, shown: string, text: string): SourceDoc {
   const lines = text.split(/\r?\n/);
@@ -87,17 +95,26 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
 
 /** Every document of the file (Compose merges the documents of one file in order, like several files). */
 function parseYaml(shown: string, text: string): ParsedDoc[] {
-  const { LineCounter, parseAllDocuments } = yamlLib();
+  const { isMap, LineCounter, parseAllDocuments } = yamlLib();
   const lc = new LineCounter();
-  const parsed = parseAllDocuments(text, {
-    lineCounter: lc,
-    merge: true,
-    uniqueKeys: true,
-    prettyErrors: false,
-    strict: true,
-  });
+  let parsed: ReturnType<typeof parseAllDocuments>;
+  try {
+    parsed = parseAllDocuments(text, {
+      lineCounter: lc,
+      merge: true,
+      uniqueKeys: true,
+      prettyErrors: false,
+      strict: true,
+    });
+  } catch (e) {
+    throw tooDeep(e, shown);
+  }
   const docs: Document[] = Array.isArray(parsed) ? parsed : [parsed];
   const lines = text.split(/\r?\n/);
+  // Quote the file only when it is a YAML map at the top (or empty), i.e. meant as a stack file: a path that
+  // names some other file (`include: /proc/self/environ`, a key, a .env) must not be echoed to the terminal.
+  const quote = docs.every((d) => d.contents == null || isMap(d.contents));
+  const frame = (line: number, col: number) => (quote ? codeFrame(lines, line, col) : undefined);
   const at = (offset: number): [number, number] => {
     const p = lc.linePos(offset);
     return [p.line, p.col];
@@ -114,27 +131,30 @@ function parseYaml(shown: string, text: string): ParsedDoc[] {
     });
     const errs: BerthError[] = first.slice(0, 3).map((e) => {
       const [line, col] = at(e.pos[0]);
-      return badInput(yamlMessage(e.code, e.message), {
+      const deep = /call stack/i.test(e.message);
+      return badInput(deep ? DEEP_MESSAGE : yamlMessage(e.code, e.message), {
         pos: { file: shown, line, col },
-        frame: codeFrame(lines, line, col),
-        hint: yamlHint(e.code),
+        frame: frame(line, col),
+        hint: deep ? DEEP_HINT : yamlHint(e.code),
       });
     });
     throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
   }
   if (docs.length === 0) return [{ value: null, reset: [], override: [], where: [] }];
   let count = 0;
-  const out = docs.map((doc) => toParsed(doc, lines, shown, at, () => ++count));
+  const maxNodes = Math.min(MAX_NODES, EXPANSION_BASE + EXPANSION_PER_BYTE * text.length);
+  const out = docs.map((doc) => toParsed(doc, frame, shown, at, () => ++count, maxNodes));
   // A `---` with nothing after it opens an empty document: only a wholly empty file is an empty stack file.
   return out.filter((d, i) => i === 0 || d.value !== null);
 }
 
 function toParsed(
   doc: Document,
-  lines: string[],
+  frame: (line: number, col: number) => string | undefined,
   shown: string,
   at: (offset: number) => [number, number],
   tick: () => number,
+  maxNodes: number,
 ): ParsedDoc {
   const { isAlias, isMap, isPair, isScalar, isSeq, visit } = yamlLib();
   const reset = new Set<string>();
@@ -168,11 +188,18 @@ function toParsed(
     where.set(k, w);
   };
   const toValue = (node: Node | null | undefined, path: Path, depth: number): unknown => {
-    if (tick() > MAX_NODES || depth > 200) {
+    if (tick() > maxNodes) {
       const [line, col] = at(node?.range?.[0] ?? 0);
-      throw badInput('this file expands to too many values (aliases of aliases?)', {
+      throw badInput(
+        `this file expands to too many values (more than ${maxNodes.toLocaleString('en-US')}: aliases of aliases?)`,
+        { pos: { file: shown, line, col }, hint: 'use fewer nested YAML aliases' },
+      );
+    }
+    if (depth > MAX_DEPTH) {
+      const [line, col] = at(node?.range?.[0] ?? 0);
+      throw badInput(`values are nested more than ${MAX_DEPTH} levels deep (counting aliases)`, {
         pos: { file: shown, line, col },
-        hint: 'use fewer nested YAML aliases',
+        hint: DEEP_HINT,
       });
     }
     if (node == null) return null;
@@ -186,7 +213,7 @@ function toParsed(
         const [line, col] = at(node.range?.[0] ?? 0);
         throw badInput(`unknown alias *${(node as { source: string }).source}`, {
           pos: { file: shown, line, col },
-          frame: codeFrame(lines, line, col),
+          frame: frame(line, col),
           hint: 'define the anchor (&name) before using it',
         });
       }
@@ -216,7 +243,7 @@ function toParsed(
           const [line, col] = at(keyNode?.range?.[0] ?? 0);
           throw badInput('a map key must be a plain name, not a list or a map', {
             pos: { file: shown, line, col },
-            frame: codeFrame(lines, line, col),
+            frame: frame(line, col),
           });
         }
         const key = String(rawKey);
@@ -224,7 +251,7 @@ function toParsed(
           const [line, col] = at(keyNode?.range?.[0] ?? 0);
           throw badInput('`__proto__` cannot be used as a key', {
             pos: { file: shown, line, col },
-            frame: codeFrame(lines, line, col),
+            frame: frame(line, col),
           });
         }
         record([...path, key], 'key', keyNode);
@@ -238,8 +265,23 @@ function toParsed(
     }
     return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
   };
-  const value = toValue(doc.contents as Node, [], 0);
+  let value: unknown;
+  try {
+    value = toValue(doc.contents as Node, [], 0);
+  } catch (e) {
+    throw tooDeep(e, shown);
+  }
   return { value, reset: [...reset], override: [...override], where: [...where] };
+}
+
+const DEEP_MESSAGE = 'values are nested too deeply for the YAML parser';
+const DEEP_HINT = 'a Compose file needs only a few levels; look for runaway brackets or indentation';
+
+/** The yaml package turns most stack overflows into an error entry; this catches the ones it lets through. */
+function tooDeep(e: unknown, shown: string): unknown {
+  if (e instanceof RangeError && /call stack/i.test(e.message))
+    return badInput(DEEP_MESSAGE, { pos: { file: shown, line: 1, col: 1 }, hint: DEEP_HINT });
+  return e;
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -271,15 +313,24 @@ function yamlHint(code: string): string | undefined {
   }
 }
 
+/** Wider lines are cut around the column, so a frame stays one screen even for a minified file. */
+const FRAME_WIDTH = 100;
+
 /** A short code frame: the line before, the line, and a caret under the column. */
 export function codeFrame(lines: string[], line: number, col: number): string {
   const out: string[] = [];
   const width = String(line + 1).length;
+  // one window for both lines, so the caret stays under the column
+  const from = col > FRAME_WIDTH - 20 ? col - (FRAME_WIDTH - 20) : 0;
+  const cut = (t: string) => {
+    const body = t.slice(from, from + FRAME_WIDTH);
+    return `${from > 0 ? '…' : ''}${body}${t.length > from + FRAME_WIDTH ? '…' : ''}`;
+  };
   for (let n = Math.max(1, line - 1); n <= Math.min(lines.length, line); n++) {
-    const text = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    const text = cut((lines[n - 1] ?? '').replace(/\t/g, ' '));
     out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} | ${text}`);
   }
-  out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}^`);
+  out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1 - from + (from > 0 ? 1 : 0)))}^`);
   return out.join('\n');
 }
 
@@ -317,7 +368,7 @@ export class Sources {
   locate(path: Path, kind: 'key' | 'value' = 'value'): { pos: SourcePos; frame: string } | undefined {
     const doc = this.docFor(path);
     const pos = doc ? locateIn(doc, path, kind) : undefined;
-    return pos && doc ? { pos, frame: codeFrame(doc.lines, pos.line, pos.col) } : undefined;
+    return pos && doc ? { pos, frame: frameOf(doc, pos) ?? '' } : undefined;
   }
   error(path: Path, message: string, opts: { hint?: string; kind?: 'key' | 'value' } = {}): BerthError {
     const doc = this.docFor(path);
@@ -335,7 +386,14 @@ export function errorAt(
   const label = path.length > 0 ? `\`${displayPath(path)}\`: ` : '';
   return badInput(`${label}${message}`, {
     pos,
-    frame: pos && doc ? codeFrame(doc.lines, pos.line, pos.col) : undefined,
+    frame: pos && doc ? frameOf(doc, pos) : undefined,
     hint: opts.hint,
   });
+}
+
+/** Only a file that parsed as a YAML map (a stack file) or as nothing at all is quoted; see parseYaml. */
+function frameOf(doc: SourceDoc, pos: SourcePos): string | undefined {
+  const v = doc.value;
+  if (v !== null && v !== undefined && (typeof v !== 'object' || Array.isArray(v))) return undefined;
+  return codeFrame(doc.lines, pos.line, pos.col);
 }
