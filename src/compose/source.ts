@@ -102,7 +102,8 @@ function parseYaml(shown: string, text: string): ParsedDoc[] {
     parsed = parseAllDocuments(text, {
       lineCounter: lc,
       merge: true,
-      uniqueKeys: true,
+      // checked in toValue with a Set: the parser's own check compares every key with every other (quadratic)
+      uniqueKeys: false,
       prettyErrors: false,
       strict: true,
     });
@@ -226,6 +227,7 @@ function toParsed(
     if (isSeq(node)) return node.items.map((item, i) => toValue(item as Node, [...path, i], depth + 1));
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
+      const keys = new Set<string>();
       const merged: Record<string, unknown>[] = [];
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
@@ -254,6 +256,15 @@ function toParsed(
             frame: frame(line, col),
           });
         }
+        if (keys.has(key)) {
+          const [line, col] = at(keyNode?.range?.[0] ?? 0);
+          throw badInput(yamlMessage('DUPLICATE_KEY', ''), {
+            pos: { file: shown, line, col },
+            frame: frame(line, col),
+            hint: yamlHint('DUPLICATE_KEY'),
+          });
+        }
+        keys.add(key);
         record([...path, key], 'key', keyNode);
         out[key] = toValue(pair.value as Node, [...path, key], depth + 1);
       }
