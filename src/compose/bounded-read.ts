@@ -50,7 +50,7 @@ export function readBounded(file: string, shown: string, what: string, max = MAX
     let total = 0;
     for (;;) {
       // the stat size plus one byte first (to see EOF in one read), then small chunks for what stat missed
-      const want = chunks.length === 0 ? Math.max(st.size + 1, 64 * 1024) : 64 * 1024;
+      const want = chunks.length === 0 && st.size > 0 ? st.size + 1 : 64 * 1024;
       const buf = Buffer.allocUnsafe(Math.min(want, max + 1 - total));
       let n: number;
       try {
