@@ -200,6 +200,6 @@ describe('code frames quote only YAML stack files', () => {
 
   test('a broken stack file is still quoted', () => {
     const e = loadErr(stackDir({ 'compose.yaml': 'services:\n  a:\n    image: [x\n' }));
-    expect(e.frame).toMatch(/ 3 \|     image: \[x/);
+    expect(e.frame).toMatch(/ 3 \| {5}image: \[x/);
   });
 });

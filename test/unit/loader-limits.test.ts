@@ -188,6 +188,7 @@ test('2,000 services with ports, env, healthchecks and a dependency each: loads'
 });
 
 test('a stack directory with 100 clients files and a big .env still loads', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Compose variable, not a template
   const dir = stackDir({ 'compose.yaml': 'services:\n  a:\n    image: "${IMG}"\n' });
   writeFileSync(
     path.join(dir, '.env'),
