@@ -97,6 +97,14 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
 function parseYaml(shown: string, text: string): ParsedDoc[] {
   const { isMap, LineCounter, parseAllDocuments } = yamlLib();
   const lc = new LineCounter();
+  const tooDeepAt = deepNesting(text);
+  if (tooDeepAt !== undefined) {
+    const { line, col } = lineCol(text, tooDeepAt);
+    throw badInput(`values are nested more than ${MAX_DEPTH} levels deep`, {
+      pos: { file: shown, line, col },
+      hint: DEEP_HINT,
+    });
+  }
   let parsed: ReturnType<typeof parseAllDocuments>;
   try {
     parsed = parseAllDocuments(text, {
@@ -283,6 +291,69 @@ function toParsed(
     throw tooDeep(e, shown);
   }
   return { value, reset: [...reset], override: [...override], where: [...where] };
+}
+
+/**
+ * Where the text nests deeper than MAX_DEPTH, found before parsing: the yaml package recurses per level and
+ * its stack overflow lands at a depth that varies from run to run. Counts flow brackets outside quotes and
+ * comments, and block indentation (two columns a level, `- ` included). Approximate on purpose: it only has
+ * to stop what no Compose file contains, and toValue checks the exact depth afterwards.
+ */
+function deepNesting(text: string): number | undefined {
+  let flow = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      // leading spaces and block indicators (`- `, `? `, `: `) each open a level
+      if (
+        c === 32 ||
+        ((c === 45 || c === 63 || c === 58) && (text.charCodeAt(i + 1) === 32 || i + 1 === text.length))
+      ) {
+        if (++indent > 2 * MAX_DEPTH) return i;
+        continue;
+      }
+      lineStart = false;
+    }
+    const prev = i > 0 ? text.charCodeAt(i - 1) : 10;
+    const tokenStart =
+      prev === 32 || prev === 9 || prev === 10 || prev === 91 || prev === 123 || prev === 44 || prev === 58;
+    if (c === 35 /* # */ && (prev === 32 || prev === 9 || prev === 10)) {
+      const eol = text.indexOf('\n', i);
+      i = (eol < 0 ? text.length : eol) - 1;
+    } else if ((c === 34 || c === 39) /* " ' */ && tokenStart) {
+      // a quoted scalar: skip to its closing quote ('' and \" do not close)
+      let j = i + 1;
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (c === 34 && d === 92) j++;
+        else if (d === c) {
+          if (c === 39 && text.charCodeAt(j + 1) === 39) j++;
+          else break;
+        }
+      }
+      i = j;
+    } else if (c === 91 || c === 123) {
+      if (++flow > MAX_DEPTH) return i;
+    } else if ((c === 93 || c === 125) && flow > 0) flow--;
+  }
+  return undefined;
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return { line, col: offset - last };
 }
 
 const DEEP_MESSAGE = 'values are nested too deeply for the YAML parser';

@@ -8,7 +8,7 @@ import {
   selectWithDeps,
   startOrder,
 } from '../../src/graph/index.js';
-import type { Service } from '../../src/compose/types.js';
+import type { Service } from '../../src/model/stack.js';
 import { load, loadError } from './compose-helpers.js';
 import { service, stack as stackOf } from './stack-factory.js';
 

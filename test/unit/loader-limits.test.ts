@@ -40,6 +40,21 @@ describe('port ranges', () => {
     );
   });
 
+  test(
+    'a hundred services each publishing the full range: refused before expanding millions of ports',
+    HEAVY,
+    () => {
+      const body = Array.from(
+        { length: 100 },
+        (_, i) => `  s${i}:\n    image: x\n    ports: ["127.0.0.${i + 1}:1-65535:1-65535"]\n`,
+      );
+      const e = failure(() => load({ 'compose.yaml': `services:\n${body.join('')}` }));
+      expect(e.message).toMatch(
+        /^`services\.s4\.ports\[0\]`: the stack publishes more than 262,144 ports in all/,
+      );
+    },
+  );
+
   test('clashes between single ports, ranges and any-address binds are still found', () => {
     const cases: Array<[string, string, RegExp | null]> = [
       ['"8080:80"', '"8080:81"', /host port 8080\/tcp is already published by service `a`/],
