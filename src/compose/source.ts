@@ -67,6 +67,9 @@ const MAX_NODES = 2_000_000;
 /** Deeper than any Compose file needs; it also bounds every later walk over the value (merge, interpolation). */
 const MAX_DEPTH = 200;
 
+/** Parses holding .inf, .nan or -0: JSON would bring them back as null or 0, so they are not cached. */
+const notJson = new WeakSet<ParsedDoc>();
+
 export function parseSource(file: string, shown: string, text: string): SourceDoc {
   const lines = text.split(/\r?\n/);
   const build = (p: ParsedDoc, n: number): SourceDoc => ({
@@ -89,7 +92,8 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
   if (cached) return assemble([cached, ...(cached.more ?? [])]);
   const docs = parseYaml(shown, text);
   const [first, ...more] = docs;
-  writeCached(PARSER_ID, file, text, { ...first!, ...(more.length ? { more } : {}) } as CachedParse);
+  if (!docs.some((d) => notJson.has(d)))
+    writeCached(PARSER_ID, file, text, { ...first!, ...(more.length ? { more } : {}) } as CachedParse);
   return assemble(docs);
 }
 
@@ -169,6 +173,7 @@ function toParsed(
   const reset = new Set<string>();
   const override = new Set<string>();
   const where = new Map<string, Where>();
+  let lossy = false;
   // Alias.resolve() walks the whole document each time (quadratic with `<<: *common` in every service), so
   // index the anchors once: an alias refers to the last anchor of that name before it.
   const anchors = new Map<string, Array<{ start: number; node: Node }>>();
@@ -230,7 +235,12 @@ function toParsed(
     }
     if (isScalar(node)) {
       if (tag === '!reset') return null;
-      return node.value;
+      const v = node.value;
+      if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) lossy = true;
+      // `!!binary` gives bytes: Compose (Go) reads them as a string; anything else non-plain, as its text
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+      if (v !== null && typeof v === 'object') return String(v);
+      return v;
     }
     if (isSeq(node)) return node.items.map((item, i) => toValue(item as Node, [...path, i], depth + 1));
     if (isMap(node)) {
@@ -290,7 +300,9 @@ function toParsed(
   } catch (e) {
     throw tooDeep(e, shown);
   }
-  return { value, reset: [...reset], override: [...override], where: [...where] };
+  const parsed: ParsedDoc = { value, reset: [...reset], override: [...override], where: [...where] };
+  if (lossy) notJson.add(parsed);
+  return parsed;
 }
 
 /**

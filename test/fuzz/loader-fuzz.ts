@@ -22,6 +22,8 @@ export function corpusDir(): string | undefined {
 
 export interface Seeds {
   stacks: string[];
+  /** The stack files outside fixtures/bad. */
+  good: string[];
   envs: string[];
 }
 
@@ -41,8 +43,10 @@ export function loadSeeds(): Seeds {
   files.sort();
   const read = (f: string) => readFileSync(f, 'utf8');
   const small = (f: string) => statSync(f).size < 64 * 1024;
+  const stacks = files.filter((f) => /\.ya?ml$/.test(f) && small(f));
   return {
-    stacks: files.filter((f) => /\.ya?ml$/.test(f) && small(f)).map(read),
+    stacks: stacks.map(read),
+    good: stacks.filter((f) => !f.includes(`${path.sep}bad${path.sep}`)).map(read),
     envs: files.filter((f) => /(^|\/)(\.env|[^/]*\.env)$/.test(f) && small(f)).map(read),
   };
 }
@@ -281,7 +285,7 @@ function serviceNames(doc: unknown): string[] {
 function mutateStructure(r: Rand, text: string, seeds: Seeds): string | undefined {
   let doc: unknown;
   try {
-    doc = parse(text, { maxAliasCount: 100 });
+    doc = parse(text, { maxAliasCount: 100, logLevel: 'silent' });
   } catch {
     return undefined;
   }
@@ -289,7 +293,7 @@ function mutateStructure(r: Rand, text: string, seeds: Seeds): string | undefine
   const root = doc as Obj;
   const names = serviceNames(root);
   const svc = names.length ? ((root.services as Obj)[pick(r, names)] as unknown) : undefined;
-  for (let n = 1 + int(r, 3); n > 0; n--) {
+  for (let n = 1 + int(r, 2); n > 0; n--) {
     switch (int(r, 8)) {
       case 0: {
         // replace a random value somewhere
@@ -378,7 +382,7 @@ function mutateStructure(r: Rand, text: string, seeds: Seeds): string | undefine
 
 function parseOr(text: string): unknown {
   try {
-    return parse(text, { maxAliasCount: 100 });
+    return parse(text, { maxAliasCount: 100, logLevel: 'silent' });
   } catch {
     return {};
   }
@@ -386,7 +390,7 @@ function parseOr(text: string): unknown {
 
 function mutateText(r: Rand, text: string, seeds: Seeds): string {
   let lines = text.split('\n');
-  for (let n = 1 + int(r, 4); n > 0; n--) {
+  for (let n = 1 + int(r, 2); n > 0; n--) {
     const i = int(r, lines.length);
     switch (int(r, 9)) {
       case 0:
@@ -454,10 +458,11 @@ export interface Case {
 
 export function makeCase(seed: number, index: number, seeds: Seeds): Case {
   const r = rng((seed * 1_000_003 + index) >>> 0);
-  const base = pick(r, seeds.stacks);
+  // mostly files that load, so mutations reach past the first check; fixtures/bad keep the error paths busy
+  const base = r() < 0.75 ? pick(r, seeds.good) : pick(r, seeds.stacks);
   const mutate = (t: string) => {
     let out = t;
-    for (let n = 1 + int(r, 3); n > 0; n--) {
+    for (let n = r() < 0.7 ? 1 : 2; n > 0; n--) {
       out =
         r() < 0.45
           ? (mutateStructure(r, out, seeds) ?? mutateText(r, out, seeds))

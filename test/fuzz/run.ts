@@ -28,7 +28,10 @@ delete process.env.BERTH_NO_CACHE;
 
 const seeds = loadSeeds();
 const counts = { loaded: 0, refused: 0, crash: 0, slow: 0 };
+let ran = 0;
 let maxMs = 0;
+/** The slowest cases so far, to look at before they cross the limit. */
+const slowest: Array<{ n: number; ms: number }> = [];
 let n = values.case === undefined ? 0 : Number(values.case);
 const last = values.case === undefined ? Number.POSITIVE_INFINITY : n;
 console.log(
@@ -39,7 +42,11 @@ for (; n <= last && Date.now() < until; n++) {
   if (values.trace) console.log(`case ${n} ...`);
   const { outcome, cpuMs } = runCase(path.join(work, 'case'), c);
   counts[outcome.kind]++;
+  ran++;
   maxMs = Math.max(maxMs, cpuMs);
+  slowest.push({ n, ms: cpuMs });
+  slowest.sort((a, b) => b.ms - a.ms);
+  slowest.length = Math.min(slowest.length, 5);
   const slow = cpuMs > slowMs;
   if (slow) counts.slow++;
   if (outcome.kind === 'crash' || slow || values.case !== undefined) {
@@ -65,8 +72,9 @@ for (; n <= last && Date.now() < until; n++) {
   }
 }
 console.log(
-  `done: ${n} cases, ${counts.loaded} loaded, ${counts.refused} refused cleanly, ${counts.crash} crashes, ${counts.slow} over ${slowMs} ms (slowest ${Math.round(maxMs)} ms CPU)`,
+  `done: ${ran} cases, ${counts.loaded} loaded, ${counts.refused} refused cleanly, ${counts.crash} crashes, ${counts.slow} over ${slowMs} ms (slowest ${Math.round(maxMs)} ms CPU)`,
 );
+console.log(`slowest cases: ${slowest.map((x) => `${x.n} (${Math.round(x.ms)} ms)`).join(', ')}`);
 rmSync(path.join(work, 'case'), { recursive: true, force: true });
 rmSync(process.env.BERTH_CACHE_DIR, { recursive: true, force: true });
 process.exitCode = counts.crash + counts.slow > 0 ? 1 : 0;

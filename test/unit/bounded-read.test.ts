@@ -203,3 +203,16 @@ describe('code frames quote only YAML stack files', () => {
     expect(e.frame).toMatch(/ 3 \| {5}image: \[x/);
   });
 });
+
+test('an included file with several YAML errors: each keeps its own file:line', () => {
+  const e = loadErr(
+    stackDir({
+      'compose.yaml': 'include: [a.yaml, b.yaml]\nservices:\n  x:\n    image: x\n',
+      'a.yaml': 'services:\n  a:\n    image: x\n  image\n  container_name\n',
+      'b.yaml': 'services: [\n',
+    }),
+  );
+  const all = (e as unknown as { errors?: BerthError[] }).errors ?? [e];
+  expect(all.length).toBeGreaterThan(1);
+  for (const one of all) expect(one.pos?.file, one.message).toMatch(/^[ab]\.yaml$/);
+});

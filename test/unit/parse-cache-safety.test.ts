@@ -124,3 +124,22 @@ test('`berth cache` and `berth cache clear`: what is there, then nothing of ours
   expect(existsSync(path.join(dir, 'keep-me.txt'))).toBe(true);
   expect(clearCache()).toEqual({ files: 0, bytes: 0 });
 });
+
+test('values JSON cannot carry (.inf, .nan, -0) are parsed every time rather than cached wrong', () => {
+  const text = 'services:\n  a:\n    image: x\n    x-n: [.inf, -.inf, .nan, -0]\n';
+  const first = parseSource('/s/inf.yaml', 'inf.yaml', text);
+  const again = parseSource('/s/inf.yaml', 'inf.yaml', text);
+  expect(again.value).toEqual(first.value);
+  expect(Object.is((again.value as { services: { a: { 'x-n': number[] } } }).services.a['x-n'][3], -0)).toBe(
+    true,
+  );
+  expect(existsSync(dir) ? entryNames() : []).toEqual([]);
+});
+
+test('a !!binary value is read as its text, the same from the cache', () => {
+  const text = 'services:\n  a:\n    image: !!binary YmVydGgvYnVzeWJveA==\n';
+  const first = parseSource('/s/bin.yaml', 'bin.yaml', text);
+  const again = parseSource('/s/bin.yaml', 'bin.yaml', text);
+  expect(first.value).toEqual({ services: { a: { image: 'berth/busybox' } } });
+  expect(again.value).toEqual(first.value);
+});
