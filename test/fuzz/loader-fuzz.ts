@@ -390,7 +390,7 @@ function parseOr(text: string): unknown {
 
 function mutateText(r: Rand, text: string, seeds: Seeds): string {
   let lines = text.split('\n');
-  for (let n = 1 + int(r, 2); n > 0; n--) {
+  for (let n = r() < 0.7 ? 1 : 2; n > 0; n--) {
     const i = int(r, lines.length);
     switch (int(r, 9)) {
       case 0:
@@ -464,9 +464,7 @@ export function makeCase(seed: number, index: number, seeds: Seeds): Case {
     let out = t;
     for (let n = r() < 0.7 ? 1 : 2; n > 0; n--) {
       out =
-        r() < 0.45
-          ? (mutateStructure(r, out, seeds) ?? mutateText(r, out, seeds))
-          : mutateText(r, out, seeds);
+        r() < 0.6 ? (mutateStructure(r, out, seeds) ?? mutateText(r, out, seeds)) : mutateText(r, out, seeds);
     }
     return out;
   };
@@ -478,10 +476,21 @@ export function makeCase(seed: number, index: number, seeds: Seeds): Case {
     files['compose.yaml'] =
       `include:\n  - ${pick(r, ['other.yaml', './other.yaml', 'compose.yaml', 'missing.yaml'])}\n${files['compose.yaml']}`;
   } else if (extra === 1) {
-    files['base.yaml'] = mutate(pick(r, seeds.stacks));
+    files['base.yaml'] = mutate(pick(r, seeds.good));
     const names = serviceNames(parseOr(files['base.yaml']));
-    files['compose.yaml'] =
-      `${files['compose.yaml']}\nx-ext: 1\nservices:\n  extra:\n    extends: {file: base.yaml, service: ${names.length ? pick(r, names) : 'nope'}}\n`;
+    const extends_ = { file: 'base.yaml', service: names.length ? pick(r, names) : 'nope' };
+    const main = parseOr(files['compose.yaml']!);
+    if (isObj(main) && isObj(main.services)) {
+      // as a service of its own, or as the base of an existing one
+      const own = Object.keys(main.services);
+      const target = own.length && r() < 0.5 ? pick(r, own) : 'extra';
+      const svc = main.services[target];
+      main.services[target] = { ...(isObj(svc) ? svc : {}), extends: extends_ };
+      files['compose.yaml'] = stringify(main, { lineWidth: 0 });
+    } else {
+      files['compose.yaml'] =
+        `${files['compose.yaml']}\nx-ext:\n  extra:\n    extends: {file: base.yaml, service: ${extends_.service}}\n`;
+    }
   } else if (extra === 2 && seeds.envs.length) {
     files['.env'] = mutateText(r, pick(r, seeds.envs), seeds);
   } else if (extra === 3 && seeds.envs.length) {

@@ -29,6 +29,8 @@ delete process.env.BERTH_NO_CACHE;
 const seeds = loadSeeds();
 const counts = { loaded: 0, refused: 0, crash: 0, slow: 0 };
 let ran = 0;
+/** What refusals say (first line, without file:line and names), to see where mutations stop. */
+const reasons = new Map<string, number>();
 let maxMs = 0;
 /** The slowest cases so far, to look at before they cross the limit. */
 const slowest: Array<{ n: number; ms: number }> = [];
@@ -43,6 +45,14 @@ for (; n <= last && Date.now() < until; n++) {
   const { outcome, cpuMs } = runCase(path.join(work, 'case'), c);
   counts[outcome.kind]++;
   ran++;
+  if (outcome.kind === 'refused') {
+    const why = outcome.message
+      .split('\n')[0]!
+      .replace(/^berth: [^:]+:\d+:\d+: /, '')
+      .replace(/`[^`]*`|"[^"]*"|\d+/g, '_')
+      .slice(0, 80);
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
   maxMs = Math.max(maxMs, cpuMs);
   slowest.push({ n, ms: cpuMs });
   slowest.sort((a, b) => b.ms - a.ms);
@@ -73,6 +83,13 @@ for (; n <= last && Date.now() < until; n++) {
 }
 console.log(
   `done: ${ran} cases, ${counts.loaded} loaded, ${counts.refused} refused cleanly, ${counts.crash} crashes, ${counts.slow} over ${slowMs} ms (slowest ${Math.round(maxMs)} ms CPU)`,
+);
+console.log(
+  `most common refusals:\n${[...reasons]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([why, k]) => `  ${k} ${why}`)
+    .join('\n')}`,
 );
 console.log(`slowest cases: ${slowest.map((x) => `${x.n} (${Math.round(x.ms)} ms)`).join(', ')}`);
 rmSync(path.join(work, 'case'), { recursive: true, force: true });
