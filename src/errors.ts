@@ -41,8 +41,10 @@ export class BerthError extends Error {
 export class BerthErrors extends BerthError {
   readonly errors: BerthError[];
   constructor(errors: BerthError[]) {
-    super(errors.map((e) => e.message).join('\n'), { exitCode: errors[0]?.exitCode ?? ExitCode.BadInput });
-    this.errors = errors;
+    // flat, so each problem keeps its own file:line (an included file's errors arrive as one BerthErrors)
+    const flat = errors.flatMap((e) => (e instanceof BerthErrors ? e.errors : [e]));
+    super(flat.map((e) => e.message).join('\n'), { exitCode: flat[0]?.exitCode ?? ExitCode.BadInput });
+    this.errors = flat;
   }
 }
 

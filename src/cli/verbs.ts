@@ -11,6 +11,7 @@ export async function registerVerbs(program: Command): Promise<void> {
   const modules: Array<{ register: RegisterVerb }> = await Promise.all([
     // verbs: keep alphabetical
     import('./build.js'),
+    import('./cache.js'),
     import('./config.js'),
     import('./cp.js'),
     import('./diff.js'),

@@ -1,6 +1,6 @@
 // Cross-service checks at load time: what fails late and vaguely on the engine, reported at both lines.
 import type { NormalizeContext } from './normalize-common.js';
-import type { Path } from './source.js';
+import { type Path, pathKey } from './source.js';
 import type { PortSpec, Service } from '../model/stack.js';
 
 /** Where each normalized port came from (a range expands into several), for cross-service messages. */
@@ -14,6 +14,68 @@ function portRange(p: PortSpec): [number, number] | undefined {
 
 const anyIp = (ip: string) => ip === '0.0.0.0' || ip === '::' || ip === '';
 
+interface Published {
+  svc: string;
+  port: PortSpec;
+  range: [number, number];
+  /** Order of publication: a clash names the first service that took the port. */
+  seq: number;
+}
+
+/**
+ * Host ports published so far, per protocol: single ports in a map by number and the (rare) `8000-8010:80`
+ * ranges in a list, so a file publishing all 65,535 ports is checked in linear time, not pair by pair.
+ */
+class PublishedPorts {
+  private readonly single = new Map<string, Map<number, Published[]>>();
+  private readonly singleCount = new Map<string, number>();
+  private readonly wide = new Map<string, Published[]>();
+  private seq = 0;
+
+  /** The earliest published port this one would clash with, if any. */
+  clash(port: PortSpec, range: [number, number]): Published | undefined {
+    const compatible = (o: Published) =>
+      (o.port.host_ip === port.host_ip || anyIp(o.port.host_ip) || anyIp(port.host_ip)) &&
+      o.range[0] <= range[1] &&
+      range[0] <= o.range[1];
+    let best: Published | undefined;
+    const consider = (o: Published) => {
+      if ((best === undefined || o.seq < best.seq) && compatible(o)) best = o;
+    };
+    for (const o of this.wide.get(port.protocol) ?? []) consider(o);
+    const single = this.single.get(port.protocol);
+    if (single) {
+      const width = range[1] - range[0] + 1;
+      if (width <= (this.singleCount.get(port.protocol) ?? 0)) {
+        for (let p = range[0]; p <= range[1]; p++) for (const o of single.get(p) ?? []) consider(o);
+      } else {
+        for (const list of single.values()) for (const o of list) consider(o);
+      }
+    }
+    return best;
+  }
+
+  add(svc: string, port: PortSpec, range: [number, number]): void {
+    const entry: Published = { svc, port, range, seq: this.seq++ };
+    const proto = port.protocol;
+    if (range[0] !== range[1]) {
+      const list = this.wide.get(proto) ?? [];
+      list.push(entry);
+      this.wide.set(proto, list);
+      return;
+    }
+    let byPort = this.single.get(proto);
+    if (!byPort) {
+      byPort = new Map();
+      this.single.set(proto, byPort);
+    }
+    const list = byPort.get(range[0]) ?? [];
+    list.push(entry);
+    byPort.set(range[0], list);
+    this.singleCount.set(proto, (this.singleCount.get(proto) ?? 0) + 1);
+  }
+}
+
 /**
  * What only shows across services: two services (or replicas) publishing the same host port, a container
  * name used twice. These fail late on the engine with a vaguer message; here they point at both lines.
@@ -23,7 +85,15 @@ export function crossChecks(
   ctx: NormalizeContext,
   err: (p: Path, msg: string, hint?: string) => void,
 ): void {
-  const seen: Array<{ svc: string; port: PortSpec; range: [number, number] }> = [];
+  const published = new PublishedPorts();
+  // A range expands into many ports: report each line of the file once, not once per port.
+  const reported = new Set<string>();
+  const once = (at: Path, msg: string, hint: string) => {
+    const k = pathKey(at);
+    if (reported.has(k)) return;
+    reported.add(k);
+    err(at, msg, hint);
+  };
   for (const svc of Object.values(services)) {
     if (svc.network_mode === 'host' && svc.ports.length > 0) {
       ctx.warnings.push(
@@ -36,30 +106,24 @@ export function crossChecks(
       if (!range) continue;
       const at = portOrigin.get(port) ?? ['services', svc.name, 'ports'];
       if (svc.replicas > 1 && range[0] === range[1]) {
-        err(
+        once(
           at,
           `host port ${port.published} cannot be published by ${svc.replicas} replicas at once`,
           `leave the host port out ("${port.target}") or give a range ("${range[0]}-${range[0] + svc.replicas - 1}:${port.target}")`,
         );
         continue;
       }
-      const clash = seen.find(
-        (o) =>
-          o.port.protocol === port.protocol &&
-          (o.port.host_ip === port.host_ip || anyIp(o.port.host_ip) || anyIp(port.host_ip)) &&
-          o.range[0] <= range[1] &&
-          range[0] <= o.range[1],
-      );
+      const clash = published.clash(port, range);
       if (clash) {
         const where = ctx.sources.locate(portOrigin.get(clash.port) ?? ['services', clash.svc]);
-        err(
+        once(
           at,
           `host port ${port.published}/${port.protocol} is already published by service \`${clash.svc}\`${where ? ` (${where.pos.file}:${where.pos.line})` : ''}`,
           'give one of them another host port',
         );
         continue;
       }
-      seen.push({ svc: svc.name, port, range });
+      published.add(svc.name, port, range);
     }
   }
   const names = new Map<string, string>();

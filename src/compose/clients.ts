@@ -1,8 +1,8 @@
 // Per-client overlays: clients/NAME.yaml|.env next to the first stack file, or x-berth.clients.NAME inline.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { badInput } from '../errors.js';
+import { FileReadError, readBounded } from './bounded-read.js';
 import { parseEnvFile } from './envfile.js';
 import { clientFilesIn, discoverFiles, readText } from './files.js';
 import type { Lookup } from './interpolate.js';
@@ -28,7 +28,7 @@ export function listClients(stackDirOrStack: string | Stack): string[] {
     if (path.basename(path.dirname(f)) === 'clients') continue;
     try {
       const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-      const v = parse(readFileSync(f, 'utf8')) as {
+      const v = parse(readBounded(f, f, 'stack file')) as {
         'x-berth'?: { clients?: Record<string, unknown> };
       } | null;
       const c = v?.['x-berth']?.clients;
@@ -91,7 +91,8 @@ export function loadClient(
     let text: string | undefined;
     try {
       text = readText(f, show(f), 'client env file');
-    } catch {
+    } catch (e) {
+      if (!(e instanceof FileReadError && e.reason === 'missing')) throw e;
       text = undefined;
     }
     if (text !== undefined)
@@ -105,7 +106,8 @@ export function loadClient(
     let text: string | undefined;
     try {
       text = readText(f, show(f), 'client overlay');
-    } catch {
+    } catch (e) {
+      if (!(e instanceof FileReadError && e.reason === 'missing')) throw e;
       continue;
     }
     if (overlay) {

@@ -1,7 +1,7 @@
 // .env files as Compose reads them (compose-go's dotenv): KEY=VALUE lines, optional `export`, # comments,
 // single quotes literal, double quotes with escapes and interpolation, unquoted values trimmed and cut at ` #`.
-import { readFileSync } from 'node:fs';
 import { type BerthError, badInput } from '../errors.js';
+import { FileReadError, readBounded } from './bounded-read.js';
 import { InterpolationError, interpolate, type Lookup } from './interpolate.js';
 import { codeFrame, type Path } from './source.js';
 
@@ -152,13 +152,17 @@ export function envFileVars(raw: unknown, at: Path, ctx: EnvFileContext): Record
     }
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      if (required) {
+      text = readBounded(file, ctx.show(file), 'env file');
+    } catch (e) {
+      // `required: false` excuses a missing file, not a device or a 2 GB log
+      const missing = e instanceof FileReadError && e.reason === 'missing';
+      if (required || !missing) {
         ctx.err(
           p,
-          `env file ${ctx.show(file)} not found`,
-          'create it, fix the path, or mark it `required: false` (long syntax)',
+          (e as Error).message,
+          missing
+            ? 'create it, fix the path, or mark it `required: false` (long syntax)'
+            : (e as FileReadError).hint,
         );
       }
       return;

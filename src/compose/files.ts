@@ -1,7 +1,8 @@
 // Where stack files, .env files and client overlays are found on disk.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors.js';
+import { FileReadError, readBounded } from './bounded-read.js';
 
 /** berth's own name first, then Compose's names in Compose's order of preference. */
 export const DEFAULT_FILES = [
@@ -49,17 +50,11 @@ export function shownPath(abs: string, cwd: string): string {
 
 export function readText(file: string, shown: string, what = 'stack file'): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readBounded(file, shown, what);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw badInput(
-      code === 'ENOENT'
-        ? `${what} ${shown} not found`
-        : code === 'EISDIR'
-          ? `${what} ${shown} is a directory`
-          : `cannot read ${what} ${shown} (${code ?? 'error'})`,
-      { hint: code === 'ENOENT' ? 'check the path given with -f / --env-file' : undefined },
-    );
+    if (e instanceof FileReadError && e.reason === 'missing')
+      throw new FileReadError(e.message, e.reason, 'check the path given with -f / --env-file');
+    throw e;
   }
 }
 

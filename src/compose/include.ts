@@ -118,13 +118,24 @@ function finish(f: Frame, errors: BerthError[]): void {
   f.doc.value = mergeStacks(f.included, own);
 }
 
+/**
+ * Services whose paths are already absolute: in a chain of includes a service passes through every level
+ * above its file, and rebasing it again would change nothing but cost a copy per level.
+ */
+const rebased = new WeakSet<object>();
+
 /** An included file's relative paths resolve against its own directory, before it joins the includer. */
 function rebaseModel(value: unknown, dir: string): Obj {
   if (!isObj(value)) return {};
   const out: Obj = { ...value };
   if (isObj(value.services)) {
     out.services = Object.fromEntries(
-      Object.entries(value.services).map(([k, svc]) => [k, isObj(svc) ? rebase(svc, dir) : svc]),
+      Object.entries(value.services).map(([k, svc]) => {
+        if (!isObj(svc) || rebased.has(svc)) return [k, svc];
+        const r = rebase(svc, dir);
+        rebased.add(r);
+        return [k, r];
+      }),
     );
   }
   for (const kind of ['secrets', 'configs']) {

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { type BerthError, BerthErrors } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
+import { FileReadError } from './bounded-read.js';
 import { composeModels, composeSources } from './canonical.js';
 import { loadClient } from './clients.js';
 import { parseEnvFile } from './envfile.js';
@@ -96,8 +97,9 @@ export function loadStack(opts: LoadOptions): Stack {
     try {
       text = readText(abs, show(abs));
     } catch (e) {
+      const reason = e instanceof FileReadError ? e.reason : undefined;
       throw errorAt(from, at, (e as BerthError).message, {
-        hint: 'check the path (relative to this file)',
+        hint: reason === 'missing' ? 'check the path (relative to this file)' : (e as BerthError).hint,
       });
     }
     const d = prepare(parseSource(abs, show(abs), text));
@@ -269,8 +271,10 @@ function loadDotEnv(
   let text: string;
   try {
     text = readText(def, show(def), 'env file');
-  } catch {
-    return out;
+  } catch (e) {
+    // no .env is the normal case (as in Compose); one that cannot be read is still an error
+    if (e instanceof FileReadError && (e.reason === 'missing' || e.reason === 'directory')) return out;
+    throw e;
   }
   return parseEnvFile(text, show(def), shell);
 }

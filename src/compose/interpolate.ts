@@ -22,8 +22,16 @@ const START = /[A-Za-z_]/;
  * taken) without a value; it becomes empty, as in Compose. Throws InterpolationError for a required variable
  * or a malformed `${…}`.
  */
-export function interpolate(input: string, lookup: Lookup, onUnset: (name: string) => void): string {
+export function interpolate(
+  input: string,
+  lookup: Lookup,
+  onUnset: (name: string) => void,
+  depth = 0,
+): string {
   if (!input.includes('$')) return input;
+  // defaults nest by recursion: far more levels than anyone writes, far fewer than the call stack holds
+  if (depth > 64)
+    throw new InterpolationError('interpolation nested more than 64 levels deep', 'flatten the defaults');
   let out = '';
   let i = 0;
   while (i < input.length) {
@@ -40,7 +48,7 @@ export function interpolate(input: string, lookup: Lookup, onUnset: (name: strin
     } else if (next === '{') {
       const close = closingBrace(input, d + 1);
       if (close < 0) throw invalid(input);
-      out += braced(input.slice(d + 2, close), input, lookup, onUnset);
+      out += braced(input.slice(d + 2, close), input, lookup, onUnset, depth);
       i = close + 1;
     } else if (next !== undefined && START.test(next)) {
       const name = NAME.exec(input.slice(d + 1))![0];
@@ -69,7 +77,13 @@ function closingBrace(s: string, open: number): number {
 }
 
 /** The inside of `${…}`. The default, alternative or message is interpolated only when it is used. */
-function braced(body: string, whole: string, lookup: Lookup, onUnset: (name: string) => void): string {
+function braced(
+  body: string,
+  whole: string,
+  lookup: Lookup,
+  onUnset: (name: string) => void,
+  depth: number,
+): string {
   const m = NAME.exec(body);
   if (!m) throw invalid(whole);
   const name = m[0];
@@ -77,7 +91,7 @@ function braced(body: string, whole: string, lookup: Lookup, onUnset: (name: str
   const rest = body.slice(name.length);
   const op = /^:?[-?+]/.exec(rest)?.[0];
   if (!op) throw invalid(whole);
-  const arg = () => interpolate(rest.slice(op.length), lookup, onUnset);
+  const arg = () => interpolate(rest.slice(op.length), lookup, onUnset, depth + 1);
   const value = lookup(name);
   const unset = value === undefined;
   const empty = unset || value === '';

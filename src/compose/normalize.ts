@@ -1,9 +1,9 @@
 // Merged, validated Compose model → typed Stack in long form. Every short syntax is expanded here so the rest
 // of berth never re-parses Compose strings. Problems are collected and reported together.
 
-import { readFileSync } from 'node:fs';
 import { BerthError, BerthErrors } from '../errors.js';
 import { resourceName } from '../model/index.js';
+import { FileReadError, readBounded } from './bounded-read.js';
 import { crossChecks, portOrigin } from './checks.js';
 import { envFileVars, parseEnvFile } from './envfile.js';
 import { oneMountPerTarget, toKvMap } from './merge.js';
@@ -581,9 +581,10 @@ function labelFiles(raw: unknown, at: Path, ctx: SvcCtx): Record<string, string>
     const p = Array.isArray(raw) ? [...at, i] : at;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      ctx.err(p, `label file ${ctx.show(file)} not found`, 'create it or fix the path');
+      text = readBounded(file, ctx.show(file), 'label file');
+    } catch (e) {
+      const missing = e instanceof FileReadError && e.reason === 'missing';
+      ctx.err(p, (e as Error).message, missing ? 'create it or fix the path' : (e as FileReadError).hint);
       return;
     }
     try {

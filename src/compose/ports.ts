@@ -24,6 +24,14 @@ function parseRange(s: string): [number, number] | undefined {
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp'];
 
+/**
+ * Ranges expand to one PortSpec per port. A stack may publish every port once per protocol (and clash once), but a hundred
+ * services each with `1-65535:1-65535` would be millions of objects before any check could say no.
+ */
+const MAX_PORTS = 4 * 65536;
+/** Ports expanded so far in one load (its Sources object is shared by every service's context). */
+const expanded = new WeakMap<object, number>();
+
 export function ports(raw: unknown, at: Path, ctx: SvcCtx): PortSpec[] {
   const bad = (
     msg: string,
@@ -93,6 +101,13 @@ export function ports(raw: unknown, at: Path, ctx: SvcCtx): PortSpec[] {
       'give ranges of equal length',
     );
   }
+  const total = (expanded.get(ctx.sources) ?? 0) + n;
+  if (total > MAX_PORTS)
+    return bad(
+      `the stack publishes more than ${MAX_PORTS.toLocaleString('en-US')} ports in all (a range counts each of its ports)`,
+      'publish smaller port ranges',
+    );
+  expanded.set(ctx.sources, total);
   const out: PortSpec[] = [];
   for (let i = 0; i < n; i++) {
     let published: string | undefined;

@@ -56,8 +56,19 @@ interface ParsedDoc {
 
 export const pathKey = (p: Path) => p.join('\0');
 
-/** Many aliases of aliases can blow a small file up exponentially; Compose files never need this many nodes. */
-const MAX_NODES = 1_000_000;
+/**
+ * Aliases of aliases blow a small file up exponentially (the "billion laughs"). A real file expands a few
+ * anchors into each service, so what a file may expand to grows with its own size; the cap stops a bomb
+ * after a fraction of a second instead of after a million nodes.
+ */
+const EXPANSION_BASE = 100_000;
+const EXPANSION_PER_BYTE = 4;
+const MAX_NODES = 2_000_000;
+/** Deeper than any Compose file needs; it also bounds every later walk over the value (merge, interpolation). */
+const MAX_DEPTH = 200;
+
+/** Parses holding .inf, .nan or -0: JSON would bring them back as null or 0, so they are not cached. */
+const notJson = new WeakSet<ParsedDoc>();
 
 export function parseSource(file: string, shown: string, text: string): SourceDoc {
   const lines = text.split(/\r?\n/);
@@ -81,23 +92,42 @@ export function parseSource(file: string, shown: string, text: string): SourceDo
   if (cached) return assemble([cached, ...(cached.more ?? [])]);
   const docs = parseYaml(shown, text);
   const [first, ...more] = docs;
-  writeCached(PARSER_ID, file, text, { ...first!, ...(more.length ? { more } : {}) } as CachedParse);
+  if (!docs.some((d) => notJson.has(d)))
+    writeCached(PARSER_ID, file, text, { ...first!, ...(more.length ? { more } : {}) } as CachedParse);
   return assemble(docs);
 }
 
 /** Every document of the file (Compose merges the documents of one file in order, like several files). */
 function parseYaml(shown: string, text: string): ParsedDoc[] {
-  const { LineCounter, parseAllDocuments } = yamlLib();
+  const { isMap, LineCounter, parseAllDocuments } = yamlLib();
   const lc = new LineCounter();
-  const parsed = parseAllDocuments(text, {
-    lineCounter: lc,
-    merge: true,
-    uniqueKeys: true,
-    prettyErrors: false,
-    strict: true,
-  });
+  const tooDeepAt = deepNesting(text);
+  if (tooDeepAt !== undefined) {
+    const { line, col } = lineCol(text, tooDeepAt);
+    throw badInput(`values are nested more than ${MAX_DEPTH} levels deep`, {
+      pos: { file: shown, line, col },
+      hint: DEEP_HINT,
+    });
+  }
+  let parsed: ReturnType<typeof parseAllDocuments>;
+  try {
+    parsed = parseAllDocuments(text, {
+      lineCounter: lc,
+      merge: true,
+      // checked in toValue with a Set: the parser's own check compares every key with every other (quadratic)
+      uniqueKeys: false,
+      prettyErrors: false,
+      strict: true,
+    });
+  } catch (e) {
+    throw tooDeep(e, shown);
+  }
   const docs: Document[] = Array.isArray(parsed) ? parsed : [parsed];
   const lines = text.split(/\r?\n/);
+  // Quote the file only when it is a YAML map at the top (or empty), i.e. meant as a stack file: a path that
+  // names some other file (`include: /proc/self/environ`, a key, a .env) must not be echoed to the terminal.
+  const quote = docs.every((d) => d.contents == null || isMap(d.contents));
+  const frame = (line: number, col: number) => (quote ? codeFrame(lines, line, col) : undefined);
   const at = (offset: number): [number, number] => {
     const p = lc.linePos(offset);
     return [p.line, p.col];
@@ -114,32 +144,36 @@ function parseYaml(shown: string, text: string): ParsedDoc[] {
     });
     const errs: BerthError[] = first.slice(0, 3).map((e) => {
       const [line, col] = at(e.pos[0]);
-      return badInput(yamlMessage(e.code, e.message), {
+      const deep = /call stack/i.test(e.message);
+      return badInput(deep ? DEEP_MESSAGE : yamlMessage(e.code, e.message), {
         pos: { file: shown, line, col },
-        frame: codeFrame(lines, line, col),
-        hint: yamlHint(e.code),
+        frame: frame(line, col),
+        hint: deep ? DEEP_HINT : yamlHint(e.code),
       });
     });
     throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
   }
   if (docs.length === 0) return [{ value: null, reset: [], override: [], where: [] }];
   let count = 0;
-  const out = docs.map((doc) => toParsed(doc, lines, shown, at, () => ++count));
+  const maxNodes = Math.min(MAX_NODES, EXPANSION_BASE + EXPANSION_PER_BYTE * text.length);
+  const out = docs.map((doc) => toParsed(doc, frame, shown, at, () => ++count, maxNodes));
   // A `---` with nothing after it opens an empty document: only a wholly empty file is an empty stack file.
   return out.filter((d, i) => i === 0 || d.value !== null);
 }
 
 function toParsed(
   doc: Document,
-  lines: string[],
+  frame: (line: number, col: number) => string | undefined,
   shown: string,
   at: (offset: number) => [number, number],
   tick: () => number,
+  maxNodes: number,
 ): ParsedDoc {
   const { isAlias, isMap, isPair, isScalar, isSeq, visit } = yamlLib();
   const reset = new Set<string>();
   const override = new Set<string>();
   const where = new Map<string, Where>();
+  let lossy = false;
   // Alias.resolve() walks the whole document each time (quadratic with `<<: *common` in every service), so
   // index the anchors once: an alias refers to the last anchor of that name before it.
   const anchors = new Map<string, Array<{ start: number; node: Node }>>();
@@ -168,11 +202,18 @@ function toParsed(
     where.set(k, w);
   };
   const toValue = (node: Node | null | undefined, path: Path, depth: number): unknown => {
-    if (tick() > MAX_NODES || depth > 200) {
+    if (tick() > maxNodes) {
       const [line, col] = at(node?.range?.[0] ?? 0);
-      throw badInput('this file expands to too many values (aliases of aliases?)', {
+      throw badInput(
+        `this file expands to too many values (more than ${maxNodes.toLocaleString('en-US')}: aliases of aliases?)`,
+        { pos: { file: shown, line, col }, hint: 'use fewer nested YAML aliases' },
+      );
+    }
+    if (depth > MAX_DEPTH) {
+      const [line, col] = at(node?.range?.[0] ?? 0);
+      throw badInput(`values are nested more than ${MAX_DEPTH} levels deep (counting aliases)`, {
         pos: { file: shown, line, col },
-        hint: 'use fewer nested YAML aliases',
+        hint: DEEP_HINT,
       });
     }
     if (node == null) return null;
@@ -186,7 +227,7 @@ function toParsed(
         const [line, col] = at(node.range?.[0] ?? 0);
         throw badInput(`unknown alias *${(node as { source: string }).source}`, {
           pos: { file: shown, line, col },
-          frame: codeFrame(lines, line, col),
+          frame: frame(line, col),
           hint: 'define the anchor (&name) before using it',
         });
       }
@@ -194,11 +235,17 @@ function toParsed(
     }
     if (isScalar(node)) {
       if (tag === '!reset') return null;
-      return node.value;
+      const v = node.value;
+      if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) lossy = true;
+      // `!!binary` gives bytes: Compose (Go) reads them as a string; anything else non-plain, as its text
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+      if (v !== null && typeof v === 'object') return String(v);
+      return v;
     }
     if (isSeq(node)) return node.items.map((item, i) => toValue(item as Node, [...path, i], depth + 1));
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
+      const keys = new Set<string>();
       const merged: Record<string, unknown>[] = [];
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
@@ -216,7 +263,7 @@ function toParsed(
           const [line, col] = at(keyNode?.range?.[0] ?? 0);
           throw badInput('a map key must be a plain name, not a list or a map', {
             pos: { file: shown, line, col },
-            frame: codeFrame(lines, line, col),
+            frame: frame(line, col),
           });
         }
         const key = String(rawKey);
@@ -224,9 +271,18 @@ function toParsed(
           const [line, col] = at(keyNode?.range?.[0] ?? 0);
           throw badInput('`__proto__` cannot be used as a key', {
             pos: { file: shown, line, col },
-            frame: codeFrame(lines, line, col),
+            frame: frame(line, col),
           });
         }
+        if (keys.has(key)) {
+          const [line, col] = at(keyNode?.range?.[0] ?? 0);
+          throw badInput(yamlMessage('DUPLICATE_KEY', ''), {
+            pos: { file: shown, line, col },
+            frame: frame(line, col),
+            hint: yamlHint('DUPLICATE_KEY'),
+          });
+        }
+        keys.add(key);
         record([...path, key], 'key', keyNode);
         out[key] = toValue(pair.value as Node, [...path, key], depth + 1);
       }
@@ -238,8 +294,88 @@ function toParsed(
     }
     return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
   };
-  const value = toValue(doc.contents as Node, [], 0);
-  return { value, reset: [...reset], override: [...override], where: [...where] };
+  let value: unknown;
+  try {
+    value = toValue(doc.contents as Node, [], 0);
+  } catch (e) {
+    throw tooDeep(e, shown);
+  }
+  const parsed: ParsedDoc = { value, reset: [...reset], override: [...override], where: [...where] };
+  if (lossy) notJson.add(parsed);
+  return parsed;
+}
+
+/**
+ * Where the text nests deeper than MAX_DEPTH, found before parsing: the yaml package recurses per level and
+ * its stack overflow lands at a depth that varies from run to run. Counts flow brackets outside quotes and
+ * comments, and block indentation (two columns a level, `- ` included). Approximate on purpose: it only has
+ * to stop what no Compose file contains, and toValue checks the exact depth afterwards.
+ */
+function deepNesting(text: string): number | undefined {
+  let flow = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      // leading spaces and block indicators (`- `, `? `, `: `) each open a level
+      if (
+        c === 32 ||
+        ((c === 45 || c === 63 || c === 58) && (text.charCodeAt(i + 1) === 32 || i + 1 === text.length))
+      ) {
+        if (++indent > 2 * MAX_DEPTH) return i;
+        continue;
+      }
+      lineStart = false;
+    }
+    const prev = i > 0 ? text.charCodeAt(i - 1) : 10;
+    const tokenStart =
+      prev === 32 || prev === 9 || prev === 10 || prev === 91 || prev === 123 || prev === 44 || prev === 58;
+    if (c === 35 /* # */ && (prev === 32 || prev === 9 || prev === 10)) {
+      const eol = text.indexOf('\n', i);
+      i = (eol < 0 ? text.length : eol) - 1;
+    } else if ((c === 34 || c === 39) /* " ' */ && tokenStart) {
+      // a quoted scalar: skip to its closing quote ('' and \" do not close)
+      let j = i + 1;
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (c === 34 && d === 92) j++;
+        else if (d === c) {
+          if (c === 39 && text.charCodeAt(j + 1) === 39) j++;
+          else break;
+        }
+      }
+      i = j;
+    } else if (c === 91 || c === 123) {
+      if (++flow > MAX_DEPTH) return i;
+    } else if ((c === 93 || c === 125) && flow > 0) flow--;
+  }
+  return undefined;
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return { line, col: offset - last };
+}
+
+const DEEP_MESSAGE = 'values are nested too deeply for the YAML parser';
+const DEEP_HINT = 'a Compose file needs only a few levels; look for runaway brackets or indentation';
+
+/** The yaml package turns most stack overflows into an error entry; this catches the ones it lets through. */
+function tooDeep(e: unknown, shown: string): unknown {
+  if (e instanceof RangeError && /call stack/i.test(e.message))
+    return badInput(DEEP_MESSAGE, { pos: { file: shown, line: 1, col: 1 }, hint: DEEP_HINT });
+  return e;
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -271,15 +407,24 @@ function yamlHint(code: string): string | undefined {
   }
 }
 
+/** Wider lines are cut around the column, so a frame stays one screen even for a minified file. */
+const FRAME_WIDTH = 100;
+
 /** A short code frame: the line before, the line, and a caret under the column. */
 export function codeFrame(lines: string[], line: number, col: number): string {
   const out: string[] = [];
   const width = String(line + 1).length;
+  // one window for both lines, so the caret stays under the column
+  const from = col > FRAME_WIDTH - 20 ? col - (FRAME_WIDTH - 20) : 0;
+  const cut = (t: string) => {
+    const body = t.slice(from, from + FRAME_WIDTH);
+    return `${from > 0 ? '…' : ''}${body}${t.length > from + FRAME_WIDTH ? '…' : ''}`;
+  };
   for (let n = Math.max(1, line - 1); n <= Math.min(lines.length, line); n++) {
-    const text = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    const text = cut((lines[n - 1] ?? '').replace(/\t/g, ' '));
     out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} | ${text}`);
   }
-  out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}^`);
+  out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1 - from + (from > 0 ? 1 : 0)))}^`);
   return out.join('\n');
 }
 
@@ -317,7 +462,7 @@ export class Sources {
   locate(path: Path, kind: 'key' | 'value' = 'value'): { pos: SourcePos; frame: string } | undefined {
     const doc = this.docFor(path);
     const pos = doc ? locateIn(doc, path, kind) : undefined;
-    return pos && doc ? { pos, frame: codeFrame(doc.lines, pos.line, pos.col) } : undefined;
+    return pos && doc ? { pos, frame: frameOf(doc, pos) ?? '' } : undefined;
   }
   error(path: Path, message: string, opts: { hint?: string; kind?: 'key' | 'value' } = {}): BerthError {
     const doc = this.docFor(path);
@@ -335,7 +480,14 @@ export function errorAt(
   const label = path.length > 0 ? `\`${displayPath(path)}\`: ` : '';
   return badInput(`${label}${message}`, {
     pos,
-    frame: pos && doc ? codeFrame(doc.lines, pos.line, pos.col) : undefined,
+    frame: pos && doc ? frameOf(doc, pos) : undefined,
     hint: opts.hint,
   });
+}
+
+/** Only a file that parsed as a YAML map (a stack file) or as nothing at all is quoted; see parseYaml. */
+function frameOf(doc: SourceDoc, pos: SourcePos): string | undefined {
+  const v = doc.value;
+  if (v !== null && v !== undefined && (typeof v !== 'object' || Array.isArray(v))) return undefined;
+  return codeFrame(doc.lines, pos.line, pos.col);
 }

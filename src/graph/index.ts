@@ -57,6 +57,7 @@ export function buildGraph(stack: Stack): Graph {
   const edges: Edge[] = [];
   const deps = new Map<string, string[]>(services.map((s) => [s, []]));
   const dependents = new Map<string, string[]>(services.map((s) => [s, []]));
+  const edgeSet = new Set<string>();
   for (const name of services) {
     const svc = stack.services[name]!;
     for (const { to, kind, required } of refsOf(svc)) {
@@ -73,7 +74,7 @@ export function buildGraph(stack: Stack): Graph {
             frame: ref?.frame,
             hint: disabled.has(to)
               ? `enable its profile with --profile (or COMPOSE_PROFILES), or mark the dependency \`required: false\``
-              : `services in this stack: ${services.join(', ')}`,
+              : `services in this stack: ${someOf(services)}`,
           }),
         );
         continue;
@@ -88,7 +89,9 @@ export function buildGraph(stack: Stack): Graph {
         );
         continue;
       }
-      if (deps.get(name)!.includes(to)) continue;
+      const key = `${name}\0${to}`;
+      if (edgeSet.has(key)) continue;
+      edgeSet.add(key);
       edges.push({ from: name, to, kind });
       deps.get(name)!.push(to);
       dependents.get(to)!.push(name);
@@ -104,7 +107,7 @@ export function buildGraph(stack: Stack): Graph {
     const first = stack.services[cycle[0]!]!;
     const edge = edges.find((e) => e.from === cycle[0] && e.to === cycle[1]);
     const ref = edge ? first.refs?.[`${edge.kind}:${edge.to}`] : undefined;
-    throw badInput(`dependency cycle: ${cycle.join(' → ')}`, {
+    throw badInput(`dependency cycle: ${shownCycle(cycle)}`, {
       pos: (ref?.pos ?? first.pos) as SourcePos | undefined,
       frame: ref?.frame,
       hint: 'services cannot wait for each other; remove one of these dependencies',
@@ -113,32 +116,59 @@ export function buildGraph(stack: Stack): Graph {
   return g;
 }
 
-/** A cycle as a path that ends where it starts (`a → b → c → a`), or undefined. */
+/**
+ * A cycle as a path that ends where it starts (`a → b → c → a`), or undefined. Depth-first in file order, with
+ * an explicit stack: a chain of thousands of services must not overflow the call stack.
+ */
 function findCycle(g: Graph): string[] | undefined {
   const state = new Map<string, 1 | 2>();
-  const stack: string[] = [];
-  const visit = (n: string): string[] | undefined => {
-    state.set(n, 1);
-    stack.push(n);
-    for (const d of g.deps.get(n) ?? []) {
-      const s = state.get(d);
-      if (s === 1) return [...stack.slice(stack.indexOf(d)), d];
-      if (s === undefined) {
-        const c = visit(d);
-        if (c) return c;
+  for (const root of g.services) {
+    if (state.has(root)) continue;
+    // the current path, and for each node on it the index of the next dependency to look at
+    const path: string[] = [root];
+    const next: number[] = [0];
+    const onPath = new Map<string, number>([[root, 0]]);
+    state.set(root, 1);
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const n = path[top]!;
+      const ds = g.deps.get(n) ?? [];
+      const i = next[top]!;
+      if (i >= ds.length) {
+        path.pop();
+        next.pop();
+        onPath.delete(n);
+        state.set(n, 2);
+        continue;
       }
-    }
-    stack.pop();
-    state.set(n, 2);
-    return undefined;
-  };
-  for (const n of g.services) {
-    if (!state.has(n)) {
-      const c = visit(n);
-      if (c) return c;
+      next[top] = i + 1;
+      const d = ds[i]!;
+      const s = state.get(d);
+      if (s === 1) return [...path.slice(onPath.get(d)), d];
+      if (s === undefined) {
+        state.set(d, 1);
+        onPath.set(d, path.length);
+        path.push(d);
+        next.push(0);
+      }
     }
   }
   return undefined;
+}
+
+/** A long cycle keeps its ends and says how much is left out, so the message stays one screen. */
+function shownCycle(cycle: string[]): string {
+  if (cycle.length <= 12) return cycle.join(' → ');
+  const head = cycle.slice(0, 6);
+  const tail = cycle.slice(-5);
+  return `${head.join(' → ')} → … (${cycle.length - 11} more) … → ${tail.join(' → ')}`;
+}
+
+/** At most 20 names, then how many more: hints stay short for a stack of thousands. */
+function someOf(names: string[]): string {
+  return names.length <= 20
+    ? names.join(', ')
+    : `${names.slice(0, 20).join(', ')}, … (${names.length - 20} more)`;
 }
 
 /** Dependencies first; among services ready at the same time, file order. */
@@ -148,13 +178,19 @@ export function startOrder(g: Graph): string[] {
 
 function orderOf(g: Graph, subset: string[]): string[] {
   const inSet = new Set(subset);
-  const remaining = new Map(subset.map((s) => [s, (g.deps.get(s) ?? []).filter((d) => inSet.has(d)).length]));
   const index = new Map(g.services.map((s, i) => [s, i]));
+  const remaining = new Map<string, number>();
+  for (const s of subset) {
+    let n = 0;
+    for (const d of g.deps.get(s) ?? []) if (inSet.has(d)) n++;
+    remaining.set(s, n);
+  }
   const out: string[] = [];
-  const ready = subset.filter((s) => remaining.get(s) === 0);
-  while (ready.length > 0) {
-    ready.sort((a, b) => index.get(a)! - index.get(b)!);
-    const n = ready.shift()!;
+  // the ready services, smallest file index first: a heap, so thousands of independent services stay linear-ish
+  const ready = new MinHeap<string>((a, b) => index.get(a)! - index.get(b)!);
+  for (const s of subset) if (remaining.get(s) === 0) ready.push(s);
+  while (ready.size > 0) {
+    const n = ready.pop()!;
     out.push(n);
     for (const d of g.dependents.get(n) ?? []) {
       if (!inSet.has(d)) continue;
@@ -166,12 +202,52 @@ function orderOf(g: Graph, subset: string[]): string[] {
   return out;
 }
 
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+  get size(): number {
+    return this.items.length;
+  }
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.less(a[i]!, a[p]!) >= 0) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l]!, a[m]!) < 0) m = l;
+        if (r < a.length && this.less(a[r]!, a[m]!) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 /** Groups that can start in parallel: level k holds services whose deepest dependency is in level k-1. */
 export function levels(g: Graph): string[][] {
   const level = new Map<string, number>();
   for (const n of startOrder(g)) {
-    const ds = g.deps.get(n) ?? [];
-    level.set(n, ds.length === 0 ? 0 : Math.max(...ds.map((d) => level.get(d)!)) + 1);
+    let l = 0;
+    for (const d of g.deps.get(n) ?? []) l = Math.max(l, level.get(d)! + 1);
+    level.set(n, l);
   }
   const out: string[][] = [];
   for (const n of g.services) {
@@ -208,7 +284,7 @@ function closure(g: Graph, names: string[], next: Map<string, string[]>): string
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) {
     throw badInput(`no such service: ${unknown.join(', ')}`, {
-      hint: `services in this stack: ${g.services.join(', ')}`,
+      hint: `services in this stack: ${someOf(g.services)}`,
     });
   }
   const seen = new Set<string>();
@@ -217,7 +293,8 @@ function closure(g: Graph, names: string[], next: Map<string, string[]>): string
     const n = todo.pop()!;
     if (seen.has(n)) continue;
     seen.add(n);
-    todo.push(...(next.get(n) ?? []));
+    // a loop, not push(...list): a service with more dependents than the engine allows arguments must not throw
+    for (const m of next.get(n) ?? []) if (!seen.has(m)) todo.push(m);
   }
   return g.services.filter((s) => seen.has(s));
 }
