@@ -7,6 +7,7 @@
 // `shop-acme` (Compose-style names stay what users type). They never meet: every object carries the stack and
 // client it was made for, and a mismatch of either is foreign, so the second stack stops here instead of
 // mounting the first one's volume or removing its containers.
+import { dirname } from 'node:path';
 import { Label, type Labels } from '../model/index.js';
 import type { Stack } from '../model/stack.js';
 import { containerName } from '../engine/create-options.js';
@@ -49,8 +50,10 @@ export function foreignOwner(
     return { owner: `project ${project}${objStack ? `, ${describe(objStack, objClient)}` : ''}` };
   if (objStack && (objStack !== stack.name || objClient !== stack.client))
     return { owner: describe(objStack, objClient) };
+  // A checkout is a folder: another clone or worktree has its stack file elsewhere, while another file of the
+  // same folder (`-f other.yaml`, an override) is the same checkout changing its own project.
   const file = l[Label.file];
-  if (file && stack.files[0] && file !== stack.files[0])
+  if (file && stack.files[0] && dirname(file) !== dirname(stack.files[0]))
     return { owner: `the checkout at ${file}`, otherCheckout: file };
   return undefined;
 }

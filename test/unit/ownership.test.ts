@@ -23,6 +23,9 @@ describe('foreignOwner', () => {
       foreignOwner(stack, labels({ 'dev.berth.stack': 'shop-acme', 'dev.berth.client': '' }))?.owner,
     ).toBe('stack shop-acme');
   });
+  test('another file of the same folder (-f other.yaml, an override) is the same checkout', () => {
+    expect(foreignOwner(stack, labels({ 'dev.berth.file': '/a/without-web.yaml' }))).toBeUndefined();
+  });
   test('another checkout, another project, no labels, Compose', () => {
     expect(foreignOwner(stack, labels({ 'dev.berth.file': '/b/berth.yaml' }))).toEqual({
       owner: 'the checkout at /b/berth.yaml',
