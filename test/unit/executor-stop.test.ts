@@ -1,21 +1,13 @@
 // `stop` and `down` on the fake engine: dependents stop before what they depend on, independent services stop
 // together, removal follows the stop.
-import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency } from '../../src/model/stack.js';
+import { describe, expect, test } from 'vitest';
 import { EngineError } from '../../src/engine/errors.js';
-import { problems, stop, up } from '../support/executor-harness.js';
-import { FakeEngine } from '../support/fake-engine.js';
+import type { Dependency } from '../../src/model/stack.js';
+import { fakeEngines, problems, stop, up } from '../support/executor-harness.js';
+import type { FakeEngine } from '../support/fake-engine.js';
 import { service, stack } from './stack-factory.js';
 
-const fakes: FakeEngine[] = [];
-afterEach(() => {
-  for (const f of fakes.splice(0)) f.close();
-});
-function fake(): FakeEngine {
-  const f = new FakeEngine();
-  fakes.push(f);
-  return f;
-}
+const fake = fakeEngines();
 
 const started: Dependency = { condition: 'service_started', required: true, restart: false };
 
