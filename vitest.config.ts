@@ -6,8 +6,15 @@ import { defineConfig } from 'vitest/config';
 // property tests alone parse thousands of generated files that nobody will read again.
 process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 
-// Two projects: unit tests never need an engine; e2e tests need a real dockerd and run one file at a time
-// because they share it (and the machine's two cores) with everything else.
+// Files that hold something of the whole engine for their duration run alone, after everything else:
+// swarm turns the engine into a swarm manager (and leaves it); concurrency races berths against each other
+// and counts on the engine answering them, not a dozen other files.
+const EXCLUSIVE = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
+
+// Unit tests never need an engine. e2e tests need a real dockerd and the local images; every file uses its own
+// project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is
+// the engine and containers starting, not CPU): on 2 cores that halves the wall time of the suite.
+// Vitest runs projects of one `groupOrder` in one pool of `maxWorkers`, so unit and e2e share the 2 workers.
 export default defineConfig({
   test: {
     projects: [
@@ -16,15 +23,30 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/tui/**/*.test.{ts,tsx}'],
           testTimeout: 20_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: EXCLUSIVE,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+          globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e-alone',
+          include: EXCLUSIVE,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/e2e/global-setup.ts'],
         },
       },
