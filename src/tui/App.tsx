@@ -1,6 +1,6 @@
 import { Box, Text, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { type Colour, colourMap } from '../logs/format.js';
+import { colourMap } from '../logs/format.js';
 import {
   clientsListed,
   type Effect,
@@ -10,7 +10,7 @@ import {
   selectedIndex,
   splitKeys,
 } from './keys.js';
-import { LogPane } from './LogPane.js';
+import { LogPane, type LogPaneProps } from './LogPane.js';
 import type { UiStore } from './store.js';
 import { ServiceTable } from './Table.js';
 import { cell } from './text.js';
@@ -162,16 +162,11 @@ function useKeyDispatch(store: UiStore, actions: UiActions): KeyState {
   return ui;
 }
 
-interface PaneProps {
+/** What the log pane takes, less the lines (the pane reads them from the store), plus the key state. */
+interface PaneProps extends Omit<LogPaneProps, 'lines'> {
   store: UiStore;
   ui: KeyState;
   canSwitch: boolean;
-  title: string;
-  width: number;
-  height: number;
-  colours: Map<string, Colour>;
-  replicated: Set<string>;
-  color: boolean;
 }
 
 /** The lower pane: `down`'s progress while quitting, the client picker, or the log feed. */
