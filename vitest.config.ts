@@ -6,10 +6,11 @@ import { defineConfig } from 'vitest/config';
 // property tests alone parse thousands of generated files that nobody will read again.
 process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 
-// Files that hold something of the whole engine for their duration run alone, after everything else:
-// swarm turns the engine into a swarm manager (and leaves it); concurrency races berths against each other
-// and counts on the engine answering them, not a dozen other files.
-const EXCLUSIVE = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
+// The long suite (`npm run test:long`, also in .ci/run): files that hold something of the whole engine for
+// their duration, or repeat a scenario many times, run alone. swarm turns the engine into a swarm manager (and
+// leaves it); concurrency races berths against each other 20 times and counts on the engine answering them,
+// not a dozen other files.
+const LONG = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
 
 // Unit tests never need an engine. e2e tests need a real dockerd and the local images; every file uses its own
 // project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is
@@ -31,7 +32,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: EXCLUSIVE,
+          exclude: LONG,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
@@ -41,8 +42,8 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'e2e-alone',
-          include: EXCLUSIVE,
+          name: 'long',
+          include: LONG,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
