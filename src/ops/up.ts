@@ -8,7 +8,7 @@ import { imageAction } from '../images/policy.js';
 import type { Plan } from '../plan/types.js';
 import { emitter, type OpContext } from './context.js';
 import { readOwed, writeOwed } from './debt.js';
-import { healDuplicateNetworks, withProjectLock } from './lock.js';
+import { healDuplicateNetworks, lockName, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
 
 export interface UpOptions {
@@ -35,11 +35,25 @@ export interface UpOutcome {
 }
 
 export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Promise<UpOutcome> {
-  if (opts.dryRun) return upLocked(ctx, stack, opts);
-  return withProjectLock(ctx, [stack.project], () => upLocked(ctx, stack, opts));
+  if (opts.dryRun) return (await converge(ctx, stack, opts, 'dry-run'))!;
+  // The common case, an `up` with nothing to do, changes nothing and so needs no lock: look first, and take the
+  // lock (two more engine calls, and a wait behind another berth) only when something is to be changed.
+  const unchanged = await converge(ctx, stack, opts, 'probe');
+  if (unchanged) return unchanged;
+  return withProjectLock(ctx, [stack.project], async () => (await converge(ctx, stack, opts, 'apply'))!);
 }
 
-async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<UpOutcome> {
+/**
+ * One pass of observe → images → plan → execute. `probe`: stop, returning undefined, at the first sign that
+ * anything would change (a lock held by another berth, a duplicate network to heal, an image to make, an action
+ * in the plan) — nothing is changed; `dry-run`: plan only; `apply`: everything, under the project's lock.
+ */
+async function converge(
+  ctx: OpContext,
+  stack: Stack,
+  opts: UpOptions,
+  mode: 'probe' | 'dry-run' | 'apply',
+): Promise<UpOutcome | undefined> {
   const { engine } = ctx;
   const emit = emitter(ctx);
   const wanted = (opts.services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
@@ -63,13 +77,19 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
     if (f.kind === 'volume' && !observed.volumes.some((v) => v.name === f.name))
       observed.volumes.push({ name: f.name, labels: f.labels });
   }
-  if (!opts.dryRun) observed.networks = await healDuplicateNetworks(ctx, observed);
+  if (mode === 'probe') {
+    const locked = everything.some((o) => o.kind === 'container' && o.name === lockName(stack.project));
+    const names = observed.networks.map((n) => n.name);
+    if (locked || opts.wait || new Set(names).size !== names.length) return undefined;
+  }
+  if (mode === 'apply') observed.networks = await healDuplicateNetworks(ctx, observed);
   const ready = wanted.every((s) => {
     const p = images.get(s.image);
     return imageAction(s, { exists: !!p, lastTagTime: p?.lastTagTime }, { build: opts.build }).do === 'none';
   });
   let imageIds = new Map(wanted.map((s) => [s.name, images.get(s.image)?.id ?? '']));
-  if (!ready && !opts.dryRun) {
+  if (!ready && mode === 'probe') return undefined;
+  if (!ready && mode === 'apply') {
     imageIds = await ensureImages(engine, wanted, {
       stack: stack.name,
       build: opts.build,
@@ -90,7 +110,8 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
     scale: opts.scale,
     owedRestarts: await readOwed(stack.project),
   });
-  if (opts.dryRun) return { plan };
+  if (mode === 'dry-run') return { plan };
+  if (mode === 'probe' && plan.actions.length > 0) return undefined;
   const kept = opts.removeOrphans ? [] : plan.orphans;
   if (kept.length)
     emit({

@@ -635,15 +635,40 @@ export class FakeEngine implements Engine {
   }
 
   listContainers(filter: ListFilter & { all?: boolean }): Promise<ObservedContainer[]> {
-    return this.call('listContainers', '', [filter], async () =>
-      [...this.containers.values()]
+    return this.call('listContainers', '', [filter], async () => [
+      ...[...this.containers.values()]
         .filter(
           (c) =>
             matchesSelectors(c.labels, filter.labels) &&
             (filter.all || c.state === 'running' || c.state === 'paused' || c.state === 'restarting'),
         )
         .map((c) => this.observe(c)),
-    );
+      // A lock is a never-started container on dockerd: `all` lists show it under its name.
+      ...[...this.locks]
+        .filter(([, l]) => filter.all && matchesSelectors(l.labels, filter.labels))
+        .map(([name, l]) => this.observeLock(name, l)),
+    ]);
+  }
+
+  private observeLock(name: string, l: { id: string; labels: Labels }): ObservedContainer {
+    return {
+      id: l.id,
+      name,
+      project: '',
+      service: '',
+      replica: 1,
+      hash: '',
+      state: 'created',
+      status: 'Created',
+      image: 'berth/lock',
+      imageId: '',
+      command: '',
+      created: 0,
+      networks: [],
+      ports: [],
+      labels: { ...l.labels },
+      oneoff: false,
+    };
   }
 
   inspectContainer(id: string): Promise<InspectedContainer | undefined> {
