@@ -4,7 +4,6 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { lockName, lockSettings } from '../../src/ops/lock.js';
 import { up } from '../../src/ops/up.js';
 import { fakeEngines, on, svc } from '../support/executor-harness.js';
-import type { FakeEngine } from '../support/fake-engine.js';
 import { stack } from './stack-factory.js';
 
 const fake = fakeEngines();
