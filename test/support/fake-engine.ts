@@ -23,6 +23,7 @@ import type {
   EventWatch,
   ExecOptions,
   ListFilter,
+  LockInfo,
   LogOptions,
   PathStat,
   ProcessList,
@@ -1056,7 +1057,7 @@ export class FakeEngine implements Engine {
   }
 
   // Locks: created atomically by name (a second create finds it), as dockerd does with container names.
-  private readonly locks = new Map<string, { id: string; labels: Labels }>();
+  private readonly locks = new Map<string, { id: string; labels: Labels; beat?: string }>();
 
   async createLock(name: string, labels: Labels): Promise<string | undefined> {
     await Promise.resolve();
@@ -1066,10 +1067,20 @@ export class FakeEngine implements Engine {
     return id;
   }
 
-  async inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined> {
+  async inspectLock(name: string): Promise<LockInfo | undefined> {
     await Promise.resolve();
     const l = this.locks.get(name);
-    return l && { id: l.id, labels: { ...l.labels } };
+    return l && { id: l.id, labels: { ...l.labels }, beat: l.beat };
+  }
+
+  async refreshLock(id: string, at: string): Promise<void> {
+    await Promise.resolve();
+    for (const l of this.locks.values()) if (l.id === id) l.beat = at;
+  }
+
+  /** Test knob: a lock as another berth (another host, a killed one) left it. */
+  putLock(name: string, labels: Labels, beat?: string): void {
+    this.locks.set(name, { id: `lock${++this.counter}`, labels: { ...labels }, beat });
   }
 
   async removeLock(id: string): Promise<void> {
