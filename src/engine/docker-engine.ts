@@ -36,6 +36,7 @@ import type {
   ExecOptions,
   ListFilter,
   LogOptions,
+  LockInfo,
   PathStat,
   ProcessList,
   PullOptions,
@@ -53,6 +54,8 @@ const labelFilter = (f: ListFilter, extra: Record<string, string[]> = {}) =>
 
 /** The image berth's lock containers are created from (never started): imported empty on first use. */
 const LOCK_IMAGE = 'berth-lock:1';
+/** The lock holder's heartbeat file in the lock container. */
+const LOCK_BEAT = 'berth-lock-beat';
 
 /** An existing network or volume is this stack's (fine: creating it is done) or a conflict naming its owner. */
 function ownedOrConflict(kind: string, name: string, spec: ResourceSpec, labels: Labels | null | undefined) {
@@ -599,14 +602,47 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined> {
+  async inspectLock(name: string): Promise<LockInfo | undefined> {
     try {
       const info = await this.api.getContainer(name).inspect();
-      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+      return { id: info.Id, labels: info.Config?.Labels ?? {}, beat: await this.lockBeat(info.Id) };
     } catch (err) {
       if (isEngineError(err, 'not-found')) return undefined;
       throw err;
     }
+  }
+
+  // A container's labels cannot change, so the heartbeat is a small file in the (never started) lock container,
+  // written through the archive API: any process talking to this engine can read it.
+  async refreshLock(id: string, at: string): Promise<void> {
+    const tar = await fileArchive(
+      [{ kind: 'config', name: 'beat', target: LOCK_BEAT, content: at, mode: 0o644, uid: 0, gid: 0 }],
+      new Date(at),
+    );
+    await this.api.getContainer(id).putArchive(tar, { path: '/' });
+  }
+
+  private async lockBeat(id: string): Promise<string | undefined> {
+    const got = await this.getArchive(id, `/${LOCK_BEAT}`).catch(() => undefined);
+    if (!got) return undefined;
+    const { default: tarStream } = await import('tar-stream');
+    const extract = tarStream.extract();
+    const text = new Promise<string | undefined>((resolve) => {
+      let out: string | undefined;
+      extract.on('entry', (_h, stream, next) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          out ??= Buffer.concat(chunks).toString('utf8').slice(0, 64);
+          next();
+        });
+        stream.resume();
+      });
+      extract.on('finish', () => resolve(out));
+      extract.on('error', () => resolve(out));
+    });
+    got.tar.pipe(extract);
+    return text;
   }
 
   async removeLock(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 // `up`: make the engine match the stack, changing only what differs. observe → images → plan → port check →
 // execute. The plan is returned with the result, so callers can print it (`--dry-run`) or report on it.
+import { testHook } from './test-hook.js';
 import type { Stack } from '../model/stack.js';
 import { observe } from '../engine/observe.js';
 import type { UpResult } from '../executor/up.js';
@@ -125,6 +126,7 @@ async function converge(
   ]);
   await checkEngineSupport(engine, stack, plan);
   await checkPorts(engine, stack, plan);
+  await testHook('BERTH_TEST_HOOK_AFTER_PREFLIGHT');
   // Written down before a dependency is replaced, paid off once its dependents were restarted.
   const owed = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.service] : []));
   if (owed.length) await writeOwed(stack.project, owed);
