@@ -38,12 +38,17 @@ if [ ! -x /usr/libexec/podman/catatonit ] && [ "$(id -u)" = 0 ] && command -v ap
     log "apt-get install catatonit failed: services with init: true will not start on podman"
 fi
 
-# No search registries and enforcing short names: `image: redis` is "not found", never a pull from docker.io.
+# Local images only: no search registries, and docker.io blocked, because the compat API qualifies a short
+# name as Docker does (`berth/x` is `docker.io/berth/x`), so a pull of a missing image would go there.
 mkdir -p "$CONF_DIR"
 cat >"$CONF_DIR/registries.conf" <<'EOF'
 # berth's Podman service: local images only (scripts/podman.sh)
 unqualified-search-registries = []
 short-name-mode = "enforcing"
+
+[[registry]]
+location = "docker.io"
+blocked = true
 EOF
 export CONTAINERS_REGISTRIES_CONF="$CONF_DIR/registries.conf"
 
