@@ -16,6 +16,7 @@ const LONG = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
 // project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is
 // the engine and containers starting, not CPU): on 2 cores that halves the wall time of the suite.
 // Vitest runs projects of one `groupOrder` in one pool of `maxWorkers`, so unit and e2e share the 2 workers.
+// `long` and `podman` are run on their own (`npm run test:long`, `npm run test:podman`), each after `npm test` in CI.
 export default defineConfig({
   test: {
     projects: [
@@ -49,6 +50,20 @@ export default defineConfig({
           fileParallelism: false,
           sequence: { groupOrder: 1 },
           globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+      {
+        // The e2e subset against Podman (`npm run test:podman`, in .ci/run): every engine call of the tests and
+        // of the CLIs they run goes to podman's Docker-API socket, never to the main dockerd.
+        test: {
+          name: 'podman',
+          include: ['test/podman/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+          globalSetup: ['test/podman/global-setup.ts'],
+          env: { DOCKER_HOST: `unix://${process.env.BERTH_PODMAN_SOCK || '/run/berth-podman.sock'}` },
         },
       },
     ],
