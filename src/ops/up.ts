@@ -10,6 +10,7 @@ import { emitter, type OpContext } from './context.js';
 import { readOwed, writeOwed } from './debt.js';
 import { healDuplicateNetworks, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
+import { upProviders } from './providers.js';
 
 export interface UpOptions {
   /** Services to bring up, dependencies included (all when undefined). */
@@ -39,10 +40,15 @@ export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Pr
   return withProjectLock(ctx, [stack.project], () => upLocked(ctx, stack, opts));
 }
 
-async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<UpOutcome> {
+async function upLocked(ctx: OpContext, given: Stack, opts: UpOptions): Promise<UpOutcome> {
   const { engine } = ctx;
   const emit = emitter(ctx);
-  const wanted = (opts.services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
+  // Providers first: their variables are part of their dependents' configuration (and so of the plan). A dry
+  // run does not call them.
+  const stack = opts.dryRun ? given : await upProviders(ctx, given, opts.services);
+  const wanted = (opts.services ?? Object.keys(stack.services))
+    .map((s) => stack.services[s]!)
+    .filter((s) => !s.provider);
   const refs = [...new Set(wanted.map((s) => s.image))];
   const [observed, images, everything] = await Promise.all([
     observe(engine, stack.project),
