@@ -127,7 +127,7 @@ esac
     expect(readFileSync(calls, 'utf8').trim().split('\n').at(-1)).toBe(
       `compose --project-name=${project} down --size=small db`,
     );
-  });
+  }, 300_000); // generous: a loaded 2-core machine takes minutes for what takes seconds on a quiet one
 });
 
 describe('failing hooks and a missing provider', () => {
