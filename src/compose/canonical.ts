@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type {
   Healthcheck,
+  Hook,
   MountSpec,
   NetworkSpec,
   PortSpec,
@@ -135,6 +136,17 @@ function mount(m: MountSpec): Json {
     tmpfs: m.tmpfs ? clean({ size: unitBytes(m.tmpfs.size), mode: m.tmpfs.mode }) : undefined,
     image: m.image ? clean({ subpath: m.image.subpath }) : undefined,
     consistency: m.consistency,
+  });
+}
+
+function hookJson(h: Hook & { image?: string }): Json {
+  return clean({
+    command: h.command,
+    environment: nonEmptyMap(h.environment),
+    image: h.image,
+    privileged: h.privileged || undefined,
+    user: h.user,
+    working_dir: h.working_dir,
   });
 }
 
@@ -279,7 +291,8 @@ export function serviceJson(s: Service, raw: Obj = {}, opts: JsonOptions = {}): 
     group_add: nonEmpty(s.group_add),
     healthcheck: s.healthcheck ? healthcheck(s.healthcheck) : undefined,
     hostname: s.hostname,
-    image: s.image,
+    // a provider service has no image (berth names one internally)
+    image: s.provider && raw.image == null ? undefined : s.image,
     init: s.init,
     ipc: s.ipc,
     labels: nonEmptyMap(s.labels),
@@ -314,8 +327,17 @@ export function serviceJson(s: Service, raw: Obj = {}, opts: JsonOptions = {}): 
     pids_limit: rawNumber(raw.pids_limit),
     platform: s.platform,
     ports: nonEmpty(s.ports.map(port)),
+    post_start: s.post_start?.map(hookJson),
+    pre_start: s.pre_start?.map(hookJson),
+    pre_stop: s.pre_stop?.map(hookJson),
     privileged: s.privileged || undefined,
     profiles: nonEmpty(s.profiles),
+    provider: s.provider
+      ? clean({
+          type: s.provider.type,
+          options: Object.keys(s.provider.options).length ? (s.provider.options as Json) : undefined,
+        })
+      : undefined,
     pull_policy: s.pull_policy,
     read_only: s.read_only || undefined,
     // as written: a deploy.restart_policy stays under deploy, as Compose prints it

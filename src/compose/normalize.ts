@@ -6,6 +6,7 @@ import { resourceName } from '../model/index.js';
 import { FileReadError, readBounded } from './bounded-read.js';
 import { crossChecks, portOrigin } from './checks.js';
 import { envFileVars, parseEnvFile } from './envfile.js';
+import { hooks, preStartHooks, provider } from './hooks.js';
 import { oneMountPerTarget, toKvMap } from './merge.js';
 import { fileRefs, mount } from './mounts.js';
 import {
@@ -149,7 +150,8 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
   const { err } = ctx;
   const build = s.build === undefined ? undefined : buildSpec(s.build, [...at, 'build'], ctx);
   let image = s.image === undefined ? undefined : str(s.image);
-  if (!image && !build) {
+  const providerSpec = provider(s, at, ctx);
+  if (!image && !build && !providerSpec) {
     err(
       at,
       `service \`${name}\` has neither \`image\` nor \`build\``,
@@ -219,7 +221,8 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     ipc: s.ipc === undefined ? undefined : str(s.ipc),
     pid: s.pid === undefined ? undefined : str(s.pid),
     links: strList(s.links),
-    replicas: Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
+    // a provider service has no containers: its binary stands for it
+    replicas: providerSpec ? 0 : Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
     labels: {
       ...labelFiles(s.label_file, [...at, 'label_file'], ctx),
       ...stringMap(toKvMap(s.labels ?? {})),
@@ -266,6 +269,10 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     uts: opt(s.uts),
     storage_opt: stringMap(s.storage_opt),
     files: [...secretRefs.files, ...configRefs.files],
+    post_start: hooks(s, 'post_start', at, ctx),
+    pre_stop: hooks(s, 'pre_stop', at, ctx),
+    pre_start: preStartHooks(s, at, ctx),
+    provider: providerSpec,
     needsApi: apiRequirements(s, at, networks, ctx),
     keyAt: keyPositions(s, at, ctx),
     pos: ctx.sources.locate(at, 'key')?.pos,

@@ -5,7 +5,13 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { networkKeysByPriority } from '../compose/normalize-common.js';
 import { BerthError, ExitCode } from '../errors.js';
-import { Label, containerName as modelContainerName, ownerLabels, resourceName } from '../model/index.js';
+import {
+  Label,
+  composeContainerLabels,
+  containerName as modelContainerName,
+  ownerLabels,
+  resourceName,
+} from '../model/index.js';
 import type { InjectedFile, MountSpec, PortSpec, Service, Stack } from '../model/stack.js';
 import { VERSION } from '../version.js';
 
@@ -323,6 +329,9 @@ export function containerForReplica(
     name,
     Labels: {
       ...template.Labels,
+      // Compose's labels, for tools that group Compose projects: outside the template and its hash, so
+      // adding them (or a moved checkout) recreates nothing
+      ...composeContainerLabels(stack, service.name, VERSION, replica),
       // where the stack came from is for `berth ls`, not configuration: outside the template and its hash
       ...(stack.files[0] ? { [Label.file]: stack.files[0] } : {}),
       [Label.replica]: String(replica),

@@ -1,6 +1,6 @@
 // Project networks: created labelled (so `down` finds them by label), removed only when labelled.
 import type Docker from 'dockerode';
-import { Label, ownerLabels, resourceName } from '../model/index.js';
+import { ComposeLabel, Label, composeProjectLabels, ownerLabels, resourceName } from '../model/index.js';
 import type { NetworkSpec, Stack } from '../model/stack.js';
 import { VERSION } from '../version.js';
 
@@ -36,6 +36,8 @@ export function networkOptions(
       : {}),
     Labels: {
       ...(spec?.labels ?? {}),
+      ...composeProjectLabels(stack, VERSION),
+      [ComposeLabel.network]: key,
       ...ownerLabels(stack),
       [Label.network]: key,
       [Label.version]: VERSION,

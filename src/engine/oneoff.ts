@@ -2,7 +2,7 @@
 // (src/engine/create-options.ts), with the run's overrides, labelled dev.berth.oneoff so it never counts as a replica,
 // and without the service's network alias (a one-off must not receive the service's traffic, as in Compose).
 import type { Service, Stack } from '../model/stack.js';
-import { Label } from '../model/index.js';
+import { ComposeLabel, Label } from '../model/index.js';
 import type { OneOffSpec } from './port.js';
 import { type ContainerPlan, containerForReplica, containerTemplate } from './create-options.js';
 
@@ -21,6 +21,7 @@ export function containerForOneOff(stack: Stack, serviceName: string, opts: OneO
     environment,
     user: opts.user ?? base.user,
     working_dir: opts.workdir ?? base.working_dir,
+    privileged: opts.privileged ?? base.privileged,
     ports: opts.ports,
     // a one-off runs once: no restart policy, no fixed name of the service's
     restart: undefined,
@@ -33,6 +34,8 @@ export function containerForOneOff(stack: Stack, serviceName: string, opts: OneO
   const labels: Record<string, string> = { ...plan.options.Labels, [Label.oneoff]: 'true' };
   delete labels[Label.replica];
   delete labels[Label.configHash];
+  labels[ComposeLabel.oneoff] = 'True';
+  delete labels[ComposeLabel.number];
   const noAliases = <T extends { Aliases?: string[] }>(e: T): T => ({ ...e, Aliases: [] });
   const endpoints = plan.options.NetworkingConfig?.EndpointsConfig;
   return {

@@ -65,6 +65,8 @@ export interface OneOffSpec {
   stdin: boolean;
   /** Let the engine remove it when it exits (`run -d --rm`). */
   autoRemove?: boolean;
+  /** Over the service's `privileged` (a `pre_start` hook's). */
+  privileged?: boolean;
 }
 
 export type ContainerSpec = ReplicaSpec | OneOffSpec;

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { Label, ownerLabels, resourceName } from '../model/index.js';
+import { ComposeLabel, Label, composeProjectLabels, ownerLabels, resourceName } from '../model/index.js';
 import type { Stack } from '../model/stack.js';
 import { VERSION } from '../version.js';
 
@@ -11,6 +11,8 @@ export function volumeOptions(stack: Stack, key: string): Docker.VolumeCreateOpt
     DriverOpts: spec?.driver_opts ?? {},
     Labels: {
       ...(spec?.labels ?? {}),
+      ...composeProjectLabels(stack, VERSION),
+      [ComposeLabel.volume]: key,
       ...ownerLabels(stack),
       [Label.volume]: key,
       [Label.version]: VERSION,

@@ -3,6 +3,7 @@
 // cut short before that, the successor is removed and the old container keeps serving; the next `up` retries.
 import type { Action } from '../plan/types.js';
 import type { UpRun } from './up-run.js';
+import { runExecHooks } from './hooks.js';
 import { Interrupted } from './wait.js';
 
 type RecreateAction = Extract<Action, { kind: 'recreate' }>;
@@ -41,7 +42,13 @@ export async function replaceContainer(
   const { engine } = run;
   // The old container stops while its successor is still being created, so the gap is
   // max(create, stop) + remove + rename + start.
-  const stopping = run.step(() => engine.stopContainer(a.old.id), 1);
+  // The old container's `pre_stop` hooks run before it stops; one that fails keeps it serving (as Compose).
+  const old = run.stack.services[a.service];
+  const stopping = run.step(async () => {
+    if (old && a.old.state === 'running') await runExecHooks(engine, a.old.id, old, 'pre_stop');
+    await engine.stopContainer(a.old.id);
+  }, 1);
+  stopping.catch(() => {}); // awaited below, once the successor exists
   let id: string;
   try {
     id = await successor;

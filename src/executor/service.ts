@@ -6,6 +6,7 @@ import type { ConditionWaits, ServiceRun } from './conditions.js';
 import type { DepEdge } from '../graph/deps.js';
 import { engineMessage } from '../engine/errors.js';
 import { isPortBindFailure, portRaceMessage } from './preflight.js';
+import { HookFailed, runExecHooks, runPreStartHooks } from './hooks.js';
 import { type PendingSuccessors, replaceContainer, temporaryName } from './recreate.js';
 import type { Removals } from './removals.js';
 import type { UpRun } from './up-run.js';
@@ -114,13 +115,44 @@ async function runServiceSteps(
     }
   }
 
+  const svc = run.stack.services[name]!;
+  // As Compose: `pre_start` runs once for the service when it gets new containers (not when a scale-up adds
+  // replicas next to running ones, nor when `up` only starts stopped ones), before any of them starts.
+  if (
+    svc.pre_start?.length &&
+    actions.some((a) => a.kind === 'recreate' || (a.kind === 'create' && !a.scale))
+  ) {
+    try {
+      run.progress('Container', name, 'Running', false, undefined, name, 'pre_start hooks');
+      await runPreStartHooks(engine, run.stack, svc, run.signal);
+    } catch (err) {
+      if (err instanceof Interrupted || run.signal?.aborted) throw new Interrupted();
+      const msg = engineMessage(err);
+      run.progress('Container', name, 'Error', true, undefined, name, msg);
+      await run.fail(name, `service "${name}": ${msg}`, undefined, undefined, hookOutput(err));
+      throw new ServiceFailed(msg);
+    }
+  }
+
+  // `post_start` hooks run right after each start and before the service counts as started, so dependents
+  // waiting for `service_started` go on only once they are done (Compose runs them inside its start step).
+  const afterStart = async (
+    a: Action & { name: string },
+    id: string,
+    t0: number,
+    status: 'Started' | 'Restarted',
+    detail?: string,
+  ) => {
+    run.progress('Container', a.name, status, true, t0, name, detail);
+    await runExecHooks(engine, id, svc, 'post_start');
+    return id;
+  };
   const startNew = async (a: Action & { name: string }, id: string, t0: number) => {
     await run.step(async () => {
       run.progress('Container', a.name, 'Starting', false, undefined, name);
       await engine.startContainer(id);
     }, 1);
-    run.progress('Container', a.name, 'Started', true, t0, name);
-    return id;
+    return afterStart(a, id, t0, 'Started');
   };
 
   const started = await Promise.allSettled(
@@ -132,16 +164,7 @@ async function runServiceSteps(
           run.progress('Container', a.name, 'Restarting', false, undefined, name);
           await engine.restartContainer(a.container.id);
         }, 1);
-        run.progress(
-          'Container',
-          a.name,
-          'Restarted',
-          true,
-          t0,
-          name,
-          `dependency "${a.dependency}" replaced`,
-        );
-        return a.container.id;
+        return afterStart(a, a.container.id, t0, 'Restarted', `dependency "${a.dependency}" replaced`);
       }
       if (a.kind === 'start') {
         run.names.set(a.container.id, a.name);
@@ -149,8 +172,7 @@ async function runServiceSteps(
           run.progress('Container', a.name, 'Starting', false, undefined, name);
           await engine.startContainer(a.container.id);
         }, 1);
-        run.progress('Container', a.name, 'Started', true, t0, name);
-        return a.container.id;
+        return afterStart(a, a.container.id, t0, 'Started');
       }
       if (a.kind !== 'recreate') return startNew(a, await created.get(a)!, t0);
       return startNew(a, await replaceContainer(run, a, created.get(a)!, ctx.pending, t0), t0);
@@ -184,7 +206,20 @@ async function runServiceSteps(
       throw new ServiceFailed(msg);
     }
     run.progress('Container', a.name, 'Error', true, undefined, name, msg);
-    await run.fail(name, `service "${name}" failed to start: ${msg}`, id, a.name);
+    await run.fail(
+      name,
+      bad.reason instanceof HookFailed
+        ? `service "${name}": ${msg}`
+        : `service "${name}" failed to start: ${msg}`,
+      id,
+      a.name,
+      hookOutput(bad.reason),
+    );
     throw new ServiceFailed(msg);
   }
+}
+
+/** A failed hook's output, shown in place of the container's log lines. */
+function hookOutput(err: unknown): string[] | undefined {
+  return err instanceof HookFailed ? err.output : undefined;
 }

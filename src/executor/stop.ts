@@ -6,6 +6,7 @@ import type { Graph } from '../graph/index.js';
 import type { Stack } from '../model/stack.js';
 import { engineMessage } from '../engine/errors.js';
 import type { RunListener } from './events.js';
+import { HookFailed, runExecHooks } from './hooks.js';
 
 export interface StopOptions {
   concurrency?: number;
@@ -90,7 +91,8 @@ export async function runStop(
       elapsedMs: t0 === undefined ? undefined : Date.now() - t0,
     });
   const failed = (c: ObservedContainer, err: unknown) => {
-    const msg = `${c.name}: ${engineMessage(err)}`;
+    const output = err instanceof HookFailed && err.output.length ? `\n  ${err.output.join('\n  ')}` : '';
+    const msg = `${c.name}: ${engineMessage(err)}${output}`;
     errors.push(msg);
     emit({
       type: 'progress',
@@ -117,6 +119,11 @@ export async function runStop(
             async () => {
               progress(c, 'Stopping', false);
               try {
+                // `pre_stop` hooks first, in the running container; a failing one keeps it running and
+                // fails the verb with the hook's output, as Compose does
+                const svc = stack?.services[c.service];
+                if (svc?.pre_stop?.length && c.state === 'running')
+                  await runExecHooks(engine, c.id, svc, 'pre_stop');
                 await engine.stopContainer(c.id, opts.timeoutSec);
                 progress(c, 'Stopped', !opts.remove, t0);
               } catch (err) {

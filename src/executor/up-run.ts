@@ -23,8 +23,11 @@ export interface UpRun {
     service?: string,
     detail?: string,
   ): void;
-  /** Records a failure and tells the listener, with the container's last log lines when there is one. */
-  fail(service: string, message: string, id?: string, container?: string): Promise<void>;
+  /**
+   * Records a failure and tells the listener, with the container's last log lines when there is one (or the
+   * lines given: a failed hook's output).
+   */
+  fail(service: string, message: string, id?: string, container?: string, lines?: string[]): Promise<void>;
   /** The canonical name a container is reported under. */
   readonly names: Map<string, string>;
   containerNameOf(id: string): string;
@@ -65,8 +68,8 @@ export function upRun(
         elapsedMs: t0 === undefined ? undefined : Date.now() - t0,
         detail,
       }),
-    fail: async (service, message, id, container) => {
-      const logs = id ? await engine.tailLogs(id, 10) : [];
+    fail: async (service, message, id, container, lines) => {
+      const logs = lines ?? (id ? await engine.tailLogs(id, 10) : []);
       const f: Failure = { service, container, message, logs };
       failures.push(f);
       emit({ type: 'failure', ...f });

@@ -68,3 +68,50 @@ export function isOneOff(labels: Labels | null | undefined): boolean {
 export type LabelSelector = string;
 
 export const projectSelector = (project: string): LabelSelector => `${Label.project}=${project}`;
+
+/**
+ * Docker Compose's labels, written next to berth's so tools that group Compose projects (`docker compose ls/ps`,
+ * Docker Desktop, VS Code's Docker view, lazydocker) show berth's stacks. Written only: berth never reads them to
+ * decide what is its own (a container of `docker compose` carries them too), and they stay out of the config
+ * hash, so adding them recreates nothing. No `com.docker.compose.config-hash`: that one is Compose's own digest
+ * of its model, which berth does not compute.
+ */
+export const ComposeLabel = {
+  project: 'com.docker.compose.project',
+  service: 'com.docker.compose.service',
+  number: 'com.docker.compose.container-number',
+  oneoff: 'com.docker.compose.oneoff',
+  workingDir: 'com.docker.compose.project.working_dir',
+  configFiles: 'com.docker.compose.project.config_files',
+  network: 'com.docker.compose.network',
+  volume: 'com.docker.compose.volume',
+  version: 'com.docker.compose.version',
+} as const;
+
+/** Compose's project labels of a container, network or volume (as Compose writes them on each). */
+export function composeProjectLabels(
+  stack: { project: string; workingDir: string; files: string[] },
+  version: string,
+): Labels {
+  return {
+    [ComposeLabel.project]: stack.project,
+    [ComposeLabel.workingDir]: stack.workingDir,
+    [ComposeLabel.configFiles]: stack.files.join(','),
+    [ComposeLabel.version]: version,
+  };
+}
+
+/** Compose's labels of a service's container: replica `number`, or a one-off (`True`/`False`, as Compose writes). */
+export function composeContainerLabels(
+  stack: { project: string; workingDir: string; files: string[] },
+  service: string,
+  version: string,
+  replica: number | 'oneoff',
+): Labels {
+  return {
+    ...composeProjectLabels(stack, version),
+    [ComposeLabel.service]: service,
+    [ComposeLabel.oneoff]: replica === 'oneoff' ? 'True' : 'False',
+    ...(replica === 'oneoff' ? {} : { [ComposeLabel.number]: String(replica) }),
+  };
+}

@@ -133,6 +133,33 @@ export interface Resources {
   genericResources?: Array<{ kind: string; value: number }>;
 }
 
+/** A lifecycle hook (`post_start`, `pre_stop`): a command exec'd in the service's container. */
+export interface Hook {
+  command: string[];
+  user?: string;
+  privileged: boolean;
+  working_dir?: string;
+  /** Over the service's environment, which the exec inherits from the container. */
+  environment: Record<string, string>;
+}
+
+/** A `pre_start` hook: a one-off container of the service (its volumes, networks, environment) run to its end. */
+export interface PreStartHook extends Hook {
+  /** Image to run the hook in; the service's image when unset. */
+  image?: string;
+}
+
+/** `provider:`: a service that is no container but a binary Compose (and berth) runs with `compose up`/`down`. */
+export interface ProviderSpec {
+  /** `docker-<type>` or `<type>` on PATH. */
+  type: string;
+  /** Passed as `--key=value`, once per value. */
+  options: Record<string, string[]>;
+  /** `file:line:col` and frame of `provider.type`, for the "not found" error. */
+  pos?: SourcePos;
+  frame?: string;
+}
+
 export interface Service {
   name: string;
   /** Image reference; for a build-only service, the name berth tags the build with (`<project>-<service>`). */
@@ -197,6 +224,14 @@ export interface Service {
   storage_opt?: Record<string, string>;
   /** Secrets and configs copied into each new container before it starts. */
   files?: InjectedFile[];
+  /** Run in each container right after it starts; a failure fails `up`. */
+  post_start?: Hook[];
+  /** Run in each container before berth stops it (`down`, `stop`, recreate). */
+  pre_stop?: Hook[];
+  /** Run in one-off containers of the service, in order, before its new containers start. */
+  pre_start?: PreStartHook[];
+  /** A provider service: no containers (replicas 0); its binary runs instead. */
+  provider?: ProviderSpec;
   /** Keys that need a newer engine API than some engines speak; checked before `up` creates anything. */
   needsApi?: ApiRequirement[];
   /** `file:line` of keys whose engine refusal berth translates into a message naming the key. */

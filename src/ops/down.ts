@@ -7,6 +7,7 @@ import { emitter, type OpContext } from './context.js';
 import { stopContainers } from './lifecycle.js';
 import { withProjectLock } from './lock.js';
 import { checkLabelled, labelledObjects } from './owners.js';
+import { downProviders, findProviders } from './providers.js';
 import type { Target } from './select.js';
 
 export interface DownOptions {
@@ -45,6 +46,8 @@ async function downLocked(ctx: OpContext, target: Target, opts: DownOptions): Pr
       type: 'warning',
       message: `found orphan containers (${orphans.map((o) => o.name).join(', ')}); \`berth down --remove-orphans\` removes them`,
     });
+  // provider binaries are looked up first: a missing one stops `down` before it removed anything
+  const providers = stack ? await findProviders(stack) : new Map<string, string>();
   const { errors } = await stopContainers(ctx, stack, containers, {
     remove: true,
     volumes: opts.volumes,
@@ -60,6 +63,8 @@ async function downLocked(ctx: OpContext, target: Target, opts: DownOptions): Pr
       emit({ type: 'progress', kind, name, status: 'Error', done: true, detail: engineMessage(err) });
     }
   };
+  // after the containers that depend on them, as Compose removes provider services
+  if (stack && providers.size) errors.push(...(await downProviders(ctx, stack, providers)));
   await Promise.all(observed.networks.map((n) => step('Network', n.name, () => engine.removeNetwork(n.id))));
   if (opts.volumes)
     await Promise.all(observed.volumes.map((v) => step('Volume', v.name, () => engine.removeVolume(v.name))));

@@ -11,6 +11,7 @@ import { emitter, type OpContext } from './context.js';
 import { readOwed, writeOwed } from './debt.js';
 import { healDuplicateNetworks, lockName, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
+import { upProviders } from './providers.js';
 
 export interface UpOptions {
   /** Services to bring up, dependencies included (all when undefined). */
@@ -51,13 +52,19 @@ export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Pr
  */
 async function converge(
   ctx: OpContext,
-  stack: Stack,
+  given: Stack,
   opts: UpOptions,
   mode: 'probe' | 'dry-run' | 'apply',
 ): Promise<UpOutcome | undefined> {
   const { engine } = ctx;
   const emit = emitter(ctx);
-  const wanted = (opts.services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
+  // Providers first: their variables are part of their dependents' configuration (and so of the plan). A dry
+  // run does not call them; a probe stops here (running a provider is a change, as in Compose's every `up`).
+  if (mode === 'probe' && Object.values(given.services).some((s) => s.provider)) return undefined;
+  const stack = mode === 'apply' ? await upProviders(ctx, given, opts.services) : given;
+  const wanted = (opts.services ?? Object.keys(stack.services))
+    .map((s) => stack.services[s]!)
+    .filter((s) => !s.provider);
   const refs = [...new Set(wanted.map((s) => s.image))];
   const [observed, images, everything] = await Promise.all([
     observe(engine, stack.project),

@@ -1,7 +1,8 @@
 // The config hash: one short, stable digest of everything that shapes a service's containers. It covers the
 // create-options template (image ref, command, env, ports, mounts, healthcheck, labels, resources, ...), the
 // resolved image ID (a rebuilt image recreates its containers) and the network endpoints with their aliases.
-// It leaves out what Compose leaves out (build, pull_policy, replicas, depends_on, profiles): those are not in
+// Lifecycle hooks count too (as in Compose); Compose's own labels do not (they are added per replica, outside
+// the template). It leaves out what Compose leaves out (build, pull_policy, replicas, depends_on, profiles): those are not in
 // the template at all, so changing them never recreates.
 
 import { createHash } from 'node:crypto';
@@ -24,6 +25,12 @@ export function configHash(stack: Stack, service: Service, template: CreateOptio
     name: resourceName(stack.project, key, stack.networks[key]?.name),
     ...n,
   }));
-  const input = stableStringify({ template, imageId, networks });
+  // Lifecycle hooks are part of the service as Compose hashes it: changing one recreates (and so re-runs
+  // `pre_start`); a service without hooks hashes as it did before berth knew them.
+  const hooks =
+    service.post_start || service.pre_stop || service.pre_start
+      ? { post_start: service.post_start, pre_stop: service.pre_stop, pre_start: service.pre_start }
+      : undefined;
+  const input = stableStringify({ template, imageId, networks, hooks });
   return createHash('sha256').update(input).digest('hex').slice(0, 16);
 }

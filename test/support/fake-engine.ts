@@ -49,6 +49,10 @@ import {
   type ObservedNetwork,
   type ObservedVolume,
   ownerLabels,
+  ComposeLabel,
+  isOneOff,
+  composeContainerLabels,
+  composeProjectLabels,
   type PublishedPort,
   replicaOf,
   resourceName,
@@ -157,8 +161,10 @@ export interface Behaviour {
   stopExitCode?: number;
   /** What `check()` answers; default: true while running. */
   check?: boolean | ((cmd: string[]) => boolean);
-  /** Exit code of `exec` sessions; default 0. */
-  execExitCode?: number;
+  /** Exit code of `exec` sessions (or per command); default 0. */
+  execExitCode?: number | ((cmd: string[]) => number);
+  /** Lines an `exec` session writes to its stdout. */
+  execOutput?: string[];
   /** Report a healthcheck even when the service declares none (one that comes from the image). */
   imageHealthcheck?: boolean;
 }
@@ -751,6 +757,15 @@ export class FakeEngine implements Engine {
         ...(spec.stack.files[0] ? { [Label.file]: spec.stack.files[0] } : {}),
         [Label.version]: VERSION,
       };
+      Object.assign(
+        labels,
+        composeContainerLabels(
+          spec.stack,
+          svc.name,
+          VERSION,
+          spec.kind === 'replica' ? spec.replica : 'oneoff',
+        ),
+      );
       if (spec.kind === 'replica') {
         labels[Label.replica] = String(spec.replica);
         labels[Label.configHash] = spec.hash;
@@ -951,7 +966,9 @@ export class FakeEngine implements Engine {
     return this.call('exec', id, [id, opts], async () => {
       const c = this.must(id);
       if (c.state !== 'running') throw conflict(`Container ${c.id} is not running`);
-      const code = this.behaviourOf(c.service, c.name).execExitCode ?? 0;
+      const b = this.behaviourOf(c.service, c.name);
+      const code = typeof b.execExitCode === 'function' ? b.execExitCode(opts.cmd) : (b.execExitCode ?? 0);
+      if (!opts.detach) for (const l of b.execOutput ?? []) opts.stdout.write(`${l}\n`);
       return { done: Promise.resolve(opts.detach ? 0 : code), resize: async () => {} };
     });
   }
@@ -1048,6 +1065,8 @@ export class FakeEngine implements Engine {
     return this.call('createNetwork', name, [spec], async () => {
       const labels: Labels = {
         ...spec.stack.networks[spec.key]?.labels,
+        ...composeProjectLabels(spec.stack, VERSION),
+        [ComposeLabel.network]: spec.key,
         ...ownerLabels(spec.stack),
         [Label.network]: spec.key,
         [Label.version]: VERSION,
@@ -1073,6 +1092,8 @@ export class FakeEngine implements Engine {
     return this.call('createVolume', name, [spec], async () => {
       const labels: Labels = {
         ...spec.stack.volumes[spec.key]?.labels,
+        ...composeProjectLabels(spec.stack, VERSION),
+        [ComposeLabel.volume]: spec.key,
         ...ownerLabels(spec.stack),
         [Label.volume]: spec.key,
         [Label.version]: VERSION,
@@ -1270,8 +1291,10 @@ export class FakeEngine implements Engine {
     for (const l of [...this.changeListeners]) l();
   }
 
+  /** By service, then by container name; a one-off also takes the behaviours set for `<service>/oneoff`. */
   private behaviourOf(service: string, name: string): Behaviour {
-    return { ...this.behaviours.get(service), ...this.behaviours.get(name) };
+    const oneoff = isOneOff(this.byName(name)?.labels) ? this.behaviours.get(`${service}/oneoff`) : undefined;
+    return { ...this.behaviours.get(service), ...oneoff, ...this.behaviours.get(name) };
   }
 
   private find(idOrName: string): FakeContainer | undefined {

@@ -1,0 +1,270 @@
+// Provider services (`provider: {type, options}`), as Compose runs them: the service is no container but a binary
+// — `docker-<type>` (a docker CLI plugin, on PATH or in the plugin folders) or else `<type>` on PATH — called as
+// `<bin> compose --project-name=P up|down [--option=value…] SERVICE`. It answers in JSON lines on stdout:
+// `info` (progress), `debug`, `error` (fails the service), `setenv` (`KEY=value`, given to every service that
+// depends on it as `<SERVICE>_KEY`, the service name upper-cased as Compose does) and `rawsetenv` (`KEY=value`
+// as it is). berth runs the providers of the selected services before it plans, so their variables are part of
+// the dependents' configuration (a changed value recreates them, as in Compose).
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { BerthError, ExitCode } from '../errors.js';
+import type { Service, Stack } from '../model/stack.js';
+import { emitter, type OpContext } from './context.js';
+
+export type ProviderCommand = 'up' | 'down';
+
+/** What a provider's `up` gave: variables for its dependents. */
+export interface ProviderOutput {
+  prefixed: Record<string, string>;
+  raw: Record<string, string>;
+}
+
+/** The arguments Compose passes (options sorted by name, so runs are reproducible). */
+export function providerArgs(project: string, service: Service, command: ProviderCommand): string[] {
+  const options = Object.entries(service.provider?.options ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  return [
+    'compose',
+    `--project-name=${project}`,
+    command,
+    ...options.flatMap(([k, values]) => values.map((v) => `--${k}=${v}`)),
+    service.name,
+  ];
+}
+
+/** One line of a provider's stdout; throws on what Compose refuses. */
+export type ProviderMessage =
+  | { type: 'info' | 'debug'; message: string }
+  | { type: 'error'; message: string }
+  | { type: 'setenv' | 'rawsetenv'; key: string; value: string };
+
+export function parseProviderLine(line: string): ProviderMessage | undefined {
+  if (!line.trim()) return undefined;
+  let msg: { type?: unknown; message?: unknown };
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    throw new Error(`invalid response from provider (not JSON): ${line.slice(0, 200)}`);
+  }
+  const text = typeof msg.message === 'string' ? msg.message : '';
+  switch (msg.type) {
+    case 'info':
+    case 'debug':
+    case 'error':
+      return { type: msg.type, message: text };
+    case 'setenv':
+    case 'rawsetenv': {
+      const i = text.indexOf('=');
+      if (i < 0) throw new Error(`invalid response from provider: ${text}`);
+      return { type: msg.type, key: text.slice(0, i), value: text.slice(i + 1) };
+    }
+    default:
+      throw new Error(`invalid response from provider: ${String(msg.type)}`);
+  }
+}
+
+/** The stack with each provider's variables in the environment of the services that depend on it. */
+export function withProviderEnv(stack: Stack, outputs: Map<string, ProviderOutput>): Stack {
+  if (!outputs.size) return stack;
+  const services: Record<string, Service> = {};
+  for (const [name, svc] of Object.entries(stack.services)) {
+    let environment = svc.environment;
+    for (const [provider, out] of outputs) {
+      if (!svc.depends_on[provider]) continue;
+      const prefix = `${provider.toUpperCase()}_`;
+      environment = { ...environment };
+      for (const [k, v] of Object.entries(out.prefixed)) environment[prefix + k] = v;
+      for (const [k, v] of Object.entries(out.raw)) environment[k] = v;
+    }
+    services[name] = environment === svc.environment ? svc : { ...svc, environment };
+  }
+  return { ...stack, services };
+}
+
+const PLUGIN_DIRS = [
+  path.join(homedir(), '.docker', 'cli-plugins'),
+  '/usr/local/lib/docker/cli-plugins',
+  '/usr/local/libexec/docker/cli-plugins',
+  '/usr/lib/docker/cli-plugins',
+  '/usr/libexec/docker/cli-plugins',
+];
+
+async function executable(file: string): Promise<boolean> {
+  return access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `docker-<type>` on PATH or in the docker CLI's plugin folders, else `<type>` on PATH; undefined if none. */
+export async function findProvider(
+  type: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const dir of [...dirs, ...PLUGIN_DIRS]) {
+    const f = path.join(dir, `docker-${type}`);
+    if (await executable(f)) return f;
+  }
+  if (type.includes('/')) return (await executable(type)) ? path.resolve(type) : undefined;
+  for (const dir of dirs) {
+    const f = path.join(dir, type);
+    if (await executable(f)) return f;
+  }
+  return undefined;
+}
+
+/** Each provider service's binary, or exit 2 naming the `provider.type` line of the first one missing. */
+async function binaries(services: Service[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const svc of services) {
+    const type = svc.provider!.type;
+    const bin = await findProvider(type);
+    if (!bin)
+      throw new BerthError(`provider \`${type}\` of service "${svc.name}" not found`, {
+        exitCode: ExitCode.BadInput,
+        pos: svc.provider!.pos,
+        frame: svc.provider!.frame,
+        hint: `install \`docker-${type}\` (a docker CLI plugin) or \`${type}\` on PATH; nothing was created`,
+      });
+    out.set(svc.name, bin);
+  }
+  return out;
+}
+
+async function runOne(
+  ctx: OpContext,
+  stack: Stack,
+  svc: Service,
+  bin: string,
+  command: ProviderCommand,
+): Promise<ProviderOutput> {
+  const emit = emitter(ctx);
+  const out: ProviderOutput = { prefixed: {}, raw: {} };
+  const t0 = Date.now();
+  const [going, gone] =
+    command === 'up' ? (['Creating', 'Created'] as const) : (['Removing', 'Removed'] as const);
+  emit({
+    type: 'progress',
+    kind: 'Container',
+    name: svc.name,
+    service: svc.name,
+    status: going,
+    done: false,
+  });
+  const child = spawn(bin, providerArgs(stack.project, svc, command), {
+    cwd: stack.workingDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: ctx.signal,
+  });
+  const stderr: string[] = [];
+  let failure: string | undefined;
+  let buf = '';
+  const onLine = (line: string) => {
+    if (failure) return;
+    try {
+      const m = parseProviderLine(line);
+      if (!m) return;
+      if (m.type === 'error') failure = m.message;
+      else if (m.type === 'info')
+        emit({
+          type: 'progress',
+          kind: 'Container',
+          name: svc.name,
+          service: svc.name,
+          status: going,
+          done: false,
+          detail: m.message.split('\n')[0],
+        });
+      else if (m.type === 'setenv') out.prefixed[m.key] = m.value;
+      else if (m.type === 'rawsetenv') out.raw[m.key] = m.value;
+    } catch (err) {
+      failure = (err as Error).message;
+    }
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    const parts = (buf + d.toString()).split('\n');
+    buf = parts.pop() ?? '';
+    for (const p of parts) onLine(p);
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr.push(...d.toString().split('\n').filter(Boolean));
+    if (stderr.length > 20) stderr.splice(0, stderr.length - 20);
+  });
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', (err) => {
+      failure ??= err.message;
+      resolve(-1);
+    });
+    child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : -1)));
+  });
+  if (buf) onLine(buf);
+  if (failure === undefined && code !== 0) failure = `${path.basename(bin)} exited with status ${code}`;
+  if (failure !== undefined) {
+    emit({
+      type: 'progress',
+      kind: 'Container',
+      name: svc.name,
+      service: svc.name,
+      status: 'Error',
+      done: true,
+      detail: failure,
+    });
+    const action = command === 'up' ? 'create' : 'remove';
+    throw new BerthError(`service "${svc.name}": failed to ${action} service provider: ${failure}`, {
+      hint: stderr.length ? `the provider said:\n  ${stderr.join('\n  ')}` : undefined,
+    });
+  }
+  emit({
+    type: 'progress',
+    kind: 'Container',
+    name: svc.name,
+    service: svc.name,
+    status: gone,
+    done: true,
+    elapsedMs: Date.now() - t0,
+  });
+  return out;
+}
+
+/** Provider services among `names`, in the stack's order. */
+export function providerServices(stack: Stack, names?: readonly string[]): Service[] {
+  return Object.values(stack.services).filter((s) => s.provider && (!names || names.includes(s.name)));
+}
+
+/**
+ * `up` of the selected provider services, one after the other (a provider may depend on another's variables
+ * only through the environment berth gives it, so order is the stack's); resolves to the stack with their
+ * variables in their dependents' environment.
+ */
+export async function upProviders(ctx: OpContext, stack: Stack, names?: readonly string[]): Promise<Stack> {
+  const services = providerServices(stack, names);
+  if (!services.length) return stack;
+  const bins = await binaries(services);
+  const outputs = new Map<string, ProviderOutput>();
+  for (const svc of services) outputs.set(svc.name, await runOne(ctx, stack, svc, bins.get(svc.name)!, 'up'));
+  return withProviderEnv(stack, outputs);
+}
+
+/** Every provider binary of the stack, found before `down` changes anything (exit 2 when one is missing). */
+export function findProviders(stack: Stack): Promise<Map<string, string>> {
+  return binaries(providerServices(stack));
+}
+
+/** `down` of the stack's provider services; failures are returned as lines, as `down` reports its others. */
+export async function downProviders(
+  ctx: OpContext,
+  stack: Stack,
+  bins: Map<string, string>,
+): Promise<string[]> {
+  const services = providerServices(stack);
+  if (!services.length) return [];
+  const errors: string[] = [];
+  for (const svc of services)
+    await runOne(ctx, stack, svc, bins.get(svc.name)!, 'down').catch((err: BerthError) =>
+      errors.push(err.hint ? `${err.message}\n${err.hint}` : err.message),
+    );
+  return errors;
+}
