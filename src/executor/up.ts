@@ -30,6 +30,11 @@ export interface UpOptions {
   /** Wait until every service of the plan is running and healthy (`--wait`). */
   wait?: boolean;
   waitTimeoutMs?: number;
+  /**
+   * Called once a service's containers are started, before its dependents may go on. Tests use it to hold a
+   * run at an exact point (see BERTH_TEST_HOLD_AFTER in ops/up.ts); a rejection is the service's outcome.
+   */
+  afterService?: (service: string) => Promise<void>;
 }
 
 export interface UpResult {
@@ -88,6 +93,7 @@ export async function runUp(
     const service = runs.get(name)!;
     try {
       await runService(ctx, name);
+      await opts.afterService?.(name);
       service.started.resolve();
     } catch (err) {
       service.started.reject(err instanceof Interrupted ? err : new Skipped(String(err)));

@@ -10,6 +10,7 @@ import { emitter, type OpContext } from './context.js';
 import { readOwed, writeOwed } from './debt.js';
 import { healDuplicateNetworks, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
+import { Interrupted } from '../executor/wait.js';
 
 export interface UpOptions {
   /** Services to bring up, dependencies included (all when undefined). */
@@ -112,6 +113,7 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
     onEvent: emit,
     wait: opts.wait,
     waitTimeoutMs: opts.waitTimeoutMs,
+    afterService: testHold(ctx, emit),
   });
   if (owed.length && !result.interrupted) {
     const failed = new Set(result.failures.map((f) => f.service));
@@ -121,4 +123,37 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
     );
   }
   return { plan, result };
+}
+
+/**
+ * A test hook, honoured only when BERTH_TEST_HOLD_AFTER=<service> is set: once that service's containers are
+ * started, say so (a warning, on stderr) and hold until the run is interrupted, so an e2e test can Ctrl-C at
+ * exactly that moment (between a dependency's recreate and its dependents' restarts) instead of racing a sleep.
+ */
+function testHold(ctx: OpContext, emit: ReturnType<typeof emitter>) {
+  const service = process.env.BERTH_TEST_HOLD_AFTER;
+  if (!service) return undefined;
+  return async (name: string) => {
+    if (name !== service) return;
+    emit({
+      type: 'warning',
+      message: `test hold after "${name}" (BERTH_TEST_HOLD_AFTER): waiting for Ctrl-C`,
+    });
+    const signal = ctx.signal;
+    if (!signal) return;
+    if (!signal.aborted)
+      await new Promise<void>((resolve) => {
+        // A pending promise alone does not keep node running: hold the event loop open until Ctrl-C.
+        const keepAlive = setInterval(() => {}, 60_000);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearInterval(keepAlive);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    throw new Interrupted();
+  };
 }
