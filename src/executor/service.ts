@@ -27,6 +27,7 @@ export interface ServiceContext {
   waits: ConditionWaits;
   removals: Removals;
   pending: PendingSuccessors;
+  beforeStart?: (service: string) => Promise<void>;
 }
 
 export async function runService(ctx: ServiceContext, name: string): Promise<void> {
@@ -121,6 +122,9 @@ async function runServiceSteps(
     run.progress('Container', a.name, 'Started', true, t0, name);
     return id;
   };
+
+  if (ctx.beforeStart && actions.length) await ctx.beforeStart(name);
+  if (run.signal?.aborted) throw new Interrupted();
 
   const started = await Promise.allSettled(
     actions.map(async (a) => {

@@ -35,6 +35,12 @@ export interface UpOptions {
    * run at an exact point (see BERTH_TEST_HOLD_AFTER in ops/up.ts); a rejection is the service's outcome.
    */
   afterService?: (service: string) => Promise<void>;
+  /**
+   * Awaited before a service's containers start (after its dependencies are ready): `use` holds the services
+   * that publish host ports until the other client's holders of those ports have stopped, and starts the rest
+   * at once.
+   */
+  beforeStart?: (service: string) => Promise<void>;
 }
 
 export interface UpResult {
@@ -87,7 +93,7 @@ export async function runUp(
   for (const c of plan.unchanged) run.names.set(c.id, c.name);
   const waits = new ConditionWaits(run, waiter, probeFor, runs);
   const pending = new PendingSuccessors();
-  const ctx = { run, plan, edges, runs, waits, removals, pending };
+  const ctx = { run, plan, edges, runs, waits, removals, pending, beforeStart: opts.beforeStart };
 
   const tasks = order.map(async (name) => {
     const service = runs.get(name)!;

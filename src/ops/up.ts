@@ -10,6 +10,7 @@ import { emitter, type OpContext } from './context.js';
 import { readOwed, writeOwed } from './debt.js';
 import { healDuplicateNetworks, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
+import { hostPortsOf } from '../plan/host-ports.js';
 import { Interrupted } from '../executor/wait.js';
 
 export interface UpOptions {
@@ -27,6 +28,11 @@ export interface UpOptions {
   dryRun?: boolean;
   /** Use objects of the project's names that berth did not create for this stack (another stack, checkout, tool). */
   force?: boolean;
+  /**
+   * Containers of other projects that are stopping while this `up` runs (`use`): their host ports are not
+   * clashes, and the services publishing host ports start only once `stopped` settles.
+   */
+  releasing?: { ids: readonly string[]; stopped: Promise<unknown> };
 }
 
 export interface UpOutcome {
@@ -45,6 +51,9 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
   const emit = emitter(ctx);
   const wanted = (opts.services ?? Object.keys(stack.services)).map((s) => stack.services[s]!);
   const refs = [...new Set(wanted.map((s) => s.image))];
+  // The engine's version decides whether berth runs start_interval probes itself; asked now (it is cached), it
+  // is not a serial call in front of the first start. (/info alone took 2.6 s at load 40.)
+  if (!opts.dryRun && wanted.some((s) => s.healthcheck?.startIntervalMs)) engine.info().catch(() => {});
   const [observed, images, everything] = await Promise.all([
     observe(engine, stack.project),
     Promise.all(refs.map((r) => engine.inspectImage(r))).then((l) => new Map(refs.map((r, i) => [r, l[i]]))),
@@ -104,7 +113,7 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
     import('../executor/up.js'),
   ]);
   await checkEngineSupport(engine, stack, plan);
-  await checkPorts(engine, stack, plan);
+  await checkPorts(engine, stack, plan, opts.releasing?.ids);
   // Written down before a dependency is replaced, paid off once its dependents were restarted.
   const owed = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.service] : []));
   if (owed.length) await writeOwed(stack.project, owed);
@@ -114,6 +123,7 @@ async function upLocked(ctx: OpContext, stack: Stack, opts: UpOptions): Promise<
     wait: opts.wait,
     waitTimeoutMs: opts.waitTimeoutMs,
     afterService: testHold(ctx, emit),
+    beforeStart: portsReleased(stack, opts.releasing),
   });
   if (owed.length && !result.interrupted) {
     const failed = new Set(result.failures.map((f) => f.service));
@@ -155,5 +165,13 @@ function testHold(ctx: OpContext, emit: ReturnType<typeof emitter>) {
         );
       });
     throw new Interrupted();
+  };
+}
+
+/** Services that publish a fixed host port wait for the other project's containers to have stopped. */
+function portsReleased(stack: Stack, releasing: UpOptions['releasing']) {
+  if (!releasing?.ids.length) return undefined;
+  return async (service: string) => {
+    if (hostPortsOf(service, stack.services[service]?.ports ?? []).length) await releasing.stopped;
   };
 }
