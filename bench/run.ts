@@ -1,7 +1,8 @@
 // `npm run bench`: berth against the engine floor, docker-compose and dockerode-compose on generated stacks.
 // Flags: --quick (10 services, 3 runs), --runs N, --sizes 10,30,60, --shapes flat,layered,
 // --tools floor,berth,baseline,compose,dcompose (baseline: BENCH_BASELINE=<built checkout>),
-// --steps up,noop,recreate,down,config,logs,swarm (swarm: berth --target swarm against `docker stack deploy` on a
+// --steps up,noop,recreate,down,config,logs,swarm,clients (clients: `use` switch and data snapshot/restore of the
+// demo; swarm: berth --target swarm against `docker stack deploy` on a
 // single-node swarm, layered stacks; `--steps swarm` runs it alone, into bench/out/RESULTS-swarm.md), --out FILE,
 // --no-build, --no-profile (skip the one profiled lifecycle per tool through a counting proxy).
 import { execFileSync } from 'node:child_process';
@@ -52,7 +53,7 @@ const { values: flags } = parseArgs({
     sizes: { type: 'string' },
     shapes: { type: 'string', default: 'flat,layered' },
     tools: { type: 'string', default: 'floor,berth,compose,dcompose' },
-    steps: { type: 'string', default: 'up,noop,recreate,down,config,logs,swarm' },
+    steps: { type: 'string', default: 'up,noop,recreate,down,config,logs,swarm,clients' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
@@ -456,18 +457,27 @@ async function peerBenches(): Promise<string[]> {
     Object.entries(o)
       .map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`)
       .join(', ');
-  for (const [file, fn, title] of [
-    ['config.ts', 'benchConfig', 'bench/config.ts (spec)'],
-    ['logs.ts', 'benchLogs', 'bench/logs.ts (logs)'],
+  for (const [file, fn, title, step] of [
+    ['config.ts', 'benchConfig', 'bench/config.ts (spec)', 'config'],
+    ['logs.ts', 'benchLogs', 'bench/logs.ts (logs)', 'logs'],
+    [
+      'clients.ts',
+      'benchClients',
+      'bench/clients.ts (demo: warm `use` vs the engine floor, `snapshot --data`, `restore`; seconds, load average)',
+      'clients',
+    ],
   ] as const) {
-    if (!wantSteps.has(file === 'config.ts' ? 'config' : 'logs')) continue;
+    if (!wantSteps.has(step)) continue;
     if (!existsSync(join(ROOT, 'bench', file))) {
       out.push(`- ${title}: not available (no such file yet).`);
       continue;
     }
     try {
-      const mod = (await import(`./${file}`)) as Record<string, () => Promise<Record<string, number>>>;
-      const res = await mod[fn]!();
+      const mod = (await import(`./${file}`)) as Record<
+        string,
+        (runs: number) => Promise<Record<string, number>>
+      >;
+      const res = await mod[fn]!(runs);
       out.push(`- ${title}: ${fmt(res)}`);
       log(`  ${title}: ${fmt(res)}`);
     } catch (err) {

@@ -97,7 +97,7 @@ export function register(program: Command): void {
       process.stderr.write(
         `${name} is the active client of ${stack.name} (project ${stack.project}) in ${secs(Date.now() - t0)}s: ` +
           (r.stopped.length
-            ? `stopped ${r.stopped.join(', ')} (${secs(r.stopMs)}s before the start), `
+            ? `stopped ${r.stopped.join(', ')} (its port holders in ${secs(r.stopMs)}s, while this one started), `
             : '') +
           `started in ${secs(r.startMs)}s\n`,
       );

@@ -194,5 +194,6 @@ async function open(env: NodeJS.ProcessEnv): Promise<Engine> {
       throw unreachable(engine.endpoint, err.engineMessage);
     throw err;
   }
+  if (env.BERTH_TRACE && env.BERTH_TRACE !== '0') return (await import('./trace.js')).traced(engine);
   return engine;
 }

@@ -3,7 +3,7 @@
 // (`imageAction`) so the pull_policy rules are unit-tested without an engine.
 import type Docker from 'dockerode';
 import type { Service } from '../model/stack.js';
-import { BerthError } from '../errors.js';
+import { BerthError, ExitCode } from '../errors.js';
 import { isSnapshotImage, Label } from '../model/index.js';
 import { splitReference } from '../model/image-ref.js';
 import { engineMessage } from './errors.js';
@@ -183,6 +183,8 @@ function refuseForeignTarget(
   throw new BerthError(
     `will not build service "${service.name}" onto ${service.image}: ${snapshot ? 'that is a berth snapshot' : 'that image was not built by berth'}, and a build would replace it`,
     {
+      // The stack file asks for something berth will not do: bad input, like any other refused stack file.
+      exitCode: ExitCode.BadInput,
       pos: service.pos,
       hint: snapshot
         ? `to run from the snapshot, remove \`build:\` from the service in the overlay that sets \`image: ${service.image}\` (or use \`berth up --no-build\`); to build, give the service another \`image:\` name`

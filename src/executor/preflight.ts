@@ -132,10 +132,16 @@ export async function portRaceMessage(
  * Throws one error listing every port that cannot be published, before the executor creates anything. Ports
  * held by this project's own containers that the plan replaces or stops are fine: they are released first.
  */
-export async function checkPorts(engine: Engine, stack: Stack, plan: Plan): Promise<void> {
+export async function checkPorts(
+  engine: Engine,
+  stack: Stack,
+  plan: Plan,
+  /** Containers of other projects being stopped meanwhile (`use`): their ports are not clashes. */
+  alsoReleasing: Iterable<string> = [],
+): Promise<void> {
   const wanted = wantedPorts(stack, plan);
   if (!wanted.length) return;
-  const releasing = new Set<string>();
+  const releasing = new Set<string>(alsoReleasing);
   for (const a of plan.actions) {
     if (a.kind === 'recreate') releasing.add(a.old.id);
     if (a.kind === 'remove') releasing.add(a.container.id);

@@ -29,6 +29,7 @@ export interface ServiceContext {
   waits: ConditionWaits;
   removals: Removals;
   pending: PendingSuccessors;
+  beforeStart?: (service: string) => Promise<void>;
 }
 
 export async function runService(ctx: ServiceContext, name: string): Promise<void> {
@@ -154,6 +155,9 @@ async function runServiceSteps(
     }, 1);
     return afterStart(a, id, t0, 'Started');
   };
+
+  if (ctx.beforeStart && actions.length) await ctx.beforeStart(name);
+  if (run.signal?.aborted) throw new Interrupted();
 
   const started = await Promise.allSettled(
     actions.map(async (a) => {

@@ -30,6 +30,17 @@ export interface UpOptions {
   /** Wait until every service of the plan is running and healthy (`--wait`). */
   wait?: boolean;
   waitTimeoutMs?: number;
+  /**
+   * Called once a service's containers are started, before its dependents may go on. Tests use it to hold a
+   * run at an exact point (see BERTH_TEST_HOLD_AFTER in ops/up.ts); a rejection is the service's outcome.
+   */
+  afterService?: (service: string) => Promise<void>;
+  /**
+   * Awaited before a service's containers start (after its dependencies are ready): `use` holds the services
+   * that publish host ports until the other client's holders of those ports have stopped, and starts the rest
+   * at once.
+   */
+  beforeStart?: (service: string) => Promise<void>;
 }
 
 export interface UpResult {
@@ -82,12 +93,13 @@ export async function runUp(
   for (const c of plan.unchanged) run.names.set(c.id, c.name);
   const waits = new ConditionWaits(run, waiter, probeFor, runs);
   const pending = new PendingSuccessors();
-  const ctx = { run, plan, edges, runs, waits, removals, pending };
+  const ctx = { run, plan, edges, runs, waits, removals, pending, beforeStart: opts.beforeStart };
 
   const tasks = order.map(async (name) => {
     const service = runs.get(name)!;
     try {
       await runService(ctx, name);
+      await opts.afterService?.(name);
       service.started.resolve();
     } catch (err) {
       service.started.reject(err instanceof Interrupted ? err : new Skipped(String(err)));

@@ -1,6 +1,6 @@
 // `berth use NAME`: make a client the active one. Everything that can fail is checked before anything changes
-// (ports held by projects that stay up, or by other processes); then the other clients' port holders stop,
-// and the rest of them stop while this client comes up (`up --wait`).
+// (ports held by projects that stay up, or by other processes); then the other clients stop while this client
+// comes up (`up --wait`), its services that publish their host ports starting once the holders are gone.
 import type { Stack } from '../model/stack.js';
 import { listAllBerthContainers, observe } from '../engine/observe.js';
 import { hostPortClashes } from '../executor/preflight.js';
@@ -66,7 +66,10 @@ export interface SwitchResult {
   stopped: string[];
   errors: string[];
   up: UpOutcome;
-  /** Time spent stopping the port holders before this client could start, and in bringing it up. */
+  /**
+   * From the same moment, concurrently: until the other clients' holders of this client's host ports had
+   * stopped (only the services publishing those ports waited for it), and until this client was up and healthy.
+   */
   stopMs: number;
   startMs: number;
 }
@@ -93,19 +96,24 @@ async function switchLocked(
     (await Promise.all([...byProject(cs).values()].map((g) => stopContainers(ctx, stack, g)))).flatMap(
       (r) => r.errors,
     );
+  // Everything starts at once: the other clients' port holders stop while this client's services that do not
+  // publish those ports come up; the ones that do start once the holders are gone.
   const t0 = Date.now();
-  const errors = await stopAll(plan.first);
-  const stopMs = Date.now() - t0;
+  let stopMs = 0;
+  const first = stopAll(plan.first).then((errs) => {
+    stopMs = Date.now() - t0;
+    return errs;
+  });
   const rest = stopAll(plan.later);
-  const t1 = Date.now();
   try {
     const outcome = await up(ctx, stack, {
       wait: true,
       waitTimeoutMs: opts.waitTimeoutMs,
       force: opts.force,
+      releasing: { ids: plan.first.map((c) => c.id), stopped: first },
     });
-    const startMs = Date.now() - t1;
-    errors.push(...(await rest));
+    const startMs = Date.now() - t0;
+    const errors = [...(await first), ...(await rest)];
     return {
       stopped: [...new Set(plan.stopping.map((c) => c.project))],
       errors,
@@ -114,6 +122,6 @@ async function switchLocked(
       startMs,
     };
   } finally {
-    await rest.catch(() => {});
+    await Promise.allSettled([first, rest]);
   }
 }

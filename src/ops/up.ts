@@ -12,6 +12,8 @@ import { readOwed, writeOwed } from './debt.js';
 import { healDuplicateNetworks, lockName, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
 import { upProviders } from './providers.js';
+import { hostPortsOf } from '../plan/host-ports.js';
+import { Interrupted } from '../executor/wait.js';
 
 export interface UpOptions {
   /** Services to bring up, dependencies included (all when undefined). */
@@ -28,6 +30,11 @@ export interface UpOptions {
   dryRun?: boolean;
   /** Use objects of the project's names that berth did not create for this stack (another stack, checkout, tool). */
   force?: boolean;
+  /**
+   * Containers of other projects that are stopping while this `up` runs (`use`): their host ports are not
+   * clashes, and the services publishing host ports start only once `stopped` settles.
+   */
+  releasing?: { ids: readonly string[]; stopped: Promise<unknown> };
 }
 
 export interface UpOutcome {
@@ -66,6 +73,9 @@ async function converge(
     .map((s) => stack.services[s]!)
     .filter((s) => !s.provider);
   const refs = [...new Set(wanted.map((s) => s.image))];
+  // The engine's version decides whether berth runs start_interval probes itself; asked now (it is cached), it
+  // is not a serial call in front of the first start. (/info alone took 2.6 s at load 40.)
+  if (mode === 'apply' && wanted.some((s) => s.healthcheck?.startIntervalMs)) engine.info().catch(() => {});
   const [observed, images, everything] = await Promise.all([
     observe(engine, stack.project),
     Promise.all(refs.map((r) => engine.inspectImage(r))).then((l) => new Map(refs.map((r, i) => [r, l[i]]))),
@@ -132,7 +142,7 @@ async function converge(
     import('../executor/up.js'),
   ]);
   await checkEngineSupport(engine, stack, plan);
-  await checkPorts(engine, stack, plan);
+  await checkPorts(engine, stack, plan, opts.releasing?.ids);
   await testHook('BERTH_TEST_HOOK_AFTER_PREFLIGHT');
   // Written down before a dependency is replaced, paid off once its dependents were restarted.
   const owed = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.service] : []));
@@ -142,6 +152,8 @@ async function converge(
     onEvent: emit,
     wait: opts.wait,
     waitTimeoutMs: opts.waitTimeoutMs,
+    afterService: testHold(ctx, emit),
+    beforeStart: portsReleased(stack, opts.releasing),
   });
   if (owed.length && !result.interrupted) {
     const failed = new Set(result.failures.map((f) => f.service));
@@ -151,4 +163,45 @@ async function converge(
     );
   }
   return { plan, result };
+}
+
+/**
+ * A test hook, honoured only when BERTH_TEST_HOLD_AFTER=<service> is set: once that service's containers are
+ * started, say so (a warning, on stderr) and hold until the run is interrupted, so an e2e test can Ctrl-C at
+ * exactly that moment (between a dependency's recreate and its dependents' restarts) instead of racing a sleep.
+ */
+function testHold(ctx: OpContext, emit: ReturnType<typeof emitter>) {
+  const service = process.env.BERTH_TEST_HOLD_AFTER;
+  if (!service) return undefined;
+  return async (name: string) => {
+    if (name !== service) return;
+    emit({
+      type: 'warning',
+      message: `test hold after "${name}" (BERTH_TEST_HOLD_AFTER): waiting for Ctrl-C`,
+    });
+    const signal = ctx.signal;
+    if (!signal) return;
+    if (!signal.aborted)
+      await new Promise<void>((resolve) => {
+        // A pending promise alone does not keep node running: hold the event loop open until Ctrl-C.
+        const keepAlive = setInterval(() => {}, 60_000);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearInterval(keepAlive);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    throw new Interrupted();
+  };
+}
+
+/** Services that publish a fixed host port wait for the other project's containers to have stopped. */
+function portsReleased(stack: Stack, releasing: UpOptions['releasing']) {
+  if (!releasing?.ids.length) return undefined;
+  return async (service: string) => {
+    if (hostPortsOf(service, stack.services[service]?.ports ?? []).length) await releasing.stopped;
+  };
 }
