@@ -387,6 +387,18 @@ function buildKitKeys(b: Obj, at: Path, ctx: SvcCtx): Partial<BuildSpec> {
     needs.push({ key: displayPath(p), at: where ? `${where.pos.file}:${where.pos.line}` : displayPath(p) });
   }
   if (needs.length > 0) out.needsBuildKit = needs;
+  if (b.ssh !== undefined && b.ssh !== null)
+    out.ssh = Object.entries(toKvMap(b.ssh)).map(([k, v]) =>
+      v === null || v === undefined ? k : `${k}=${str(v)}`,
+    );
+  if (Array.isArray(b.secrets))
+    out.secrets = b.secrets.map((s) =>
+      isObj(s)
+        ? { source: str(s.source), ...(s.target === undefined ? {} : { target: str(s.target) }) }
+        : { source: str(s) },
+    );
+  if (b.entitlements !== undefined && b.entitlements !== null) out.entitlements = strList(b.entitlements);
+  if (b.privileged !== undefined && b.privileged !== null) out.privileged = bool(b.privileged);
   if (b.additional_contexts !== undefined && b.additional_contexts !== null) {
     const contexts: Record<string, string> = {};
     const after: string[] = [];

@@ -105,6 +105,11 @@ export interface BuildSpec {
   platforms?: string[];
   /** Named contexts: absolute paths, or `docker-image://…`, `service:NAME`, URLs as written. */
   additional_contexts?: Record<string, string>;
+  /** As written: `default`, `ID=path` (ssh agents or keys to forward). */
+  ssh?: string[];
+  secrets?: Array<{ source: string; target?: string }>;
+  entitlements?: string[];
+  privileged?: boolean;
   /** Services whose images this build uses (`additional_contexts: {x: service:NAME}`): built first. */
   after?: string[];
   /**

@@ -43,6 +43,10 @@ describe('BuildKit-only build keys', () => {
       'services.app.build.entitlements compose.yaml:15',
       'services.app.build.privileged compose.yaml:16',
     ]);
+    expect(b.ssh).toEqual(['default']);
+    expect(b.secrets).toEqual([{ source: 'token' }]);
+    expect(b.entitlements).toEqual(['network.host']);
+    expect(b.privileged).toBe(true);
     expect(stack.services.base!.build!.needsBuildKit).toBeUndefined();
   });
 
