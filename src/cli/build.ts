@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BerthError, badInput } from '../errors.js';
+import { BerthError, BerthErrors, badInput } from '../errors.js';
 import type { Service } from '../model/stack.js';
 import { loadStackFor, selectServices } from './lifecycle.js';
 
@@ -35,6 +35,13 @@ export function register(program: Command): void {
       if (buildable.length === 0) {
         process.stderr.write('berth: no service to build\n');
         return;
+      }
+      // every build that needs BuildKit is named before any build starts
+      const { needsBuildKit } = await import('../images/ensure.js');
+      const blocked = buildable.filter((s) => s.build?.needsBuildKit?.length);
+      if (blocked.length > 0) {
+        const errs = blocked.map((s) => needsBuildKit(s, s.build!.needsBuildKit!));
+        throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
       }
       const [{ opContext }, { eachService, throwFailures }] = await Promise.all([
         import('./lifecycle.js'),

@@ -254,6 +254,11 @@ export function serviceJson(s: Service, raw: Obj = {}, opts: JsonOptions = {}): 
           tags: s.build.tags && nonEmpty(s.build.tags),
           cache_from: s.build.cache_from && nonEmpty(s.build.cache_from),
           platforms: s.build.platforms && nonEmpty(s.build.platforms),
+          additional_contexts: s.build.additional_contexts && nonEmptyMap(s.build.additional_contexts),
+          ssh: s.build.ssh && nonEmpty(s.build.ssh),
+          secrets: s.build.secrets && nonEmpty(s.build.secrets),
+          entitlements: s.build.entitlements && nonEmpty(s.build.entitlements),
+          privileged: s.build.privileged,
         })
       : undefined,
     cap_add: nonEmpty(s.cap_add),

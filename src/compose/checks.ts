@@ -94,6 +94,7 @@ export function crossChecks(
     reported.add(k);
     err(at, msg, hint);
   };
+  buildOrderChecks(services, err);
   for (const svc of Object.values(services)) {
     if (svc.network_mode === 'host' && svc.ports.length > 0) {
       ctx.warnings.push(
@@ -150,6 +151,60 @@ export function crossChecks(
           `service \`${svc.name}\` waits for \`${dep}\` to be healthy, but \`${dep}\` has no healthcheck in the file (fine only if its image defines one)`,
         );
       }
+    }
+  }
+}
+
+/**
+ * `additional_contexts: {x: service:NAME}` makes NAME's image an input of the build: NAME must be a service of
+ * the stack, and such references must not go round in a circle (no build could start).
+ */
+function buildOrderChecks(
+  services: Record<string, Service>,
+  err: (p: Path, msg: string, hint?: string) => void,
+): void {
+  const at = (s: string): Path => ['services', s, 'build', 'additional_contexts'];
+  for (const svc of Object.values(services)) {
+    for (const dep of svc.build?.after ?? []) {
+      if (!Object.hasOwn(services, dep))
+        err(
+          at(svc.name),
+          `\`service:${dep}\`: there is no service \`${dep}\``,
+          'name a service of this stack',
+        );
+    }
+  }
+  // iterative walk: a chain of builds as long as the file makes must not overflow the stack
+  const state = new Map<string, 'open' | 'done'>();
+  for (const start of Object.keys(services)) {
+    if (state.has(start)) continue;
+    const trail: string[] = [];
+    const todo: Array<{ name: string; deps: string[] }> = [];
+    const push = (name: string) => {
+      state.set(name, 'open');
+      trail.push(name);
+      todo.push({
+        name,
+        deps: (services[name]?.build?.after ?? []).filter((d) => Object.hasOwn(services, d)),
+      });
+    };
+    push(start);
+    while (todo.length > 0) {
+      const top = todo[todo.length - 1]!;
+      const next = top.deps.shift();
+      if (next === undefined) {
+        state.set(top.name, 'done');
+        todo.pop();
+        trail.pop();
+      } else if (state.get(next) === 'open') {
+        const cycle = [...trail.slice(trail.indexOf(next)), next];
+        err(
+          at(top.name),
+          `build contexts go round in a circle: ${cycle.join(' → ')}`,
+          'remove one `service:` context',
+        );
+        return;
+      } else if (!state.has(next)) push(next);
     }
   }
 }

@@ -9,9 +9,26 @@ import { errorAt, type Path, type SourceDoc } from './source.js';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** The variables an `include` entry gives its files (its `env_file`, else the `.env` of its project directory). */
+export interface IncludeEnv {
+  /** Distinguishes two includes of one file with different variables (the parse is cached per file and key). */
+  key: string;
+  vars: Record<string, string>;
+}
+
 export interface IncludeDeps {
-  /** Parse, interpolate, validate and resolve `extends` of another file (cached by path). */
-  loadOther: (abs: string, from: SourceDoc, at: Path) => SourceDoc;
+  /** Parse, interpolate, validate and resolve `extends` of another file (cached by path and variables). */
+  loadOther: (abs: string, from: SourceDoc, at: Path, env?: IncludeEnv) => SourceDoc;
+  /** The variables of one include entry, on top of those of the include it is in (`parent`). */
+  includeEnv?: (
+    entry: Obj,
+    from: SourceDoc,
+    at: Path,
+    projectDir: string,
+    parent?: IncludeEnv,
+  ) => IncludeEnv | undefined;
+  /** The services an include brought in, with its variables (their env files are read with them). */
+  onIncluded?: (services: string[], env: IncludeEnv) => void;
   errors: BerthError[];
   show: (abs: string) => string;
 }
@@ -25,7 +42,9 @@ interface Frame {
   /** The file this frame put on the chain (undefined for the first). */
   abs?: string;
   /** The included file being resolved, merged in when its frame is done. */
-  child?: { inc: SourceDoc; dir: string };
+  child?: { inc: SourceDoc; dir: string; env?: IncludeEnv };
+  /** The variables of the include that brought this file in. */
+  env?: IncludeEnv;
 }
 
 /**
@@ -42,6 +61,9 @@ export function resolveIncludes(doc: SourceDoc, chain: string[], deps: IncludeDe
   while (stack.length > 0) {
     const f = stack[stack.length - 1]!;
     if (f.child) {
+      const services =
+        isObj(f.child.inc.value) && isObj(f.child.inc.value.services) ? f.child.inc.value.services : {};
+      if (f.child.env) deps.onIncluded?.(Object.keys(services), f.child.env);
       f.included = mergeStacks(f.included, rebaseModel(f.child.inc.value, f.child.dir)) as Obj;
       f.child = undefined;
     }
@@ -66,19 +88,22 @@ export function resolveIncludes(doc: SourceDoc, chain: string[], deps: IncludeDe
       );
       continue;
     }
+    const dir = e.project_directory
+      ? path.resolve(path.dirname(f.doc.file), String(e.project_directory))
+      : path.dirname(abs);
     let inc: SourceDoc;
+    let env: IncludeEnv | undefined;
     try {
-      inc = loadOther(abs, f.doc, ['include', i]);
+      env = deps.includeEnv?.(e, f.doc, ['include', i], dir, f.env) ?? f.env;
+      inc = loadOther(abs, f.doc, ['include', i], env);
     } catch (err) {
       errors.push(err as BerthError);
       continue;
     }
-    const dir = e.project_directory
-      ? path.resolve(path.dirname(f.doc.file), String(e.project_directory))
-      : path.dirname(abs);
-    f.child = { inc, dir };
+    f.child = { inc, dir, env };
     const sub = frameOf(inc);
     if (sub) {
+      sub.env = env;
       sub.abs = abs;
       trail.push(abs);
       onChain.add(abs);

@@ -1,5 +1,6 @@
 // The front of the pipeline: stack files on disk → one typed, validated Stack (see DESIGN.md, "Pipeline").
 // load YAML with positions → interpolate → validate each file → extends → merge (+ client overlay) → normalize.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type BerthError, BerthErrors } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
@@ -9,7 +10,7 @@ import { loadClient } from './clients.js';
 import { parseEnvFile } from './envfile.js';
 import { resolveExtends } from './extends.js';
 import { discoverFiles, readText, shownPath } from './files.js';
-import { resolveIncludes } from './include.js';
+import { type IncludeEnv, resolveIncludes } from './include.js';
 import { type Lookup, interpolate } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { enforceUnicity, mergeStacks, withoutResets } from './merge.js';
@@ -84,14 +85,18 @@ export function loadStack(opts: LoadOptions): Stack {
   const errors: BerthError[] = [];
   const sources = new Sources();
   const interpolated = new Map<string, SourceDoc>();
-  const prepare = (doc: SourceDoc): SourceDoc => {
-    doc.value = interpolateTree(doc, lookup, warn, errors);
+  const prepare = (doc: SourceDoc, lk: Lookup = lookup): SourceDoc => {
+    doc.value = interpolateTree(doc, lk, warn, errors);
     // A key tagged `!reset` is gone, whatever it was written with: `build: !reset null` is valid.
     validateDoc({ ...doc, value: withoutResets(doc.value, doc.reset) }, errors, warn);
     return doc;
   };
-  const loadOther = (abs: string, from: SourceDoc, at: Path): SourceDoc => {
-    const hit = interpolated.get(abs);
+  // As compose-go: an included file sees the variables of the shell and .env first, then its include's.
+  const lookupOf = (env: IncludeEnv | undefined): Lookup =>
+    env ? (k) => lookup(k) ?? (Object.hasOwn(env.vars, k) ? env.vars[k] : undefined) : lookup;
+  const loadOther = (abs: string, from: SourceDoc, at: Path, env?: IncludeEnv): SourceDoc => {
+    const cacheKey = env ? `${abs}\0${env.key}` : abs;
+    const hit = interpolated.get(cacheKey);
     if (hit) return hit;
     let text: string;
     try {
@@ -102,12 +107,12 @@ export function loadStack(opts: LoadOptions): Stack {
         hint: reason === 'missing' ? 'check the path (relative to this file)' : (e as BerthError).hint,
       });
     }
-    const d = prepare(parseSource(abs, show(abs), text));
-    interpolated.set(abs, d);
+    const d = prepare(parseSource(abs, show(abs), text), lookupOf(env));
+    interpolated.set(cacheKey, d);
     sources.add(d);
     // Another file's further documents are merged into its first: it is referred to as one file.
     for (const more of d.more ?? []) {
-      prepare(more);
+      prepare(more, lookupOf(env));
       sources.add(more);
       d.value = mergeStacks(d.value, more.value ?? {}, more);
     }
@@ -120,8 +125,48 @@ export function loadStack(opts: LoadOptions): Stack {
     prepare(doc);
   }
   throwIf(errors);
+  const serviceLookups = new Map<string, Lookup>();
+  const includeEnv = (e: Obj, from: SourceDoc, at: Path, projectDir: string, parent?: IncludeEnv) => {
+    const files = e.env_file === undefined || e.env_file === null ? [] : [e.env_file].flat().map(String);
+    const paths = files.map((f) => path.resolve(path.dirname(from.file), f));
+    // no env_file: the .env of the included project's directory, when there is one (as compose-go)
+    if (paths.length === 0 && existsSync(path.join(projectDir, '.env')))
+      paths.push(path.join(projectDir, '.env'));
+    if (paths.length === 0) return parent;
+    const parentLookup = lookupOf(parent);
+    const vars: Record<string, string> = {};
+    for (const abs of paths) {
+      let text: string;
+      try {
+        text = readText(abs, show(abs), 'env file');
+      } catch (err) {
+        throw errorAt(from, files.length ? [...at, 'env_file'] : at, (err as BerthError).message, {
+          hint: 'check the path (relative to this file)',
+        });
+      }
+      Object.assign(
+        vars,
+        parseEnvFile(
+          text,
+          show(abs),
+          (k) => parentLookup(k) ?? (Object.hasOwn(vars, k) ? vars[k] : undefined),
+        ),
+      );
+    }
+    // the including file's variables win over the include's own (compose-go merges only missing keys)
+    const merged = { ...vars, ...(parent?.vars ?? {}) };
+    return { key: JSON.stringify(merged), vars: merged };
+  };
   const applyIncludes = (doc: SourceDoc, chain: string[]) =>
-    resolveIncludes(doc, chain, { loadOther, errors, show });
+    resolveIncludes(doc, chain, {
+      loadOther,
+      errors,
+      show,
+      includeEnv,
+      onIncluded: (names, env) => {
+        for (const n of names) if (!serviceLookups.has(n)) serviceLookups.set(n, lookupOf(env));
+      },
+    });
   for (const doc of layers) {
     resolveExtends(doc, loadOther, errors);
     applyIncludes(doc, [doc.file]);
@@ -157,6 +202,7 @@ export function loadStack(opts: LoadOptions): Stack {
     client: client?.name,
     profiles,
     lookup,
+    lookupFor: (service) => serviceLookups.get(service),
     readsEnvFiles: needed ? (service) => needed.has(service) : undefined,
     // stack files and overlays in merge order, then files pulled in by include / extends
     files: [...new Set([...layers, ...sources.docs].map((d) => d.file).filter((f) => !f.includes('#')))],

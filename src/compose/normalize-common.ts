@@ -21,6 +21,8 @@ export interface NormalizeContext {
   show: (abs: string) => string;
   /** When a verb names services: whether this one's `env_file` is read (Compose reads only what it runs). */
   readsEnvFiles?: (service: string) => boolean;
+  /** A service brought in by `include` reads its env files with its include's variables (see index.ts). */
+  lookupFor?: (service: string) => Lookup | undefined;
 }
 
 export type Obj = Record<string, unknown>;

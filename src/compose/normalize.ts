@@ -88,7 +88,8 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
       disabled.push(name);
       continue;
     }
-    services[name] = service(name, s, at, { ...ctx, volumes, networks, secrets, configs, err });
+    const lookup = ctx.lookupFor?.(name) ?? ctx.lookup;
+    services[name] = service(name, s, at, { ...ctx, lookup, volumes, networks, secrets, configs, err });
   }
   // The implicit default network exists only when some service uses it.
   if (Object.values(services).some((s) => Object.hasOwn(s.networks, 'default')) && !networks.default) {
@@ -370,7 +371,64 @@ function buildSpec(raw: unknown, at: Path, ctx: SvcCtx): BuildSpec {
     tags: b.tags === undefined ? undefined : strList(b.tags),
     cache_from: b.cache_from === undefined ? undefined : strList(b.cache_from),
     platforms: b.platforms === undefined ? undefined : strList(b.platforms),
+    ...buildKitKeys(b, at, ctx),
   };
+}
+
+/** Values of `additional_contexts` berth passes as written; anything else is a path, relative to the file. */
+const CONTEXT_REF = /^(docker-image:\/\/|service:|oci-layout:\/\/|https?:\/\/|git@|git:\/\/|github\.com\/)/;
+
+/**
+ * The build keys only BuildKit honours. They load (a file that uses them is a valid Compose file) and are
+ * kept with their lines, so a build on the classic builder stops naming each one instead of ignoring it;
+ * `service:NAME` contexts also order the builds.
+ */
+function buildKitKeys(b: Obj, at: Path, ctx: SvcCtx): Partial<BuildSpec> {
+  const out: Partial<BuildSpec> = {};
+  const needs: Array<{ key: string; at: string }> = [];
+  for (const key of ['additional_contexts', 'ssh', 'secrets', 'entitlements', 'privileged']) {
+    if (b[key] === undefined || b[key] === null) continue;
+    if (key === 'privileged' && !bool(b[key])) continue;
+    const p = [...at, key];
+    const where = ctx.sources.locate(p, 'key');
+    needs.push({ key: displayPath(p), at: where ? `${where.pos.file}:${where.pos.line}` : displayPath(p) });
+  }
+  if (needs.length > 0) out.needsBuildKit = needs;
+  if (b.ssh !== undefined && b.ssh !== null)
+    out.ssh = Object.entries(toKvMap(b.ssh)).map(([k, v]) =>
+      v === null || v === undefined ? k : `${k}=${str(v)}`,
+    );
+  if (Array.isArray(b.secrets))
+    out.secrets = b.secrets.map((s) =>
+      isObj(s)
+        ? { source: str(s.source), ...(s.target === undefined ? {} : { target: str(s.target) }) }
+        : { source: str(s) },
+    );
+  if (b.entitlements !== undefined && b.entitlements !== null) out.entitlements = strList(b.entitlements);
+  if (b.privileged !== undefined && b.privileged !== null) out.privileged = bool(b.privileged);
+  if (b.additional_contexts !== undefined && b.additional_contexts !== null) {
+    const contexts: Record<string, string> = {};
+    const after: string[] = [];
+    for (const [name, v] of Object.entries(toKvMap(b.additional_contexts))) {
+      const value = v === null || v === undefined ? '' : str(v);
+      if (value.startsWith('service:')) after.push(value.slice('service:'.length));
+      contexts[name] = CONTEXT_REF.test(value) ? value : resolvePath(value, ctx);
+    }
+    out.additional_contexts = contexts;
+    if (after.length > 0) out.after = after;
+  }
+  if (Array.isArray(b.secrets)) {
+    b.secrets.forEach((s, i) => {
+      const source = isObj(s) ? str(s.source) : str(s);
+      if (!Object.hasOwn(ctx.secrets, source))
+        ctx.err(
+          [...at, 'secrets', i],
+          `secret \`${source}\` is not declared`,
+          'declare it under the top-level `secrets:`',
+        );
+    });
+  }
+  return out;
 }
 
 function commandOf(v: unknown, at: Path, ctx: SvcCtx): string[] | undefined {

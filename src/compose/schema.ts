@@ -33,13 +33,8 @@ const UNSUPPORTED: Record<string, Record<string, string>> = {
     ].map((k) => [k, '']),
   ),
   build: {
-    ssh: '',
-    secrets: '',
-    additional_contexts: '',
     isolation: '',
-    privileged: '',
     ulimits: '',
-    entitlements: '',
   },
   reservations: { devices: 'GPU and device reservations need a swarm or GPU runtime' },
   network: { enable_ipv4: '' },

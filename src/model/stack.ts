@@ -103,6 +103,20 @@ export interface BuildSpec {
   tags?: string[];
   cache_from?: string[];
   platforms?: string[];
+  /** Named contexts: absolute paths, or `docker-image://…`, `service:NAME`, URLs as written. */
+  additional_contexts?: Record<string, string>;
+  /** As written: `default`, `ID=path` (ssh agents or keys to forward). */
+  ssh?: string[];
+  secrets?: Array<{ source: string; target?: string }>;
+  entitlements?: string[];
+  privileged?: boolean;
+  /** Services whose images this build uses (`additional_contexts: {x: service:NAME}`): built first. */
+  after?: string[];
+  /**
+   * Keys of this build the classic builder cannot honour (`build.ssh`, `build.secrets`, `build.entitlements`,
+   * `build.privileged`, `build.additional_contexts`), each with where it is written (`file:line`).
+   */
+  needsBuildKit?: Array<{ key: string; at: string }>;
 }
 
 export interface ServiceNetwork {

@@ -1,0 +1,144 @@
+// Build keys only BuildKit honours (`additional_contexts`, `ssh`, `secrets`, `entitlements`, `privileged`):
+// a file that uses them is a valid Compose file and loads; a build that would need them on berth's classic
+// builder stops before anything is built, naming each key and its line; `service:NAME` contexts order builds.
+import { describe, expect, test } from 'vitest';
+import { ensureImages } from '../../src/images/ensure.js';
+import { FakeEngine } from '../support/fake-engine.js';
+import { load, loadError } from './compose-helpers.js';
+
+const file = `services:
+  base:
+    build:
+      context: .
+      dockerfile: base.dockerfile
+  app:
+    build:
+      context: .
+      additional_contexts:
+        base: service:base
+        docs: ./docs
+        alpine: docker-image://alpine:3.19
+      ssh: [default]
+      secrets: [token]
+      entitlements: [network.host]
+      privileged: true
+    image: acme/app:dev
+secrets:
+  token:
+    environment: TOKEN
+`;
+
+describe('BuildKit-only build keys', () => {
+  test('load, with each key and its line kept for the builder', () => {
+    const stack = load({ 'compose.yaml': file }, { env: { TOKEN: 't' } });
+    const b = stack.services.app!.build!;
+    expect(b.after).toEqual(['base']);
+    expect(b.additional_contexts?.base).toBe('service:base');
+    expect(b.additional_contexts?.alpine).toBe('docker-image://alpine:3.19');
+    expect(b.additional_contexts?.docs).toMatch(/\/proj\/docs$/);
+    expect(b.needsBuildKit?.map((n) => `${n.key} ${n.at}`)).toEqual([
+      'services.app.build.additional_contexts compose.yaml:9',
+      'services.app.build.ssh compose.yaml:13',
+      'services.app.build.secrets compose.yaml:14',
+      'services.app.build.entitlements compose.yaml:15',
+      'services.app.build.privileged compose.yaml:16',
+    ]);
+    expect(b.ssh).toEqual(['default']);
+    expect(b.secrets).toEqual([{ source: 'token' }]);
+    expect(b.entitlements).toEqual(['network.host']);
+    expect(b.privileged).toBe(true);
+    expect(stack.services.base!.build!.needsBuildKit).toBeUndefined();
+  });
+
+  test('`privileged: false` needs nothing', () => {
+    const stack = load({
+      'compose.yaml': 'services:\n  a:\n    build:\n      context: .\n      privileged: false\n',
+    });
+    expect(stack.services.a!.build!.needsBuildKit).toBeUndefined();
+  });
+
+  test('`service:NAME` must name a service of the stack', () => {
+    expect(
+      loadError({
+        'compose.yaml':
+          'services:\n  a:\n    build:\n      context: .\n      additional_contexts:\n        x: service:nope\n',
+      }),
+    ).toMatch(/compose\.yaml:6:\d+: .*`service:nope`: there is no service `nope`/);
+  });
+
+  test('`service:` contexts in a circle are an error, not a build that waits forever', () => {
+    const text = `services:
+  a:
+    build:
+      context: .
+      additional_contexts: {b: "service:b"}
+  b:
+    build:
+      context: .
+      additional_contexts: {a: "service:a"}
+`;
+    expect(loadError({ 'compose.yaml': text })).toMatch(
+      /build contexts go round in a circle: (a → b → a|b → a → b)/,
+    );
+  });
+
+  test('a build secret must be declared', () => {
+    expect(
+      loadError({ 'compose.yaml': 'services:\n  a:\n    build:\n      context: .\n      secrets: [nope]\n' }),
+    ).toMatch(/compose\.yaml:5:\d+: .*secret `nope` is not declared/);
+  });
+});
+
+describe('building with the classic builder', () => {
+  test('stops before any build, naming every key that needs BuildKit with its line (exit code 2)', async () => {
+    const stack = load({ 'compose.yaml': file }, { env: { TOKEN: 't' } });
+    const engine = new FakeEngine();
+    const err = await ensureImages(engine, Object.values(stack.services)).then(
+      () => undefined,
+      (e: unknown) => e as { message: string; exitCode: number },
+    );
+    expect(err?.exitCode).toBe(2);
+    expect(err?.message).toContain('`services.app.build.ssh` (compose.yaml:13)');
+    expect(err?.message).toContain('`services.app.build.additional_contexts` (compose.yaml:9)');
+    expect(err?.message).toContain('need BuildKit');
+    expect(engine.callsOf(['buildImage'])).toEqual([]);
+  });
+
+  test('an image that is already there (built with BuildKit by hand) is used, not rebuilt', async () => {
+    const stack = load({ 'compose.yaml': file }, { env: { TOKEN: 't' } });
+    const engine = new FakeEngine();
+    const id = engine.addImage(stack.services.app!.image);
+    const ids = await ensureImages(engine, [stack.services.app!]);
+    expect(ids.get('app')).toBe(id);
+    expect(engine.callsOf(['buildImage'])).toEqual([]);
+  });
+
+  test('`service:NAME` contexts build NAME first, even when listed last and with room for both at once', async () => {
+    const text = `services:
+  top:
+    build:
+      context: .
+      additional_contexts: {mid: "service:mid"}
+  mid:
+    build:
+      context: .
+      additional_contexts: {low: "service:low"}
+  low:
+    build: .
+  other:
+    build: .
+`;
+    const stack = load({ 'compose.yaml': text });
+    // the classic builder cannot use the contexts; the order is what is checked here
+    for (const s of Object.values(stack.services)) if (s.build) s.build.needsBuildKit = undefined;
+    const engine = new FakeEngine();
+    engine.latency = 5;
+    await ensureImages(engine, Object.values(stack.services), { concurrency: 4 });
+    const builds = engine.callsOf(['buildImage']);
+    const span = (n: string) => builds.find((c) => c.target === n)!;
+    expect(span('mid').startedAt).toBeGreaterThan(span('low').endedAt!);
+    expect(span('top').startedAt).toBeGreaterThan(span('mid').endedAt!);
+    // independent builds still run side by side
+    expect(span('other').startedAt).toBeLessThan(span('low').endedAt!);
+  });
+});
