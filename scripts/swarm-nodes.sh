@@ -18,6 +18,8 @@ SUBNET=10.232.0
 REGISTRY_PORT=5000
 # The images a node needs that no registry has: the base image of what the test builds.
 SEED_IMAGES=(berth/busybox:latest)
+# The DIR of the nodes that exist, so a start after a run that never got to `down` removes those first.
+CURRENT=/run/$NS_PREFIX-nodes.dir
 log() { printf 'swarm-nodes: %s\n' "$*" >&2; }
 
 ns() { echo "$NS_PREFIX-$1"; }          # network namespace of a node
@@ -45,6 +47,11 @@ wait_node() { # NODE
 
 start() {
   [ "$(id -u)" = 0 ] || { log "needs root (network namespaces, a dockerd per node)"; exit 3; }
+  if [ -f "$CURRENT" ] && [ "$(cat "$CURRENT")" != "$DIR" ]; then
+    log "removing the nodes a previous run left in $(cat "$CURRENT")"
+    (DIR=$(cat "$CURRENT"); down)
+  fi
+  echo "$DIR" >"$CURRENT"
   mkdir -p "$DIR"
   for node in manager worker; do ip netns add "$(ns "$node")"; done
   ip link add bt-sw2-m type veth peer name bt-sw2-w
@@ -137,6 +144,7 @@ down() {
     for c in /sys/fs/cgroup/*/"$(ns "$node")"; do [ -d "$c" ] && rmdir "$c" 2>/dev/null || true; done
   done
   rm -rf "$DIR"
+  if [ -f "$CURRENT" ] && [ "$(cat "$CURRENT")" = "$DIR" ]; then rm -f "$CURRENT"; fi
 }
 
 cmd=${1:-}
