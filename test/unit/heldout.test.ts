@@ -13,11 +13,8 @@ import { collectCases, type Outcome, runCase } from '../heldout/check.js';
 const ROOT = path.resolve(import.meta.dirname, '../heldout');
 const F = 'docker-compose/pkg/e2e/fixtures';
 
-/**
- * Every file that does not load, and why. `pending`: a key another branch of issue 12 adds (post_start,
- * pre_stop and provider: branch `hooks`); such a file may pass or fail. Drop the mark once that is merged.
- */
-const EXPECTED: Record<string, { reason: string; pending?: true }> = {
+/** Every file that does not load, and why. */
+const EXPECTED: Record<string, { reason: string }> = {
   [`${F}/container_name/compose.yaml`]: {
     reason: 'two services with one container_name: Compose rejects it too (its test expects the error)',
   },
@@ -29,28 +26,6 @@ const EXPECTED: Record<string, { reason: string; pending?: true }> = {
     reason:
       'top-level `jobs`: not in the Compose specification berth implements (a new docker/compose feature)',
   },
-  ...Object.fromEntries(
-    [
-      'hooks/compose.yaml',
-      'hooks/poststart/compose-error.yaml',
-      'hooks/poststart/compose-success.yaml',
-      'hooks/prestop/compose-error.yaml',
-      'hooks/prestop/compose-success.yaml',
-      'stop/compose.yaml',
-    ].map((f) => [
-      `${F}/${f}`,
-      { reason: 'post_start / pre_stop hooks (branch hooks)', pending: true as const },
-    ]),
-  ),
-  ...Object.fromEntries(
-    [
-      'interpolation/compose.yaml',
-      'interpolation/extends/compose.yaml',
-      'interpolation/include/compose.yaml',
-      'interpolation/override/override.yaml',
-      'providers/depends-on-multiple-providers.yaml',
-    ].map((f) => [`${F}/${f}`, { reason: '`provider` services (branch hooks)', pending: true as const }]),
-  ),
 };
 
 const cases = collectCases(ROOT);
@@ -95,17 +70,14 @@ describe('held-out Compose files', () => {
     const failing = outcomes.filter((o) => !o.ok).map((o) => o.case.name);
     expect(failing.filter((f) => !EXPECTED[f])).toEqual([]);
     const stale = Object.entries(EXPECTED)
-      .filter(([f, e]) => !e.pending && !failing.includes(f))
+      .filter(([f]) => !failing.includes(f))
       .map(([f]) => f);
     expect(stale, 'these load now: remove them from EXPECTED').toEqual([]);
   });
 
-  test('at least 95 % load and plan (counting the keys of branch hooks as that branch makes them load)', () => {
+  test('at least 95 % load and plan', () => {
     const ok = outcomes.filter((o) => o.ok).length;
-    const pending = outcomes.filter((o) => !o.ok && EXPECTED[o.case.name]?.pending).length;
-    expect((ok + pending) / outcomes.length).toBeGreaterThanOrEqual(0.95);
-    // without them, today: 126 of 140
-    expect(ok / outcomes.length).toBeGreaterThanOrEqual(0.89);
+    expect(ok / outcomes.length).toBeGreaterThanOrEqual(0.95);
   });
 
   test('each failing file, through the CLI: exit 2, the key and the file:line, no stack trace', async () => {
