@@ -9,8 +9,8 @@ process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 // The long suite (`npm run test:long`, also in .ci/run): files that hold something of the whole engine for
 // their duration, or repeat a scenario many times, run alone. swarm turns the engine into a swarm manager (and
 // leaves it); concurrency races berths against each other 20 times and counts on the engine answering them,
-// not a dozen other files.
-const LONG = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
+// not a dozen other files; compat brings up 18 Compose files written by others, five at a time.
+const LONG = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts', 'test/e2e/compat.test.ts'];
 
 // Unit tests never need an engine. e2e tests need a real dockerd and the local images; every file uses its own
 // project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is
