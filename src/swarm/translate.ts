@@ -88,6 +88,9 @@ export const KEYS: Record<string, { outcome: Outcome; note: string }> = {
   network_mode: { outcome: 'reported', note: 'Swarm tasks join overlay networks only: not applied' },
   networks: { outcome: 'translated', note: 'attachable overlay networks, with aliases' },
   pid: { outcome: 'reported', note: 'no PID mode on Swarm: not applied' },
+  post_start: { outcome: 'reported', note: 'Swarm runs no lifecycle hooks: not applied' },
+  pre_start: { outcome: 'reported', note: 'Swarm runs no lifecycle hooks: not applied' },
+  pre_stop: { outcome: 'reported', note: 'Swarm runs no lifecycle hooks: not applied' },
   pids_limit: { outcome: 'translated', note: 'Resources.Limits.Pids' },
   platform: {
     outcome: 'reported',
@@ -98,6 +101,7 @@ export const KEYS: Record<string, { outcome: Outcome; note: string }> = {
     note: 'EndpointSpec.Ports, mode host by default; no host IP: bound on every interface',
   },
   privileged: { outcome: 'reported', note: 'Swarm services cannot run privileged: not applied' },
+  provider: { outcome: 'reported', note: 'provider services are run by berth up only: not applied on Swarm' },
   profiles: { outcome: 'handled', note: 'applied by berth before translation' },
   pull_policy: { outcome: 'handled', note: 'images are resolved by berth before the deploy' },
   read_only: { outcome: 'translated', note: 'ContainerSpec.ReadOnly' },
