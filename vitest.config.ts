@@ -6,8 +6,17 @@ import { defineConfig } from 'vitest/config';
 // property tests alone parse thousands of generated files that nobody will read again.
 process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 
-// Two projects: unit tests never need an engine; e2e tests need a real dockerd and run one file at a time
-// because they share it (and the machine's two cores) with everything else.
+// The long suite (`npm run test:long`, also in .ci/run): files that hold something of the whole engine for
+// their duration, or repeat a scenario many times, run alone. swarm turns the engine into a swarm manager (and
+// leaves it); concurrency races berths against each other 20 times and counts on the engine answering them,
+// not a dozen other files.
+const LONG = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
+
+// Unit tests never need an engine. e2e tests need a real dockerd and the local images; every file uses its own
+// project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is
+// the engine and containers starting, not CPU): on 2 cores that halves the wall time of the suite.
+// Vitest runs projects of one `groupOrder` in one pool of `maxWorkers`, so unit and e2e share the 2 workers.
+// `long` and `podman` are run on their own (`npm run test:long`, `npm run test:podman`), each after `npm test` in CI.
 export default defineConfig({
   test: {
     projects: [
@@ -16,16 +25,45 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/tui/**/*.test.{ts,tsx}'],
           testTimeout: 20_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: LONG,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+          globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'long',
+          include: LONG,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+      {
+        // The e2e subset against Podman (`npm run test:podman`, in .ci/run): every engine call of the tests and
+        // of the CLIs they run goes to podman's Docker-API socket, never to the main dockerd.
+        test: {
+          name: 'podman',
+          include: ['test/podman/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+          globalSetup: ['test/podman/global-setup.ts'],
+          env: { DOCKER_HOST: `unix://${process.env.BERTH_PODMAN_SOCK || '/run/berth-podman.sock'}` },
         },
       },
     ],

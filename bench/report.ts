@@ -177,6 +177,8 @@ export function renderMarkdown(opts: {
   notes: string[];
   extra: string[];
   profile: string[];
+  /** The swarm row (bench/swarm.ts), when it ran. */
+  swarm?: string[];
 }): string {
   const { facts: f, results: r, stacks, tools } = opts;
   const L: string[] = [];
@@ -257,6 +259,7 @@ export function renderMarkdown(opts: {
     L.push('');
   }
   if (opts.extra.length) L.push("## From the spec and logs engineers' benches", '', ...opts.extra, '');
+  if (opts.swarm?.length) L.push('## On Docker Swarm (`--steps swarm`)', '', ...opts.swarm, '');
   if (opts.profile.length) L.push('## Profile (not in the medians)', '', ...opts.profile, '');
   if (opts.notes.length) L.push('## Notes', '', ...opts.notes.map((n) => `- ${n}`), '');
   L.push('## Raw samples (seconds)', '', '<details><summary>every timed step</summary>', '', '```');

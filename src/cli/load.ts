@@ -4,6 +4,7 @@ import { loadStack } from '../compose/index.js';
 import type { Stack } from '../model/stack.js';
 import { resolveClient } from '../stacks/active.js';
 import { globalsOf } from './globals.js';
+import { SWARM_ONLY_WARNING, targetOf } from './target.js';
 
 /** Warnings already shown in this process: a verb may load the stack more than once. */
 const shown = new Set<string>();
@@ -29,7 +30,14 @@ export function loadFromCli(
     client: resolveClient(opts.client, g, cwd, process.env),
     env: process.env,
   });
+  let swarm = false;
+  try {
+    swarm = targetOf(cmd, stack) === 'swarm';
+  } catch {
+    // A bad target is the verb's error to report, with its exit code.
+  }
   for (const w of stack.warnings) {
+    if (swarm && SWARM_ONLY_WARNING.test(w)) continue;
     if (!opts.quiet && !shown.has(w)) process.stderr.write(`berth: warning: ${w}\n`);
     shown.add(w);
   }

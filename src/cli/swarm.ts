@@ -1,27 +1,12 @@
 // The verbs' swarm branches (`--target swarm`, BERTH_TARGET=swarm, or `x-berth: {target: swarm}` in the
 // file): the same flags, acted out by ops/deploy.ts on the swarm the engine manages.
 import type { Command } from 'commander';
-import { composeModels } from '../compose/canonical.js';
-import { BerthError, ExitCode } from '../errors.js';
 import type { Stack } from '../model/stack.js';
 import type { SwarmContext } from '../ops/deploy.js';
 import { globalsOf } from './globals.js';
 import { colorWanted, interruptOnSigint, progressPrinter } from './lifecycle.js';
 
-export type Target = 'local' | 'swarm';
-
-/** The target: --target, then BERTH_TARGET, then `x-berth.target` in the file; local by default. */
-export function targetOf(cmd: Command, stack?: Stack): Target {
-  const g = globalsOf(cmd);
-  const fromFile = stack
-    ? (composeModels.get(stack)?.['x-berth'] as { target?: unknown } | undefined)?.target
-    : undefined;
-  const t =
-    g.target ?? process.env.BERTH_TARGET ?? (typeof fromFile === 'string' ? fromFile : undefined) ?? 'local';
-  if (t !== 'local' && t !== 'swarm')
-    throw new BerthError(`target \`${t}\`: expected local or swarm`, { exitCode: ExitCode.BadInput });
-  return t;
-}
+export { type Target, targetOf } from './target.js';
 
 async function swarmContext(cmd: Command, withProgress = true, signal?: AbortSignal): Promise<SwarmContext> {
   const [{ connect }, { connectSwarm }] = await Promise.all([

@@ -5,7 +5,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 // Precompiled from schemas/stack.schema.json by schemas/generate.ts: no ajv compile at start-up.
 import { validate as generated } from '../../schemas/stack-validator.gen.js';
 import type { BerthError } from '../errors.js';
-import { displayPath } from './paths.js';
+import { displayPath, shownKey } from './paths.js';
 import { errorAt, locateIn, type Path, type SourceDoc } from './source.js';
 
 const UNSUPPORTED: Record<string, Record<string, string>> = {
@@ -266,7 +266,7 @@ function unknownKey(doc: SourceDoc, path: Path, key: string, e: ErrorObject): Be
   const pp = Object.keys(parent?.patternProperties ?? {}).filter((p) => p !== '^x-');
   if (pp.length > 0 && !parent.properties) {
     const what = path[path.length - 1] === 'services' ? 'service' : 'name';
-    return errorAt(doc, at, `${JSON.stringify(key)} is not a valid ${what} name`, {
+    return errorAt(doc, at, `${JSON.stringify(shownKey(key))} is not a valid ${what} name`, {
       kind: 'key',
       hint: 'use letters, digits, `.`, `_` and `-`',
     });
@@ -279,7 +279,7 @@ function unknownKey(doc: SourceDoc, path: Path, key: string, e: ErrorObject): Be
     });
   }
   const guess = didYouMean(key, known);
-  return errorAt(doc, at, `unknown key \`${key}\``, {
+  return errorAt(doc, at, `unknown key \`${shownKey(key)}\``, {
     kind: 'key',
     hint: guess
       ? `did you mean \`${guess}\`?`
@@ -292,14 +292,20 @@ function unknownKey(doc: SourceDoc, path: Path, key: string, e: ErrorObject): Be
 export function didYouMean(word: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
+  const limit = word.length <= 4 ? 1 : word.length <= 8 ? 2 : 3;
   for (const c of candidates) {
-    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    // A prefix either way is a guess at any distance, and its distance is the difference in length. Any other
+    // candidate further apart in length than the limit cannot be within it: skipping it keeps a 64 KiB key
+    // (fuzzed input) from costing seconds of edit-distance tables.
+    const apart = Math.abs(c.length - word.length);
+    const prefix = c.startsWith(word) || word.startsWith(c);
+    if (!prefix && apart > limit) continue;
+    const d = prefix ? apart : levenshtein(word.toLowerCase(), c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
-  const limit = word.length <= 4 ? 1 : word.length <= 8 ? 2 : 3;
   if (best && (bestD <= limit || best.startsWith(word) || word.startsWith(best))) return best;
   return undefined;
 }

@@ -32,7 +32,8 @@ export interface ContainerApi {
 export interface DockerApi {
   /** `unix:///var/run/docker.sock`, `tcp://…`: for messages. */
   readonly endpoint: string;
-  ping(): Promise<unknown>;
+  /** The answer's headers when the client sees them (light.ts does; dockerode's modem does not). */
+  ping(): Promise<{ headers: Record<string, string | string[] | undefined> } | undefined>;
   version(): Promise<{ Version: string; ApiVersion: string }>;
   info(): Promise<{ Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean } }>;
   listContainers(o: { all?: boolean; filters?: string }): Promise<Docker.ContainerInfo[]>;
@@ -52,8 +53,11 @@ export interface DockerApi {
   removeNetwork(id: string): Promise<unknown>;
   createVolume(o: Docker.VolumeCreateOptions): Promise<unknown>;
   removeVolume(name: string): Promise<unknown>;
-  /** `docker import` of a tar as `repo:tag` (the empty image berth's locks are made of). */
-  importImage(tar: Buffer, repo: string, tag: string): Promise<unknown>;
+  /**
+   * `docker import` of a tar as `ref` (`repo:tag`, the empty image berth's locks are made of). The tag goes in
+   * `repo`: Podman's compat API ignores a separate `tag` parameter and names the image `:latest`.
+   */
+  importImage(tar: Buffer, ref: string): Promise<unknown>;
   /** Any other REST call (swarm services, tasks, secrets, configs, nodes): JSON in, JSON out. */
   request<T>(method: string, path: string, o?: { query?: Query; body?: unknown }): Promise<T>;
   /** A streamed GET (events, logs, export, save): resolves once the engine answered with headers. */

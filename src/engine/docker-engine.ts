@@ -26,6 +26,15 @@ import { fileArchive } from './file-archive.js';
 import { parseContainerEvent } from './event-decode.js';
 import { networkOptions } from './networks.js';
 import { containerForOneOff } from './oneoff.js';
+import {
+  LIBPOD,
+  type Product,
+  describeProduct,
+  healthOfLibpodStatus,
+  healthcheckDue,
+  productOf,
+  productOfPing,
+} from './podman.js';
 import type {
   BuildOptions,
   CommitOptions,
@@ -36,6 +45,7 @@ import type {
   ExecOptions,
   ListFilter,
   LogOptions,
+  LockInfo,
   PathStat,
   ProcessList,
   PullOptions,
@@ -53,6 +63,8 @@ const labelFilter = (f: ListFilter, extra: Record<string, string[]> = {}) =>
 
 /** The image berth's lock containers are created from (never started): imported empty on first use. */
 const LOCK_IMAGE = 'berth-lock:1';
+/** The lock holder's heartbeat file in the lock container. */
+const LOCK_BEAT = 'berth-lock-beat';
 
 /** An existing network or volume is this stack's (fine: creating it is done) or a conflict naming its owner. */
 function ownedOrConflict(kind: string, name: string, spec: ResourceSpec, labels: Labels | null | undefined) {
@@ -234,6 +246,14 @@ async function readStream(s: NodeJS.ReadableStream): Promise<Buffer> {
 
 export class DockerEngine implements Engine {
   private infoCache?: Promise<EngineInfo>;
+  private versionCache?: Promise<{
+    Version: string;
+    ApiVersion: string;
+    Components?: Array<{ Name?: string }>;
+  }>;
+  /** When berth last asked Podman to run a container's healthcheck (see podman.ts). */
+  private readonly healthRuns = new Map<string, number>();
+  private pinged?: Product;
   private full?: Promise<Docker>;
   /** Create-option templates per service, shared by its replicas (WeakMap: one per loaded stack). */
   private readonly templates = new WeakMap<object, Map<string, Docker.ContainerCreateOptions>>();
@@ -255,16 +275,30 @@ export class DockerEngine implements Engine {
 
   /** Answers or throws EngineError ('unreachable', 'timeout'). */
   async ping(): Promise<void> {
-    await this.api.ping();
+    const answer = await this.api.ping();
+    this.pinged ??= productOfPing(answer?.headers);
+  }
+
+  private version() {
+    this.versionCache ??= this.api.version();
+    this.versionCache.catch(() => {
+      this.versionCache = undefined;
+    });
+    return this.versionCache;
+  }
+
+  /** Docker or Podman: from the ping's headers, or else the engine's `/version`. */
+  async product(): Promise<Product> {
+    return this.pinged ?? productOf(await this.version());
   }
 
   info(): Promise<EngineInfo> {
-    this.infoCache ??= Promise.all([this.api.version(), this.api.info().catch(() => ({}) as never)]).then(
+    this.infoCache ??= Promise.all([this.version(), this.api.info().catch(() => ({}) as never)]).then(
       ([v, i]: [
         { Version: string; ApiVersion: string },
         { Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean } },
       ]) => ({
-        version: `docker ${v.Version}`,
+        version: describeProduct(v),
         apiVersion: v.ApiVersion,
         swarm: i.Swarm?.NodeID
           ? {
@@ -279,16 +313,50 @@ export class DockerEngine implements Engine {
   }
 
   async listContainers(f: ListFilter & { all?: boolean }): Promise<ObservedContainer[]> {
-    const list = await this.api.listContainers({ all: f.all, filters: labelFilter(f) });
-    return list.map(toObservedContainer);
+    const filters = labelFilter(f);
+    const list = (await this.api.listContainers({ all: f.all, filters })).map(toObservedContainer);
+    if ((await this.product()) !== 'podman' || !list.length) return list;
+    // Podman's compat list has no health in its status; libpod's list has it (one more call, ~70 ms)
+    const own = await this.api.request<Array<{ Id: string; Status?: string }> | null>(
+      'GET',
+      `${LIBPOD}/containers/json`,
+      { query: { all: f.all, filters } },
+    );
+    const health = new Map((own ?? []).map((c) => [c.Id, healthOfLibpodStatus(c.Status)]));
+    return list.map((listed) => {
+      // Podman lists a stopped container's configured ports as published; Docker lists only what is bound
+      const c = listed.state === 'running' ? listed : { ...listed, ports: [] };
+      const h = health.get(c.id);
+      // Docker's words in the status too, so `ps` reads the same on both engines
+      return h && c.state === 'running' && !c.health
+        ? { ...c, health: h, status: `${c.status} (${h === 'starting' ? 'health: starting' : h})` }
+        : c;
+    });
   }
 
   async inspectContainer(id: string): Promise<InspectedContainer | undefined> {
+    let raw: Docker.ContainerInspectInfo;
     try {
-      return toInspected(await this.api.getContainer(id).inspect());
+      raw = await this.api.getContainer(id).inspect();
     } catch (err) {
       if (isEngineError(err, 'not-found')) return undefined;
       throw err;
+    }
+    const c = toInspected(raw);
+    if (c.health !== 'starting' || !c.running || (await this.product()) !== 'podman') return c;
+    const now = Date.now();
+    const interval = raw.Config?.Healthcheck?.Interval;
+    if (!healthcheckDue(now, c.startedAt, this.healthRuns.get(c.id), interval)) return c;
+    this.healthRuns.set(c.id, now);
+    try {
+      const r = await this.api.request<{ Status?: string }>(
+        'GET',
+        `${LIBPOD}/containers/${c.id}/healthcheck`,
+      );
+      return { ...c, health: healthOfLibpodStatus(r?.Status) ?? c.health };
+    } catch {
+      // gone or stopped meanwhile: the next inspect says so
+      return c;
     }
   }
 
@@ -594,19 +662,52 @@ export class DockerEngine implements Engine {
         if (isEngineError(err, 'conflict')) return undefined;
         if (!isEngineError(err, 'not-found') || attempt > 0) throw err;
         // The lock image is empty (a tar of nothing): imported once per engine, never pulled.
-        await this.api.importImage(Buffer.alloc(1024), LOCK_IMAGE.split(':')[0]!, LOCK_IMAGE.split(':')[1]!);
+        await this.api.importImage(Buffer.alloc(1024), LOCK_IMAGE);
       }
     }
   }
 
-  async inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined> {
+  async inspectLock(name: string): Promise<LockInfo | undefined> {
     try {
       const info = await this.api.getContainer(name).inspect();
-      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+      return { id: info.Id, labels: info.Config?.Labels ?? {}, beat: await this.lockBeat(info.Id) };
     } catch (err) {
       if (isEngineError(err, 'not-found')) return undefined;
       throw err;
     }
+  }
+
+  // A container's labels cannot change, so the heartbeat is a small file in the (never started) lock container,
+  // written through the archive API: any process talking to this engine can read it.
+  async refreshLock(id: string, at: string): Promise<void> {
+    const tar = await fileArchive(
+      [{ kind: 'config', name: 'beat', target: LOCK_BEAT, content: at, mode: 0o644, uid: 0, gid: 0 }],
+      new Date(at),
+    );
+    await this.api.getContainer(id).putArchive(tar, { path: '/' });
+  }
+
+  private async lockBeat(id: string): Promise<string | undefined> {
+    const got = await this.getArchive(id, `/${LOCK_BEAT}`).catch(() => undefined);
+    if (!got) return undefined;
+    const { default: tarStream } = await import('tar-stream');
+    const extract = tarStream.extract();
+    const text = new Promise<string | undefined>((resolve) => {
+      let out: string | undefined;
+      extract.on('entry', (_h, stream, next) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          out ??= Buffer.concat(chunks).toString('utf8').slice(0, 64);
+          next();
+        });
+        stream.resume();
+      });
+      extract.on('finish', () => resolve(out));
+      extract.on('error', () => resolve(out));
+    });
+    got.tar.pipe(extract);
+    return text;
   }
 
   async removeLock(id: string): Promise<void> {

@@ -113,7 +113,7 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
   return {
     endpoint,
     request,
-    ping: () => wrap(d.ping()),
+    ping: () => wrap(d.ping()).then(() => undefined),
     version: () => wrap(d.version()),
     info: () => wrap(d.info()),
     listContainers: (o) => wrap(d.listContainers(o)),
@@ -130,9 +130,9 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
     removeNetwork: (id) => wrap(d.getNetwork(id).remove()),
     createVolume: (o) => wrap(d.createVolume(o)),
     removeVolume: (name) => wrap(d.getVolume(name).remove()),
-    importImage: async (tar, repo, tag) => {
+    importImage: async (tar, ref) => {
       const { Readable } = await import('node:stream');
-      const out = await wrap(d.importImage(Readable.from([tar]), { repo, tag }));
+      const out = await wrap(d.importImage(Readable.from([tar]), { repo: ref }));
       await new Promise((resolve, reject) =>
         d.modem.followProgress(out, (err: Error | null) => (err ? reject(err) : resolve(undefined))),
       );

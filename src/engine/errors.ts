@@ -42,8 +42,19 @@ export function kindOfStatus(status: number): EngineErrorKind {
   return 'failed';
 }
 
+/**
+ * Podman's compat API answers a name in use, an existing network and a container in the wrong state with 500
+ * where dockerd answers 409; its messages say which (`that name is already in use`, `network already exists`,
+ * `container state improper`). berth's locks and ownership checks depend on seeing a conflict.
+ */
+const PODMAN_CONFLICT = /already in use|network already exists|container state improper/;
+
 export const engineErrorOfStatus = (status: number, message: string) =>
-  new EngineError(kindOfStatus(status), message.trim() || `the engine answered HTTP ${status}`, status);
+  new EngineError(
+    status === 500 && PODMAN_CONFLICT.test(message) ? 'conflict' : kindOfStatus(status),
+    message.trim() || `the engine answered HTTP ${status}`,
+    status,
+  );
 
 /** The message of any error from below the port, for the user. */
 export function engineMessage(err: unknown): string {

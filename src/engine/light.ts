@@ -164,7 +164,11 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
   };
   return {
     endpoint: http.endpoint,
-    ping: () => http.call('GET', '/_ping'),
+    ping: async () => {
+      const res = await http.open('GET', '/_ping');
+      await readAll(res);
+      return { headers: res.headers };
+    },
     version: () => http.call('GET', '/version'),
     info: () => http.call('GET', '/info'),
     listContainers: (o) =>
@@ -186,9 +190,9 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
     removeNetwork: (id) => http.call('DELETE', `/networks/${seg(id)}`),
     createVolume: (o) => http.call('POST', '/volumes/create', { body: o }),
     removeVolume: (name) => http.call('DELETE', `/volumes/${seg(name)}`),
-    importImage: (tar, repo, tag) =>
+    importImage: (tar, ref) =>
       http.call('POST', '/images/create', {
-        query: { fromSrc: '-', repo, tag },
+        query: { fromSrc: '-', repo: ref },
         raw: { data: tar, type: 'application/x-tar' },
       }),
     request: (method, path, o = {}) => http.call(method, path, o),

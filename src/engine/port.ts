@@ -175,6 +175,14 @@ export interface EventWatch {
 }
 
 /** What the engine says about a path in a container (`docker cp`'s stat). */
+/** A project lock as the engine has it: who took it (labels) and when its holder last said it is alive. */
+export interface LockInfo {
+  id: string;
+  labels: Labels;
+  /** ISO time of the holder's last heartbeat; undefined when it never beat (an older berth). */
+  beat?: string;
+}
+
 export interface PathStat {
   name: string;
   size: number;
@@ -254,7 +262,9 @@ export interface Engine {
   /** Atomically create the lock `name` carrying `labels`: its ID, or undefined when it exists already. */
   createLock(name: string, labels: Labels): Promise<string | undefined>;
   /** The lock `name` as it is: undefined when there is none. */
-  inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined>;
+  inspectLock(name: string): Promise<LockInfo | undefined>;
+  /** The holder's heartbeat: records `at` (ISO time) on the lock, so others see it is alive. */
+  refreshLock(id: string, at: string): Promise<void>;
   /** Remove a lock by ID (a lock taken over since then has another ID and stays). Gone is fine. */
   removeLock(id: string): Promise<void>;
 

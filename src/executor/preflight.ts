@@ -97,6 +97,37 @@ export async function hostPortClashes(
   return msgs;
 }
 
+/** dockerd's words, across versions, for a host port it could not bind when starting a container. */
+export function isPortBindFailure(engineMessage: string): boolean {
+  return /address already in use|port is already allocated/i.test(engineMessage);
+}
+
+/**
+ * A start that failed because a host port was taken after the pre-check (a race with another process): the
+ * pre-check's message for the service's ports, naming the holder when it is still there and visible. When the
+ * holder is gone already, the port is named from the engine's words.
+ */
+export async function portRaceMessage(
+  engine: Engine,
+  stack: Stack,
+  service: string,
+  engineMessage: string,
+): Promise<string> {
+  const wanted = hostPortsOf(service, stack.services[service]?.ports ?? []);
+  const scope = { project: stack.project, releasing: new Set<string>(), own: 'same-service' as const };
+  const msgs = await hostPortClashes(engine, wanted, scope).catch(() => [] as string[]);
+  if (msgs.length) return msgs.join('\n');
+  // "listen tcp4 0.0.0.0:8080: bind: …", "Bind for 0.0.0.0:8080 failed: …", "… host port for 0.0.0.0:8080:…"
+  const m = /(?:tcp[46]? |udp[46]? |Bind for |host port for )\[?([0-9a-fA-F.:]*?)\]?:(\d+)/.exec(
+    engineMessage,
+  );
+  if (m) {
+    const protocol = /udp/.test(m[0]) ? 'udp' : 'tcp';
+    return clashMessage({ wanted: { service, hostIp: m[1] || '0.0.0.0', port: Number(m[2]), protocol } });
+  }
+  return `a host port of service "${service}" is taken by another process; free it or change the port (the engine said: ${engineMessage})`;
+}
+
 /**
  * Throws one error listing every port that cannot be published, before the executor creates anything. Ports
  * held by this project's own containers that the plan replaces or stops are fine: they are released first.

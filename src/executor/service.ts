@@ -5,6 +5,7 @@ import type { Action, Plan } from '../plan/types.js';
 import type { ConditionWaits, ServiceRun } from './conditions.js';
 import type { DepEdge } from '../graph/deps.js';
 import { engineMessage } from '../engine/errors.js';
+import { isPortBindFailure, portRaceMessage } from './preflight.js';
 import { HookFailed, runExecHooks, runPreStartHooks } from './hooks.js';
 import { type PendingSuccessors, replaceContainer, temporaryName } from './recreate.js';
 import type { Removals } from './removals.js';
@@ -186,7 +187,24 @@ async function runServiceSteps(
       a.kind === 'start' || a.kind === 'restart'
         ? a.container.id
         : await created.get(a)?.catch(() => undefined);
-    const msg = engineMessage(bad.reason);
+    let msg = engineMessage(bad.reason);
+    if (isPortBindFailure(msg)) {
+      // A port taken between the pre-check and the start: the pre-check's words, printed once, and a container
+      // this run created that never ran is removed (as if the pre-check had caught it), so nothing is left in
+      // `created`; a container that existed before this run is left as it was.
+      msg = await portRaceMessage(engine, run.stack, name, msg);
+      await Promise.allSettled(
+        started.map(async (r, i) => {
+          const x = actions[i]!;
+          if (r.status !== 'rejected' || (x.kind !== 'create' && x.kind !== 'recreate')) return;
+          const never = await created.get(x)?.catch(() => undefined);
+          if (never) await engine.removeContainer(never, { force: true });
+        }),
+      );
+      run.progress('Container', a.name, 'Error', true, undefined, name, msg);
+      await run.fail(name, msg, undefined, a.name);
+      throw new ServiceFailed(msg);
+    }
     run.progress('Container', a.name, 'Error', true, undefined, name, msg);
     await run.fail(
       name,

@@ -28,6 +28,36 @@ export function dependentsMap(graph: Graph | undefined, present: Set<string>): M
   return out;
 }
 
+/**
+ * Every service of `dependents`, each after all of its dependents (Kahn's algorithm). Services on a cycle (not
+ * from a valid stack, but a hand-made one must not hang `down`) come last, in map order, the cycle cut there.
+ */
+export function dependentsFirst(dependents: Map<string, string[]>): string[] {
+  const waiting = new Map<string, number>();
+  const dependsOn = new Map<string, string[]>();
+  for (const s of dependents.keys()) dependsOn.set(s, []);
+  for (const [s, ds] of dependents) {
+    waiting.set(s, new Set(ds).size);
+    for (const d of new Set(ds)) dependsOn.get(d)?.push(s);
+  }
+  const ready = [...dependents.keys()].filter((s) => waiting.get(s) === 0);
+  const out: string[] = [];
+  while (ready.length) {
+    const s = ready.pop()!;
+    out.push(s);
+    for (const dep of dependsOn.get(s) ?? []) {
+      const left = waiting.get(dep)! - 1;
+      waiting.set(dep, left);
+      if (left === 0) ready.push(dep);
+    }
+  }
+  if (out.length < dependents.size) {
+    const seen = new Set(out);
+    for (const s of dependents.keys()) if (!seen.has(s)) out.push(s);
+  }
+  return out;
+}
+
 export async function runStop(
   engine: Engine,
   stack: Stack | undefined,
@@ -76,57 +106,55 @@ export async function runStop(
   };
 
   // A service stops once its dependents have stopped; its removal follows its own stop and holds up no one.
-  const stopService = (name: string, path: string[] = []): Promise<void> => {
-    const known = stopped.get(name);
-    if (known) return known;
-    const p = (async () => {
-      // a cycle cannot come from a valid stack; guard anyway so a hand-made one cannot hang `down`
-      const after = (dependents.get(name) ?? []).filter((d) => !path.includes(d));
-      await Promise.all(after.map((d) => stopService(d, [...path, name])));
-      await Promise.all(
-        (byService.get(name) ?? []).map(async (c) => {
-          const t0 = Date.now();
-          let ok = true;
-          if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
-            await queue.add(
-              async () => {
-                progress(c, 'Stopping', false);
-                try {
-                  // `pre_stop` hooks first, in the running container; a failing one keeps it running and
-                  // fails the verb with the hook's output, as Compose does
-                  const svc = stack?.services[c.service];
-                  if (svc?.pre_stop?.length && c.state === 'running')
-                    await runExecHooks(engine, c.id, svc, 'pre_stop');
-                  await engine.stopContainer(c.id, opts.timeoutSec);
-                  progress(c, 'Stopped', !opts.remove, t0);
-                } catch (err) {
-                  ok = false;
-                  failed(c, err);
-                }
-                // stops are the critical path (the next level waits for them); removals can trail
-              },
-              { priority: 1 },
-            );
-          }
-          if (opts.remove && ok)
-            removed.push(
-              queue.add(async () => {
-                progress(c, 'Removing', false);
-                try {
-                  await engine.removeContainer(c.id, { volumes: opts.volumes, force: true });
-                  progress(c, 'Removed', true, t0);
-                } catch (err) {
-                  failed(c, err);
-                }
-              }) as Promise<void>,
-            );
-        }),
-      );
-    })();
-    stopped.set(name, p);
-    return p;
+  // The promises are made in an order where every dependent comes first (a loop, not a recursion: a
+  // 5,000-deep depends_on chain must not overflow the stack).
+  const stopService = async (name: string, after: Promise<void>[]): Promise<void> => {
+    await Promise.all(after);
+    await Promise.all(
+      (byService.get(name) ?? []).map(async (c) => {
+        const t0 = Date.now();
+        let ok = true;
+        if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
+          await queue.add(
+            async () => {
+              progress(c, 'Stopping', false);
+              try {
+                // `pre_stop` hooks first, in the running container; a failing one keeps it running and
+                // fails the verb with the hook's output, as Compose does
+                const svc = stack?.services[c.service];
+                if (svc?.pre_stop?.length && c.state === 'running')
+                  await runExecHooks(engine, c.id, svc, 'pre_stop');
+                await engine.stopContainer(c.id, opts.timeoutSec);
+                progress(c, 'Stopped', !opts.remove, t0);
+              } catch (err) {
+                ok = false;
+                failed(c, err);
+              }
+              // stops are the critical path (the next level waits for them); removals can trail
+            },
+            { priority: 1 },
+          );
+        }
+        if (opts.remove && ok)
+          removed.push(
+            queue.add(async () => {
+              progress(c, 'Removing', false);
+              try {
+                await engine.removeContainer(c.id, { volumes: opts.volumes, force: true });
+                progress(c, 'Removed', true, t0);
+              } catch (err) {
+                failed(c, err);
+              }
+            }) as Promise<void>,
+          );
+      }),
+    );
   };
-  await Promise.all([...byService.keys()].map((s) => stopService(s)));
+  for (const name of dependentsFirst(dependents)) {
+    const after = (dependents.get(name) ?? []).flatMap((d) => stopped.get(d) ?? []);
+    stopped.set(name, stopService(name, after));
+  }
+  await Promise.all(stopped.values());
   await Promise.all(removed);
   return { errors };
 }

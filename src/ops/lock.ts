@@ -3,9 +3,11 @@
 // never-started container `berth-lock-<project>` made from an empty image. A container name is the one thing
 // the engine creates atomically (a second create is a 409); networks are not (20.10 makes duplicates in a race).
 //
-// The lock's labels say who holds it: pid, host and since when. A lock is stale, and taken over, when its
-// holder was on this host and its pid is gone (a killed berth), or when it was taken on another host longer
-// ago than BERTH_LOCK_STALE seconds (600 by default: no holder process can be checked from here).
+// The lock's labels say who holds it: pid, host and since when; while it holds the lock, the holder beats (records
+// the time on the lock) every quarter of BERTH_LOCK_STALE. A lock is stale, and taken over, when its holder was on
+// this host and its pid is gone (a killed berth), or when its holder on another host (whose process cannot be
+// checked from here) has not beaten for BERTH_LOCK_STALE seconds (600 by default): a berth that runs for an hour
+// keeps its lock, a dead one loses it.
 // Reentrant within a process: `use` holds its project's lock and calls `up`, which takes it again.
 import { hostname } from 'node:os';
 import { BerthError, ExitCode } from '../errors.js';
@@ -26,7 +28,7 @@ export const lockSettings = {
 
 export const lockName = (project: string) => `berth-lock-${project}`;
 
-const held = new Map<string, { id: string; count: number }>();
+const held = new Map<string, { id: string; count: number; stopBeat: () => void }>();
 
 function pidAlive(pid: number): boolean {
   try {
@@ -37,18 +39,36 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Whether a lock's holder is gone: pure apart from the pid probe, which only applies to this host. */
+/** Time for the lock, replaceable in tests: now, and a repeating timer that does not keep the process alive. */
+export const lockClock = {
+  now: (): number => Date.now(),
+  every(ms: number, fn: () => void): () => void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return () => clearInterval(t);
+  },
+};
+
+const staleMs = () => (Number(process.env.BERTH_LOCK_STALE) || 600) * 1000;
+
+/** Four beats per stale period: one lost or late beat (a busy engine) does not make a live holder look dead. */
+export const beatMs = () => Math.max(250, Math.floor(staleMs() / 4));
+
+/**
+ * Whether a lock's holder is gone: pure apart from the pid probe, which only applies to this host. Another
+ * host's holder is alive while it beats; a lock that never beat (an older berth) counts from when it was taken.
+ */
 export function isStale(
   labels: Record<string, string>,
-  now = Date.now(),
+  now = lockClock.now(),
   here = hostname(),
   alive: (pid: number) => boolean = pidAlive,
+  beat?: string,
 ): boolean {
   const pid = Number(labels[LockLabel.pid]);
-  const since = Date.parse(labels[LockLabel.since] ?? '');
   if (labels[LockLabel.host] === here && Number.isInteger(pid) && pid > 0) return !alive(pid);
-  const staleMs = (Number(process.env.BERTH_LOCK_STALE) || 600) * 1000;
-  return !Number.isFinite(since) || now - since > staleMs;
+  const times = [Date.parse(labels[LockLabel.since] ?? ''), Date.parse(beat ?? '')].filter(Number.isFinite);
+  return times.length === 0 || now - Math.max(...times) > staleMs();
 }
 
 const holderText = (labels: Record<string, string>) => {
@@ -80,7 +100,7 @@ async function acquire(ctx: OpContext, project: string): Promise<void> {
     [LockLabel.project]: project,
     [LockLabel.pid]: String(process.pid),
     [LockLabel.host]: hostname(),
-    [LockLabel.since]: new Date().toISOString(),
+    [LockLabel.since]: new Date(lockClock.now()).toISOString(),
   };
   let announced = false;
   for (let attempt = 0; ; attempt++) {
@@ -90,12 +110,12 @@ async function acquire(ctx: OpContext, project: string): Promise<void> {
       );
     const id = await engine.createLock(name, labels);
     if (id) {
-      held.set(project, { id, count: 1 });
+      held.set(project, { id, count: 1, stopBeat: heartbeat(ctx, id) });
       return;
     }
     const current = await engine.inspectLock(name);
     if (!current) continue; // released in between: try again at once
-    if (isStale(current.labels)) {
+    if (isStale(current.labels, lockClock.now(), hostname(), pidAlive, current.beat)) {
       emitter(ctx)({
         type: 'warning',
         message: `took over the lock of project ${project} from a berth that is gone (${holderText(current.labels)})`,
@@ -116,11 +136,30 @@ async function acquire(ctx: OpContext, project: string): Promise<void> {
   }
 }
 
+/**
+ * Beat while the lock is held. A beat that fails (the engine busy or gone for a moment) is skipped: the next
+ * one follows, and only several missed in a row make the lock look stale to others.
+ */
+function heartbeat(ctx: OpContext, id: string): () => void {
+  let beating = false;
+  return lockClock.every(beatMs(), () => {
+    if (beating) return;
+    beating = true;
+    ctx.engine
+      .refreshLock(id, new Date(lockClock.now()).toISOString())
+      .catch(() => {})
+      .finally(() => {
+        beating = false;
+      });
+  });
+}
+
 async function release(ctx: OpContext, project: string): Promise<void> {
   const mine = held.get(project);
   if (!mine) return;
   if (--mine.count > 0) return;
   held.delete(project);
+  mine.stopBeat();
   await ctx.engine.removeLock(mine.id);
 }
 

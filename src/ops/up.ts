@@ -1,5 +1,6 @@
 // `up`: make the engine match the stack, changing only what differs. observe → images → plan → port check →
 // execute. The plan is returned with the result, so callers can print it (`--dry-run`) or report on it.
+import { testHook } from './test-hook.js';
 import type { Stack } from '../model/stack.js';
 import { observe } from '../engine/observe.js';
 import type { UpResult } from '../executor/up.js';
@@ -8,7 +9,7 @@ import { imageAction } from '../images/policy.js';
 import type { Plan } from '../plan/types.js';
 import { emitter, type OpContext } from './context.js';
 import { readOwed, writeOwed } from './debt.js';
-import { healDuplicateNetworks, withProjectLock } from './lock.js';
+import { healDuplicateNetworks, lockName, withProjectLock } from './lock.js';
 import { checkOwnership, listEverything } from './owners.js';
 import { upProviders } from './providers.js';
 
@@ -36,16 +37,31 @@ export interface UpOutcome {
 }
 
 export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Promise<UpOutcome> {
-  if (opts.dryRun) return upLocked(ctx, stack, opts);
-  return withProjectLock(ctx, [stack.project], () => upLocked(ctx, stack, opts));
+  if (opts.dryRun) return (await converge(ctx, stack, opts, 'dry-run'))!;
+  // The common case, an `up` with nothing to do, changes nothing and so needs no lock: look first, and take the
+  // lock (two more engine calls, and a wait behind another berth) only when something is to be changed.
+  const unchanged = await converge(ctx, stack, opts, 'probe');
+  if (unchanged) return unchanged;
+  return withProjectLock(ctx, [stack.project], async () => (await converge(ctx, stack, opts, 'apply'))!);
 }
 
-async function upLocked(ctx: OpContext, given: Stack, opts: UpOptions): Promise<UpOutcome> {
+/**
+ * One pass of observe → images → plan → execute. `probe`: stop, returning undefined, at the first sign that
+ * anything would change (a lock held by another berth, a duplicate network to heal, an image to make, an action
+ * in the plan) — nothing is changed; `dry-run`: plan only; `apply`: everything, under the project's lock.
+ */
+async function converge(
+  ctx: OpContext,
+  given: Stack,
+  opts: UpOptions,
+  mode: 'probe' | 'dry-run' | 'apply',
+): Promise<UpOutcome | undefined> {
   const { engine } = ctx;
   const emit = emitter(ctx);
   // Providers first: their variables are part of their dependents' configuration (and so of the plan). A dry
-  // run does not call them.
-  const stack = opts.dryRun ? given : await upProviders(ctx, given, opts.services);
+  // run does not call them; a probe stops here (running a provider is a change, as in Compose's every `up`).
+  if (mode === 'probe' && Object.values(given.services).some((s) => s.provider)) return undefined;
+  const stack = mode === 'apply' ? await upProviders(ctx, given, opts.services) : given;
   const wanted = (opts.services ?? Object.keys(stack.services))
     .map((s) => stack.services[s]!)
     .filter((s) => !s.provider);
@@ -69,13 +85,19 @@ async function upLocked(ctx: OpContext, given: Stack, opts: UpOptions): Promise<
     if (f.kind === 'volume' && !observed.volumes.some((v) => v.name === f.name))
       observed.volumes.push({ name: f.name, labels: f.labels });
   }
-  if (!opts.dryRun) observed.networks = await healDuplicateNetworks(ctx, observed);
+  if (mode === 'probe') {
+    const locked = everything.some((o) => o.kind === 'container' && o.name === lockName(stack.project));
+    const names = observed.networks.map((n) => n.name);
+    if (locked || opts.wait || new Set(names).size !== names.length) return undefined;
+  }
+  if (mode === 'apply') observed.networks = await healDuplicateNetworks(ctx, observed);
   const ready = wanted.every((s) => {
     const p = images.get(s.image);
     return imageAction(s, { exists: !!p, lastTagTime: p?.lastTagTime }, { build: opts.build }).do === 'none';
   });
   let imageIds = new Map(wanted.map((s) => [s.name, images.get(s.image)?.id ?? '']));
-  if (!ready && !opts.dryRun) {
+  if (!ready && mode === 'probe') return undefined;
+  if (!ready && mode === 'apply') {
     imageIds = await ensureImages(engine, wanted, {
       stack: stack.name,
       build: opts.build,
@@ -96,7 +118,8 @@ async function upLocked(ctx: OpContext, given: Stack, opts: UpOptions): Promise<
     scale: opts.scale,
     owedRestarts: await readOwed(stack.project),
   });
-  if (opts.dryRun) return { plan };
+  if (mode === 'dry-run') return { plan };
+  if (mode === 'probe' && plan.actions.length > 0) return undefined;
   const kept = opts.removeOrphans ? [] : plan.orphans;
   if (kept.length)
     emit({
@@ -110,6 +133,7 @@ async function upLocked(ctx: OpContext, given: Stack, opts: UpOptions): Promise<
   ]);
   await checkEngineSupport(engine, stack, plan);
   await checkPorts(engine, stack, plan);
+  await testHook('BERTH_TEST_HOOK_AFTER_PREFLIGHT');
   // Written down before a dependency is replaced, paid off once its dependents were restarted.
   const owed = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.service] : []));
   if (owed.length) await writeOwed(stack.project, owed);

@@ -23,114 +23,110 @@ import type { Dependency, Stack } from '../model/stack.js';
 
 export type Outcome = 'translated' | 'handled' | 'reported';
 
-/** What each Compose service key becomes on Swarm (the README's table is this one). */
-export const KEYS: Record<string, { outcome: Outcome; note: string }> = {
-  annotations: { outcome: 'reported', note: 'service specs have no annotations on Swarm: not applied' },
-  attach: { outcome: 'handled', note: '`logs` follows every service' },
-  build: {
-    outcome: 'handled',
-    note: 'built locally, tagged by content, pushed to --registry; the service runs that reference',
-  },
-  cap_add: { outcome: 'translated', note: 'ContainerSpec.CapabilityAdd' },
-  cap_drop: { outcome: 'translated', note: 'ContainerSpec.CapabilityDrop' },
-  cgroup_parent: { outcome: 'reported', note: 'Swarm tasks cannot choose a cgroup parent: not applied' },
-  command: { outcome: 'translated', note: 'ContainerSpec.Args' },
-  configs: {
-    outcome: 'translated',
-    note: 'swarm configs, versioned by content (a change rolls the service)',
-  },
-  container_name: { outcome: 'reported', note: 'Swarm names task containers itself: not applied' },
-  cpu_shares: { outcome: 'reported', note: 'no CPU shares on Swarm: not applied (use deploy.resources)' },
-  cpus: { outcome: 'translated', note: 'Resources.Limits.NanoCPUs' },
-  cpuset: { outcome: 'reported', note: 'no cpuset on Swarm: not applied' },
-  depends_on: {
-    outcome: 'handled',
-    note: 'services are created in dependency order; service_healthy waits for healthy tasks; restart: true forces an update of the dependent',
-  },
-  deploy: {
-    outcome: 'translated',
-    note: 'replicas, mode, placement, resources, restart_policy, update_config, rollback_config, labels, endpoint_mode',
-  },
-  develop: { outcome: 'reported', note: 'watch mode is local only: not applied' },
-  device_cgroup_rules: { outcome: 'reported', note: 'not available to Swarm tasks: not applied' },
-  devices: { outcome: 'reported', note: 'Swarm tasks cannot map devices: not applied' },
-  dns: { outcome: 'translated', note: 'ContainerSpec.DNSConfig.Nameservers' },
-  dns_opt: { outcome: 'translated', note: 'ContainerSpec.DNSConfig.Options' },
-  dns_search: { outcome: 'translated', note: 'ContainerSpec.DNSConfig.Search' },
-  domainname: { outcome: 'reported', note: 'no domain name on Swarm tasks: not applied' },
-  entrypoint: { outcome: 'translated', note: 'ContainerSpec.Command' },
-  env_file: { outcome: 'handled', note: 'read by berth into the environment' },
-  environment: { outcome: 'translated', note: 'ContainerSpec.Env' },
-  expose: { outcome: 'handled', note: 'every port of a task is reachable on its overlay networks' },
-  extends: { outcome: 'handled', note: 'resolved by berth before translation' },
-  external_links: { outcome: 'reported', note: 'no links on Swarm: not applied' },
-  extra_hosts: { outcome: 'translated', note: 'ContainerSpec.Hosts' },
-  group_add: { outcome: 'translated', note: 'ContainerSpec.Groups' },
-  healthcheck: {
-    outcome: 'translated',
-    note: 'ContainerSpec.Healthcheck (start_interval needs a newer engine: not sent)',
-  },
-  hostname: { outcome: 'translated', note: 'ContainerSpec.Hostname' },
-  image: {
-    outcome: 'translated',
-    note: 'ContainerSpec.Image (a local-only image runs by its ID so no node asks a registry)',
-  },
-  init: { outcome: 'translated', note: 'ContainerSpec.Init' },
-  ipc: { outcome: 'reported', note: 'no IPC mode on Swarm: not applied' },
-  label_file: { outcome: 'handled', note: 'read by berth into the labels' },
-  labels: { outcome: 'translated', note: 'ContainerSpec.Labels (deploy.labels go on the service)' },
-  links: { outcome: 'reported', note: 'no links on Swarm; the service name resolves on the shared networks' },
-  logging: { outcome: 'translated', note: 'TaskTemplate.LogDriver' },
-  mac_address: { outcome: 'reported', note: 'Swarm tasks cannot choose a MAC address: not applied' },
-  mem_limit: { outcome: 'translated', note: 'Resources.Limits.MemoryBytes' },
-  mem_reservation: { outcome: 'translated', note: 'Resources.Reservations.MemoryBytes' },
-  models: { outcome: 'reported', note: 'no model runner on Swarm: not applied' },
-  network_mode: { outcome: 'reported', note: 'Swarm tasks join overlay networks only: not applied' },
-  networks: { outcome: 'translated', note: 'attachable overlay networks, with aliases' },
-  pid: { outcome: 'reported', note: 'no PID mode on Swarm: not applied' },
-  post_start: { outcome: 'reported', note: 'Swarm runs no lifecycle hooks: not applied' },
-  pre_start: { outcome: 'reported', note: 'Swarm runs no lifecycle hooks: not applied' },
-  pre_stop: { outcome: 'reported', note: 'Swarm runs no lifecycle hooks: not applied' },
-  pids_limit: { outcome: 'translated', note: 'Resources.Limits.Pids' },
-  platform: {
-    outcome: 'reported',
-    note: 'use deploy.placement.constraints (node.platform.arch): not applied',
-  },
-  ports: {
-    outcome: 'translated',
-    note: 'EndpointSpec.Ports, mode host by default; no host IP: bound on every interface',
-  },
-  privileged: { outcome: 'reported', note: 'Swarm services cannot run privileged: not applied' },
-  provider: { outcome: 'reported', note: 'provider services are run by berth up only: not applied on Swarm' },
-  profiles: { outcome: 'handled', note: 'applied by berth before translation' },
-  pull_policy: { outcome: 'handled', note: 'images are resolved by berth before the deploy' },
-  read_only: { outcome: 'translated', note: 'ContainerSpec.ReadOnly' },
-  restart: { outcome: 'translated', note: 'RestartPolicy.Condition (deploy.restart_policy wins)' },
-  runtime: { outcome: 'reported', note: 'Swarm tasks use the default runtime: not applied' },
-  scale: { outcome: 'translated', note: 'Mode.Replicated.Replicas' },
-  secrets: {
-    outcome: 'translated',
-    note: 'swarm secrets, versioned by content (a change rolls the service)',
-  },
-  security_opt: { outcome: 'reported', note: 'not available to Swarm tasks: not applied' },
-  shm_size: { outcome: 'reported', note: 'no shm size on Swarm (mount a tmpfs at /dev/shm): not applied' },
-  stdin_open: { outcome: 'translated', note: 'ContainerSpec.OpenStdin' },
-  stop_grace_period: { outcome: 'translated', note: 'ContainerSpec.StopGracePeriod' },
-  stop_signal: { outcome: 'translated', note: 'ContainerSpec.StopSignal' },
-  storage_opt: { outcome: 'reported', note: 'not available to Swarm tasks: not applied' },
-  sysctls: { outcome: 'translated', note: 'ContainerSpec.Sysctls' },
-  tmpfs: { outcome: 'translated', note: 'tmpfs mounts' },
-  tty: { outcome: 'translated', note: 'ContainerSpec.TTY' },
-  ulimits: { outcome: 'translated', note: 'ContainerSpec.Ulimits' },
-  user: { outcome: 'translated', note: 'ContainerSpec.User' },
-  uts: { outcome: 'reported', note: 'no UTS mode on Swarm: not applied' },
-  volumes: {
-    outcome: 'translated',
-    note: 'mounts; named volumes are created on each node a task lands on; a bind path must exist on every node',
-  },
-  volumes_from: { outcome: 'reported', note: 'no shared container volumes on Swarm: not applied' },
-  working_dir: { outcome: 'translated', note: 'ContainerSpec.Dir' },
+/** Written into the service spec: where. */
+const TRANSLATED: Record<string, string> = {
+  cap_add: 'ContainerSpec.CapabilityAdd',
+  cap_drop: 'ContainerSpec.CapabilityDrop',
+  command: 'ContainerSpec.Args',
+  configs: 'swarm configs, versioned by content (a change rolls the service)',
+  cpus: 'Resources.Limits.NanoCPUs',
+  deploy:
+    'replicas, mode, placement, resources, restart_policy, update_config, rollback_config, labels, endpoint_mode',
+  dns: 'ContainerSpec.DNSConfig.Nameservers',
+  dns_opt: 'ContainerSpec.DNSConfig.Options',
+  dns_search: 'ContainerSpec.DNSConfig.Search',
+  entrypoint: 'ContainerSpec.Command',
+  environment: 'ContainerSpec.Env',
+  extra_hosts: 'ContainerSpec.Hosts',
+  group_add: 'ContainerSpec.Groups',
+  healthcheck: 'ContainerSpec.Healthcheck (start_interval needs a newer engine: not sent)',
+  hostname: 'ContainerSpec.Hostname',
+  image: 'ContainerSpec.Image (a local-only image runs by its ID so no node asks a registry)',
+  init: 'ContainerSpec.Init',
+  labels: 'ContainerSpec.Labels (deploy.labels go on the service)',
+  logging: 'TaskTemplate.LogDriver',
+  mem_limit: 'Resources.Limits.MemoryBytes',
+  mem_reservation: 'Resources.Reservations.MemoryBytes',
+  networks: 'attachable overlay networks, with aliases',
+  pids_limit: 'Resources.Limits.Pids',
+  ports: 'EndpointSpec.Ports, mode host by default; no host IP: bound on every interface',
+  read_only: 'ContainerSpec.ReadOnly',
+  restart: 'RestartPolicy.Condition (deploy.restart_policy wins)',
+  scale: 'Mode.Replicated.Replicas',
+  secrets: 'swarm secrets, versioned by content (a change rolls the service)',
+  stdin_open: 'ContainerSpec.OpenStdin',
+  stop_grace_period: 'ContainerSpec.StopGracePeriod',
+  stop_signal: 'ContainerSpec.StopSignal',
+  sysctls: 'ContainerSpec.Sysctls',
+  tmpfs: 'tmpfs mounts',
+  tty: 'ContainerSpec.TTY',
+  ulimits: 'ContainerSpec.Ulimits',
+  user: 'ContainerSpec.User',
+  volumes:
+    'mounts; named volumes are created on each node a task lands on; a bind path must exist on every node',
+  working_dir: 'ContainerSpec.Dir',
 };
+
+/** Done by berth around the swarm: how. */
+const HANDLED: Record<string, string> = {
+  attach: '`logs` follows every service',
+  build: 'built locally, tagged by content, pushed to --registry; the service runs that reference',
+  depends_on:
+    'services are created in dependency order; service_healthy waits for healthy tasks; restart: true forces an update of the dependent',
+  env_file: 'read by berth into the environment',
+  expose: 'every port of a task is reachable on its overlay networks',
+  extends: 'resolved by berth before translation',
+  label_file: 'read by berth into the labels',
+  profiles: 'applied by berth before translation',
+  pull_policy: 'images are resolved by berth before the deploy',
+};
+
+/** Swarm has no equivalent: `up` names the key with its file:line, and why. */
+const REPORTED: Record<string, string> = {
+  annotations: 'service specs have no annotations on Swarm: not applied',
+  cgroup_parent: 'Swarm tasks cannot choose a cgroup parent: not applied',
+  container_name: 'Swarm names task containers itself: not applied',
+  cpu_shares: 'no CPU shares on Swarm: not applied (use deploy.resources)',
+  cpuset: 'no cpuset on Swarm: not applied',
+  develop: 'watch mode is local only: not applied',
+  device_cgroup_rules: 'not available to Swarm tasks: not applied',
+  devices: 'Swarm tasks cannot map devices: not applied',
+  domainname: 'no domain name on Swarm tasks: not applied',
+  external_links: 'no links on Swarm: not applied',
+  ipc: 'no IPC mode on Swarm: not applied',
+  links: 'no links on Swarm; the service name resolves on the shared networks',
+  mac_address: 'Swarm tasks cannot choose a MAC address: not applied',
+  models: 'no model runner on Swarm: not applied',
+  network_mode: 'Swarm tasks join overlay networks only: not applied',
+  pid: 'no PID mode on Swarm: not applied',
+  platform: 'use deploy.placement.constraints (node.platform.arch): not applied',
+  post_start: 'Swarm runs no lifecycle hooks: not applied',
+  pre_start: 'Swarm runs no lifecycle hooks: not applied',
+  pre_stop: 'Swarm runs no lifecycle hooks: not applied',
+  privileged: 'Swarm services cannot run privileged: not applied',
+  provider: 'provider services are run by berth up only: not applied on Swarm',
+  runtime: 'Swarm tasks use the default runtime: not applied',
+  security_opt: 'not available to Swarm tasks: not applied',
+  shm_size: 'no shm size on Swarm (mount a tmpfs at /dev/shm): not applied',
+  storage_opt: 'not available to Swarm tasks: not applied',
+  uts: 'no UTS mode on Swarm: not applied',
+  volumes_from: 'no shared container volumes on Swarm: not applied',
+};
+
+/** What each Compose service key becomes on Swarm (docs/swarm.md's table is this one), in key order. */
+export const KEYS: Record<string, { outcome: Outcome; note: string }> = Object.fromEntries(
+  (
+    [
+      ['translated', TRANSLATED],
+      ['handled', HANDLED],
+      ['reported', REPORTED],
+    ] as const
+  )
+    .flatMap(([outcome, notes]) =>
+      Object.entries(notes).map(([key, note]) => [key, { outcome, note }] as const),
+    )
+    .sort(([a], [b]) => (a < b ? -1 : 1)),
+);
 
 export interface KeyReport {
   service: string;
@@ -181,6 +177,7 @@ type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const ns = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 1e6));
 const durNs = (v: unknown) => ns(parseDuration(v));
+const num = (v: unknown) => (v === undefined ? undefined : Number(v));
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** Stable JSON (sorted keys, no undefined) for hashing. */
@@ -379,11 +376,11 @@ export function translate(stack: Stack, opts: TranslateOptions): Translation {
     const updatePolicy = (o: unknown): SwarmUpdatePolicy => {
       const u: Obj = isObj(o) ? o : {};
       return {
-        parallelism: u.parallelism === undefined ? 1 : Number(u.parallelism),
+        parallelism: num(u.parallelism) ?? 1,
         delayNs: durNs(u.delay),
         failureAction: u.failure_action ?? 'rollback',
         monitorNs: durNs(u.monitor),
-        maxFailureRatio: u.max_failure_ratio === undefined ? undefined : Number(u.max_failure_ratio),
+        maxFailureRatio: num(u.max_failure_ratio),
         // A stateless service keeps serving while it is replaced; two tasks must never share a named volume.
         order: u.order ?? (namedVolumes ? 'stop-first' : 'start-first'),
       };
@@ -394,7 +391,7 @@ export function translate(stack: Stack, opts: TranslateOptions): Translation {
         return {
           condition: rp.condition ?? 'any',
           delayNs: durNs(rp.delay),
-          maxAttempts: rp.max_attempts === undefined ? undefined : Number(rp.max_attempts),
+          maxAttempts: num(rp.max_attempts),
           windowNs: durNs(rp.window),
         };
       const r = svc.restart ?? '';
@@ -504,8 +501,7 @@ export function translate(stack: Stack, opts: TranslateOptions): Translation {
         preferences: Array.isArray(placement.preferences)
           ? placement.preferences.flatMap((p: Obj) => (isObj(p) && p.spread ? [String(p.spread)] : []))
           : [],
-        maxReplicas:
-          placement.max_replicas_per_node === undefined ? undefined : Number(placement.max_replicas_per_node),
+        maxReplicas: num(placement.max_replicas_per_node),
       },
       mode: mode === 'global' ? { global: true } : { replicated: svc.replicas },
       update: updatePolicy(deploy.update_config),

@@ -1,5 +1,5 @@
 import { Box, Text, useInput, useStdout } from 'ink';
-import { type ReactElement, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { colourMap } from '../logs/format.js';
 import {
   clientsListed,
@@ -10,7 +10,7 @@ import {
   selectedIndex,
   splitKeys,
 } from './keys.js';
-import { LogPane } from './LogPane.js';
+import { LogPane, type LogPaneProps } from './LogPane.js';
 import type { UiStore } from './store.js';
 import { ServiceTable } from './Table.js';
 import { cell } from './text.js';
@@ -94,23 +94,21 @@ function useClock(ms: number): number {
   return now;
 }
 
-export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: AppProps) {
-  useStoreFrames(store, frameMs);
-  const { columns, rows: termRows } = useTerminalSize();
-  const now = useClock(1000);
-  const rows = store.rows();
-  // The key state lives in a ref as well: several keys can arrive before the next render (a paste, a
-  // script), and each must see the state the previous one left.
+/** The footer's key help for the mode, the long form where it fits whole. */
+function footerKeys(mode: KeyState['mode'], columns: number): string {
+  if (mode.kind === 'search') return `search: ${mode.draft}█   Enter keep · Esc clear`;
+  if (mode.kind === 'clients') return '↑/↓ choose · Enter switch · Esc back';
+  return columns >= KEYS_LONG.length ? KEYS_LONG : KEYS_SHORT;
+}
+
+/**
+ * Keys in, effects out: each key goes through the pure reducer (tui/keys.ts) and its effect is carried out
+ * here, the one place that touches the store and the actions. The key state lives in a ref as well: several
+ * keys can arrive before the next render (a paste, a script), and each must see the state the previous one left.
+ */
+function useKeyDispatch(store: UiStore, actions: UiActions): KeyState {
   const [ui, setUi] = useState<KeyState>(initialKeyState);
   const uiRef = useRef(ui);
-  const sel = selectedIndex(ui, rows.length);
-  const { mode, logService, search, pausedAt } = ui;
-  const serviceNames = rows.map((r) => r.name).join('\0');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed only when the set of services changes
-  const colours = useMemo(() => colourMap(rows.map((r) => r.name)), [serviceNames]);
-  const replicated = new Set(rows.filter((r) => Math.max(r.wanted, r.running) > 1).map((r) => r.name));
-  useStatusExpiry(store, statusMs);
-
   const setState = (state: KeyState) => {
     uiRef.current = state;
     setUi(state);
@@ -161,6 +159,70 @@ export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: A
       perform(next.effect);
     }
   });
+  return ui;
+}
+
+/** What the log pane takes, less the lines (the pane reads them from the store), plus the key state. */
+interface PaneProps extends Omit<LogPaneProps, 'lines'> {
+  store: UiStore;
+  ui: KeyState;
+  canSwitch: boolean;
+}
+
+/** The lower pane: `down`'s progress while quitting, the client picker, or the log feed. */
+function Pane({ store, ui, canSwitch, title, width, height, colours, replicated, color }: PaneProps) {
+  const { mode, logService, search, pausedAt } = ui;
+  if (store.progress) {
+    return (
+      <Box flexDirection="column" height={height + 1}>
+        <Text bold>{cell(`── ${title} `, width)}</Text>
+        {store.progress.slice(-height).map((l, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: append-only progress lines
+          <Text key={i} wrap="truncate">
+            {l}
+          </Text>
+        ))}
+      </Box>
+    );
+  }
+  if (mode.kind === 'clients') {
+    return (
+      <Box flexDirection="column" height={height + 1}>
+        <Text bold>{cell('── clients (Enter switches) ', width)}</Text>
+        {mode.names.slice(0, height).map((n, i) => (
+          <Text key={n} inverse={i === mode.at && color}>
+            {`${i === mode.at ? '› ' : '  '}${n}${n === mode.active ? '  (active)' : ''}`}
+          </Text>
+        ))}
+        {canSwitch ? null : <Text dimColor>{`switch with \`berth use NAME\` (then reopen berth ui)`}</Text>}
+      </Box>
+    );
+  }
+  const lines = store.logs.view(height, { service: logService, search: search || undefined }, pausedAt);
+  return (
+    <LogPane
+      lines={lines}
+      title={title}
+      width={width}
+      height={height}
+      colours={colours}
+      replicated={replicated}
+      color={color}
+    />
+  );
+}
+
+export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: AppProps) {
+  useStoreFrames(store, frameMs);
+  useStatusExpiry(store, statusMs);
+  const { columns, rows: termRows } = useTerminalSize();
+  const now = useClock(1000);
+  const ui = useKeyDispatch(store, actions);
+  const rows = store.rows();
+  const serviceNames = rows.map((r) => r.name).join('\0');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed only when the set of services changes
+  const colours = useMemo(() => colourMap(rows.map((r) => r.name)), [serviceNames]);
+  const replicated = new Set(rows.filter((r) => Math.max(r.wanted, r.running) > 1).map((r) => r.name));
 
   // Layout: header 1, table header 1 + rows (at most ~40% of the screen), status 1, pane title 1, footer 1.
   const tableRows = Math.max(1, Math.min(rows.length, Math.floor((termRows - 6) * 0.4)));
@@ -169,62 +231,12 @@ export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: A
   const h = store.header;
   const header = `berth  stack ${h.stack}  project ${h.project}  client ${h.client ?? '-'}  engine ${h.engine}`;
   const paneTitle = [
-    store.progress ? 'stopping the stack' : logService ? `logs: ${logService}` : 'logs: all services',
-    search ? `search: ${search}` : '',
-    pausedAt !== undefined ? 'PAUSED (p resumes)' : '',
+    store.progress ? 'stopping the stack' : ui.logService ? `logs: ${ui.logService}` : 'logs: all services',
+    ui.search ? `search: ${ui.search}` : '',
+    ui.pausedAt !== undefined ? 'PAUSED (p resumes)' : '',
   ]
     .filter(Boolean)
     .join(' · ');
-  const keys =
-    mode.kind === 'search'
-      ? `search: ${mode.draft}█   Enter keep · Esc clear`
-      : mode.kind === 'clients'
-        ? '↑/↓ choose · Enter switch · Esc back'
-        : columns >= KEYS_LONG.length
-          ? KEYS_LONG
-          : KEYS_SHORT;
-
-  let pane: ReactElement;
-  if (store.progress) {
-    pane = (
-      <Box flexDirection="column" height={paneHeight + 1}>
-        <Text bold>{cell(`── ${paneTitle} `, columns)}</Text>
-        {store.progress.slice(-paneHeight).map((l, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: append-only progress lines
-          <Text key={i} wrap="truncate">
-            {l}
-          </Text>
-        ))}
-      </Box>
-    );
-  } else if (mode.kind === 'clients') {
-    pane = (
-      <Box flexDirection="column" height={paneHeight + 1}>
-        <Text bold>{cell('── clients (Enter switches) ', columns)}</Text>
-        {mode.names.slice(0, paneHeight).map((n, i) => (
-          <Text key={n} inverse={i === mode.at && color}>
-            {`${i === mode.at ? '› ' : '  '}${n}${n === mode.active ? '  (active)' : ''}`}
-          </Text>
-        ))}
-        {actions.switchClient ? null : (
-          <Text dimColor>{`switch with \`berth use NAME\` (then reopen berth ui)`}</Text>
-        )}
-      </Box>
-    );
-  } else {
-    const lines = store.logs.view(paneHeight, { service: logService, search: search || undefined }, pausedAt);
-    pane = (
-      <LogPane
-        lines={lines}
-        title={paneTitle}
-        width={columns}
-        height={paneHeight}
-        colours={colours}
-        replicated={replicated}
-        color={color}
-      />
-    );
-  }
 
   return (
     <Box flexDirection="column" width={columns}>
@@ -233,7 +245,7 @@ export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: A
       </Text>
       <ServiceTable
         rows={rows}
-        selected={sel}
+        selected={selectedIndex(ui, rows.length)}
         width={columns}
         height={tableRows}
         colours={colours}
@@ -243,9 +255,19 @@ export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: A
       <Text wrap="truncate" color={color ? 'yellow' : undefined}>
         {store.status || ' '}
       </Text>
-      {pane}
+      <Pane
+        store={store}
+        ui={ui}
+        canSwitch={actions.switchClient !== undefined}
+        title={paneTitle}
+        width={columns}
+        height={paneHeight}
+        colours={colours}
+        replicated={replicated}
+        color={color}
+      />
       <Text wrap="truncate" dimColor={color}>
-        {keys}
+        {footerKeys(ui.mode, columns)}
       </Text>
     </Box>
   );

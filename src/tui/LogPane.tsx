@@ -3,7 +3,7 @@ import { type Colour, prefixLabel } from '../logs/format.js';
 import type { LogLine } from '../logs/types.js';
 import { cell, printable } from './text.js';
 
-interface Props {
+export interface LogPaneProps {
   lines: LogLine[];
   /** Title: which service (or all), search, paused. */
   title: string;
@@ -15,7 +15,7 @@ interface Props {
   color: boolean;
 }
 
-export function LogPane({ lines, title, width, height, colours, replicated, color }: Props) {
+export function LogPane({ lines, title, width, height, colours, replicated, color }: LogPaneProps) {
   let prefixWidth = 0;
   for (const l of lines) {
     prefixWidth = Math.max(prefixWidth, prefixLabel(l.service, l.replica, replicated.has(l.service)).length);

@@ -55,140 +55,167 @@ async function periodicGc(ms: number): Promise<NodeJS.Timeout | undefined> {
   return t;
 }
 
-export async function runUi(opts: UiOptions): Promise<void> {
-  const gcTimer = await periodicGc(2000);
-  const docker = opts.engine;
-  const version = await docker.info().then(
-    (i) => i.version,
-    () => 'docker ?',
-  );
-  const engine = `${version} (${docker.endpoint})`;
-  const headerOf = (t: UiTarget) => ({
-    stack: t.stackName ?? t.project,
-    project: t.project,
-    client: t.client,
-    engine,
-  });
-  const store = new UiStore(headerOf(opts), opts.services);
+/**
+ * One UI session's wiring: the engine's event stream and log feed into the store, the App's actions out to the
+ * engine. `follow` (re)points it at a project: at start and after a client switch.
+ */
+class UiSession {
+  readonly store: UiStore;
+  private target: UiTarget;
+  private events?: EventWatch;
+  private feed?: AbortController;
+  private feedRunning = false;
+  private closed = false;
+  private quitting?: Promise<void>;
+  private unmount?: (progress?: string[]) => void;
+  readonly actions: UiActions;
+  private readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
 
-  let target: UiTarget = opts;
-  let events: EventWatch | undefined;
-  let feed: AbortController | undefined;
-  let feedRunning = false;
-  let closed = false;
+  constructor(
+    private readonly opts: UiOptions,
+    private readonly engineName: string,
+    private readonly gcTimer: NodeJS.Timeout | undefined,
+  ) {
+    this.target = opts;
+    this.store = new UiStore(this.headerOf(opts), opts.services);
+    this.finished = new Promise<void>((r) => {
+      this.resolveFinished = r;
+    });
+    this.actions = {
+      restart: (s) => this.each(s, (id) => this.engine.restartContainer(id)),
+      toggle: (s) => {
+        const running = this.store.containersOf(s).some((c) => c.state === 'running');
+        return this.each(s, (id) =>
+          running ? this.engine.stopContainer(id) : this.engine.startContainer(id),
+        );
+      },
+      clients: this.opts.clients ?? (async () => ({ names: [] })),
+      switchClient: this.opts.switchClient
+        ? async (name) => this.follow(await this.opts.switchClient!(name))
+        : undefined,
+      quit: () => this.quit(),
+    };
+  }
 
-  const startFeed = (tail: number) => {
-    feed = runAbortController();
-    feedRunning = true;
-    const signal = feed.signal;
+  private get engine(): Engine {
+    return this.opts.engine;
+  }
+
+  private headerOf(t: UiTarget) {
+    return { stack: t.stackName ?? t.project, project: t.project, client: t.client, engine: this.engineName };
+  }
+
+  private startFeed(tail: number): void {
+    const feed = runAbortController();
+    this.feed = feed;
+    this.feedRunning = true;
     void followLogs(
-      { project: target.project, follow: true, tail, signal, engine: docker },
+      { project: this.target.project, follow: true, tail, signal: feed.signal, engine: this.engine },
       {
         // The ring buffer is bounded, so the UI always takes lines at once and never holds the feed back.
         write: (lines) => {
-          store.pushLogs(lines);
+          this.store.pushLogs(lines);
           return true;
         },
         drain: () => Promise.resolve(),
       },
     )
-      .catch((err: unknown) => store.setStatus(`logs: ${(err as Error).message}`))
+      .catch((err: unknown) => this.store.setStatus(`logs: ${(err as Error).message}`))
       .finally(() => {
-        if (feed?.signal === signal) feedRunning = false;
+        if (this.feed === feed) this.feedRunning = false;
       });
-  };
+  }
 
-  const onEvent = (e: ContainerEvent) => {
+  private onEvent(e: ContainerEvent): void {
     if (!e.service || e.attributes[Label.oneoff] !== undefined) return;
-    store.event(e);
+    this.store.event(e);
     // Ports and start times are not in events: look once when a container starts or is first seen.
-    if (e.action === 'start' || (!store.has(e.id) && e.action !== 'destroy')) {
-      void docker.inspectContainer(e.id).then((f) => {
-        if (f && !f.oneoff && f.service && !closed) store.upsert(f);
+    if (e.action === 'start' || (!this.store.has(e.id) && e.action !== 'destroy')) {
+      void this.engine.inspectContainer(e.id).then((f) => {
+        if (f && !f.oneoff && f.service && !this.closed) this.store.upsert(f);
       });
     }
     // The feed ends when the stack is gone; when it comes back (`berth up` elsewhere), follow it again.
-    if (e.action === 'start' && !feedRunning && !closed) startFeed(0);
-  };
+    if (e.action === 'start' && !this.feedRunning && !this.closed) this.startFeed(0);
+  }
 
-  const follow = async (t: UiTarget) => {
-    events?.close();
-    feed?.abort();
-    target = t;
-    events = await docker.watchContainerEvents({ labels: [projectSelector(t.project)] }, onEvent);
-    const list = await docker.listContainers({ all: true, labels: [projectSelector(t.project)] });
-    const facts = (await Promise.all(list.map((c) => docker.inspectContainer(c.id)))).filter(
-      (f) => f !== undefined && !f.oneoff && f.service,
-    );
-    store.reset(
-      facts.filter((f) => f !== undefined),
-      headerOf(t),
+  async follow(t: UiTarget): Promise<void> {
+    this.events?.close();
+    this.feed?.abort();
+    this.target = t;
+    const labels = [projectSelector(t.project)];
+    this.events = await this.engine.watchContainerEvents({ labels }, (e) => this.onEvent(e));
+    const list = await this.engine.listContainers({ all: true, labels });
+    const facts = await Promise.all(list.map((c) => this.engine.inspectContainer(c.id)));
+    this.store.reset(
+      facts.filter((f) => f !== undefined && !f.oneoff && !!f.service).map((f) => f!),
+      this.headerOf(t),
       t.services,
     );
-    startFeed(opts.tail ?? 50);
-  };
-  await follow(opts);
+    this.startFeed(this.opts.tail ?? 50);
+  }
 
-  const each = async (service: string, fn: (id: string) => Promise<void>) => {
-    const ids = store.containersOf(service).map((c) => c.id);
+  private async each(service: string, fn: (id: string) => Promise<void>): Promise<void> {
+    const ids = this.store.containersOf(service).map((c) => c.id);
     if (ids.length === 0) throw new Error(`${service} has no containers (create them with \`berth up\`)`);
     await Promise.all(ids.map(fn));
-  };
-
-  let quitting: Promise<void> | undefined;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => {
-    resolveDone = r;
-  });
-  const close = () => {
-    closed = true;
-    if (gcTimer) clearInterval(gcTimer);
-    events?.close();
-    feed?.abort();
-    screen.close(store.progress);
-    resolveDone();
-  };
-
-  const actions: UiActions = {
-    restart: (s) => each(s, (id) => docker.restartContainer(id)),
-    toggle: (s) => {
-      const running = store.containersOf(s).some((c) => c.state === 'running');
-      return each(s, (id) => (running ? docker.stopContainer(id) : docker.startContainer(id)));
-    },
-    clients: opts.clients ?? (async () => ({ names: [] })),
-    switchClient: opts.switchClient
-      ? async (name) => {
-          const next = await opts.switchClient!(name);
-          await follow(next);
-        }
-      : undefined,
-    quit: () => {
-      if (quitting) return;
-      if (!opts.stopStack) {
-        quitting = Promise.resolve();
-        close();
-        return;
-      }
-      store.addProgress('Gracefully stopping… (Ctrl-C again to force)');
-      quitting = opts
-        .stopStack((line) => store.addProgress(line))
-        .catch((err: unknown) => store.addProgress(`stop failed: ${(err as Error).message}`))
-        .finally(() => setTimeout(close, 300));
-    },
-  };
-
-  const onSignal = () => (quitting ? process.exit(130) : actions.quit());
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const screen = mountFullScreen(<App store={store} actions={actions} color={opts.color} />, {
-    stdout: opts.stdout ?? process.stdout,
-    stdin: opts.stdin ?? process.stdin,
-  });
-  try {
-    // Not instance.waitUntilExit(): created after unmount it never settles.
-    await done;
-  } finally {
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGINT', onSignal);
   }
+
+  private quit(): void {
+    if (this.quitting) return;
+    const { stopStack } = this.opts;
+    if (!stopStack) {
+      this.quitting = Promise.resolve();
+      this.close();
+      return;
+    }
+    this.store.addProgress('Gracefully stopping… (Ctrl-C again to force)');
+    this.quitting = stopStack((line) => this.store.addProgress(line))
+      .catch((err: unknown) => this.store.addProgress(`stop failed: ${(err as Error).message}`))
+      .finally(() => setTimeout(() => this.close(), 300));
+  }
+
+  private close(): void {
+    this.closed = true;
+    if (this.gcTimer) clearInterval(this.gcTimer);
+    this.events?.close();
+    this.feed?.abort();
+    this.unmount?.(this.store.progress);
+    this.resolveFinished();
+  }
+
+  /** Show the App until the user quits; a second Ctrl-C while the stack stops exits at once. */
+  async show(): Promise<void> {
+    const onSignal = () => (this.quitting ? process.exit(130) : this.quit());
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    const screen = mountFullScreen(
+      <App store={this.store} actions={this.actions} color={this.opts.color} />,
+      {
+        stdout: this.opts.stdout ?? process.stdout,
+        stdin: this.opts.stdin ?? process.stdin,
+      },
+    );
+    this.unmount = (progress) => screen.close(progress);
+    if (this.closed) screen.close(this.store.progress);
+    try {
+      // Not instance.waitUntilExit(): created after unmount it never settles.
+      await this.finished;
+    } finally {
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+    }
+  }
+}
+
+export async function runUi(opts: UiOptions): Promise<void> {
+  const gcTimer = await periodicGc(2000);
+  const version = await opts.engine.info().then(
+    (i) => i.version,
+    () => 'docker ?',
+  );
+  const session = new UiSession(opts, `${version} (${opts.engine.endpoint})`, gcTimer);
+  await session.follow(opts);
+  await session.show();
 }

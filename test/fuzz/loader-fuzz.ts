@@ -36,11 +36,14 @@ function walk(dir: string, out: string[]): void {
 }
 
 export function loadSeeds(): Seeds {
-  const files: string[] = [];
-  walk(path.join(repoRoot, 'fixtures'), files);
+  // fixtures first, then the corpus, each sorted: the same order (so the same cases for a seed) wherever the
+  // checkout is (sorting absolute paths put the corpus first in a checkout under /work/wt)
+  const fixtures: string[] = [];
+  walk(path.join(repoRoot, 'fixtures'), fixtures);
+  const fromCorpus: string[] = [];
   const corpus = corpusDir();
-  if (corpus) walk(path.join(corpus, 'awesome-compose'), files);
-  files.sort();
+  if (corpus) walk(path.join(corpus, 'awesome-compose'), fromCorpus);
+  const files = [...fixtures.sort(), ...fromCorpus.sort()];
   const read = (f: string) => readFileSync(f, 'utf8');
   const small = (f: string) => statSync(f).size < 64 * 1024;
   const stacks = files.filter((f) => /\.ya?ml$/.test(f) && small(f));

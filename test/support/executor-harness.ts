@@ -1,14 +1,41 @@
 // Runs the real planner and executor against the fake engine, the way `berth up` and `berth stop` do, and says
 // in plain lines how the fake's state differs from the stack: the executor tests assert on that, not on calls.
-import type { Stack } from '../../src/model/stack.js';
+import { afterEach } from 'vitest';
+import { listProjectContainers, observe } from '../../src/engine/observe.js';
 import type { RunEvent } from '../../src/executor/events.js';
 import { runStop, type StopOptions } from '../../src/executor/stop.js';
 import { runUp, type UpOptions, type UpResult } from '../../src/executor/up.js';
+import { type ContainerEvent, containerName, resourceName } from '../../src/model/index.js';
+import type { Dependency, Service, Stack } from '../../src/model/stack.js';
 import { type PlanOptions, planUp, serviceHash } from '../../src/plan/plan.js';
 import type { Plan } from '../../src/plan/types.js';
-import { listProjectContainers, observe } from '../../src/engine/observe.js';
-import { containerName, type ContainerEvent, resourceName } from '../../src/model/index.js';
-import type { FakeEngine } from './fake-engine.js';
+import { service } from '../unit/stack-factory.js';
+import { FakeEngine, type FakeEngineOptions } from './fake-engine.js';
+
+/** Fresh fakes for a test file, each closed (its clock stopped) after the test that made it. */
+export function fakeEngines(): (opts?: FakeEngineOptions) => FakeEngine {
+  const fakes: FakeEngine[] = [];
+  afterEach(() => {
+    for (const f of fakes.splice(0)) f.close();
+  });
+  return (opts) => {
+    const f = new FakeEngine(opts);
+    fakes.push(f);
+    return f;
+  };
+}
+
+/** A `depends_on` entry: required, no restart, unless `over` says otherwise. */
+export const on = (condition: Dependency['condition'], over: Partial<Dependency> = {}): Dependency => ({
+  condition,
+  required: true,
+  restart: false,
+  ...over,
+});
+
+/** A service with its dependencies and any other fields. */
+export const svc = (name: string, deps: Record<string, Dependency> = {}, over: Partial<Service> = {}) =>
+  service(name, { depends_on: deps, ...over });
 
 export const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
 

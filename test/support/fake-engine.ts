@@ -23,6 +23,7 @@ import type {
   EventWatch,
   ExecOptions,
   ListFilter,
+  LockInfo,
   LogOptions,
   PathStat,
   ProcessList,
@@ -458,6 +459,8 @@ export class FakeEngine implements Engine {
   private tick = 0;
   private counter = 0;
   private nextHostPort = 32768;
+  /** Host ports held by processes outside the engine (`takeHostPort`). */
+  private readonly takenHostPorts: { hostIp: string; port: number }[] = [];
 
   constructor(opts: FakeEngineOptions = {}) {
     this.clock = new VirtualClock(opts.autoClock ?? true);
@@ -486,6 +489,15 @@ export class FakeEngine implements Engine {
   /** Run `fn` right before the Nth call (1-based) matching `filter` does anything; it may be async. */
   beforeCall(n: number, fn: (c: CallRecord) => void | Promise<void>, filter?: CallFilter): this {
     this.hooks.push({ n, filter, fn, count: 0 });
+    return this;
+  }
+
+  /**
+   * A process on the host holds this port from now on: starting a container that publishes it fails as dockerd
+   * fails when its userland proxy cannot bind (the check berth made before may have found it free).
+   */
+  takeHostPort(hostIp: string, port: number): this {
+    this.takenHostPorts.push({ hostIp, port });
     return this;
   }
 
@@ -641,15 +653,40 @@ export class FakeEngine implements Engine {
   }
 
   listContainers(filter: ListFilter & { all?: boolean }): Promise<ObservedContainer[]> {
-    return this.call('listContainers', '', [filter], async () =>
-      [...this.containers.values()]
+    return this.call('listContainers', '', [filter], async () => [
+      ...[...this.containers.values()]
         .filter(
           (c) =>
             matchesSelectors(c.labels, filter.labels) &&
             (filter.all || c.state === 'running' || c.state === 'paused' || c.state === 'restarting'),
         )
         .map((c) => this.observe(c)),
-    );
+      // A lock is a never-started container on dockerd: `all` lists show it under its name.
+      ...[...this.locks]
+        .filter(([, l]) => filter.all && matchesSelectors(l.labels, filter.labels))
+        .map(([name, l]) => this.observeLock(name, l)),
+    ]);
+  }
+
+  private observeLock(name: string, l: { id: string; labels: Labels }): ObservedContainer {
+    return {
+      id: l.id,
+      name,
+      project: '',
+      service: '',
+      replica: 1,
+      hash: '',
+      state: 'created',
+      status: 'Created',
+      image: 'berth/lock',
+      imageId: '',
+      command: '',
+      created: 0,
+      networks: [],
+      ports: [],
+      labels: { ...l.labels },
+      oneoff: false,
+    };
   }
 
   inspectContainer(id: string): Promise<InspectedContainer | undefined> {
@@ -1066,7 +1103,7 @@ export class FakeEngine implements Engine {
   }
 
   // Locks: created atomically by name (a second create finds it), as dockerd does with container names.
-  private readonly locks = new Map<string, { id: string; labels: Labels }>();
+  private readonly locks = new Map<string, { id: string; labels: Labels; beat?: string }>();
 
   async createLock(name: string, labels: Labels): Promise<string | undefined> {
     await Promise.resolve();
@@ -1076,10 +1113,20 @@ export class FakeEngine implements Engine {
     return id;
   }
 
-  async inspectLock(name: string): Promise<{ id: string; labels: Labels } | undefined> {
+  async inspectLock(name: string): Promise<LockInfo | undefined> {
     await Promise.resolve();
     const l = this.locks.get(name);
-    return l && { id: l.id, labels: { ...l.labels } };
+    return l && { id: l.id, labels: { ...l.labels }, beat: l.beat };
+  }
+
+  async refreshLock(id: string, at: string): Promise<void> {
+    await Promise.resolve();
+    for (const l of this.locks.values()) if (l.id === id) l.beat = at;
+  }
+
+  /** Test knob: a lock as another berth (another host, a killed one) left it. */
+  putLock(name: string, labels: Labels, beat?: string): void {
+    this.locks.set(name, { id: `lock${++this.counter}`, labels: { ...labels }, beat });
   }
 
   async removeLock(id: string): Promise<void> {
@@ -1340,6 +1387,18 @@ export class FakeEngine implements Engine {
         throw err(
           'failed',
           `driver failed programming external connectivity on endpoint ${c.name}: Bind for ${p.host_ip}:${hostPort} failed: port is already allocated`,
+          500,
+        );
+      const any = (ip: string) => ip === '0.0.0.0' || ip === '';
+      if (
+        p.protocol === 'tcp' &&
+        this.takenHostPorts.some(
+          (t) => t.port === hostPort && (t.hostIp === p.host_ip || any(t.hostIp) || any(p.host_ip)),
+        )
+      )
+        throw err(
+          'failed',
+          `driver failed programming external connectivity on endpoint ${c.name} (${hex(c.id)}): Error starting userland proxy: listen tcp4 ${p.host_ip}:${hostPort}: bind: address already in use`,
           500,
         );
       bound.push({ hostIp: p.host_ip, hostPort, target: p.target, protocol: p.protocol });

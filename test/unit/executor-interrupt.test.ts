@@ -1,29 +1,15 @@
 // Ctrl-C at every step: for N = 1..(engine calls of a full run), abort right before call N, then check that
 // nothing new started after it, that no name was left without its container, and that the next `up` converges
 // to the full stack with no leftovers.
-import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency, Healthcheck, Service } from '../../src/model/stack.js';
-import { problems, up } from '../support/executor-harness.js';
-import { FakeEngine, MUTATING } from '../support/fake-engine.js';
+import { describe, expect, test } from 'vitest';
+import type { Healthcheck, Service } from '../../src/model/stack.js';
+import { fakeEngines, on, problems, up } from '../support/executor-harness.js';
+import { type FakeEngine, MUTATING } from '../support/fake-engine.js';
 import { service, stack } from './stack-factory.js';
 
-const fakes: FakeEngine[] = [];
-afterEach(() => {
-  for (const f of fakes.splice(0)) f.close();
-});
-function fake(): FakeEngine {
-  const f = new FakeEngine();
-  fakes.push(f);
-  return f;
-}
+const fake = fakeEngines();
 
 const hc: Healthcheck = { test: ['CMD', 'ready'], intervalMs: 1000, retries: 3, disable: false };
-const on = (condition: Dependency['condition'], over: Partial<Dependency> = {}): Dependency => ({
-  condition,
-  required: true,
-  restart: false,
-  ...over,
-});
 
 /** db (healthy after 2 checks) and cache, app ×2 waiting for both, web restarted when app is replaced. */
 function demo() {

@@ -1,31 +1,14 @@
 // Recreating a container on the fake engine: the swap (successor under a temporary name, old one stopped and
 // removed, successor renamed), its rollback when the run is cut short, a leftover of an earlier cut, and
 // `restart: true` dependents.
-import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency, Service } from '../../src/model/stack.js';
+import { describe, expect, test } from 'vitest';
 import { temporaryName } from '../../src/model/index.js';
-import { eventIndex, historyOf, problems, up } from '../support/executor-harness.js';
-import { FakeEngine, MUTATING } from '../support/fake-engine.js';
-import { service, stack } from './stack-factory.js';
+import type { Service } from '../../src/model/stack.js';
+import { eventIndex, fakeEngines, historyOf, on, problems, svc, up } from '../support/executor-harness.js';
+import { MUTATING } from '../support/fake-engine.js';
+import { stack } from './stack-factory.js';
 
-const fakes: FakeEngine[] = [];
-afterEach(() => {
-  for (const f of fakes.splice(0)) f.close();
-});
-function fake(): FakeEngine {
-  const f = new FakeEngine();
-  fakes.push(f);
-  return f;
-}
-
-const on = (condition: Dependency['condition'], over: Partial<Dependency> = {}): Dependency => ({
-  condition,
-  required: true,
-  restart: false,
-  ...over,
-});
-const svc = (name: string, deps: Record<string, Dependency> = {}, over: Partial<Service> = {}) =>
-  service(name, { depends_on: deps, ...over });
+const fake = fakeEngines();
 
 /** A stack that is up on a fresh fake, with `change` applied to the stack afterwards. */
 async function upThenChange(services: Service[], change: (s: ReturnType<typeof stack>) => void) {

@@ -1,21 +1,13 @@
 // `stop` and `down` on the fake engine: dependents stop before what they depend on, independent services stop
 // together, removal follows the stop.
-import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency } from '../../src/model/stack.js';
+import { describe, expect, test } from 'vitest';
 import { EngineError } from '../../src/engine/errors.js';
-import { problems, stop, up } from '../support/executor-harness.js';
-import { FakeEngine } from '../support/fake-engine.js';
+import type { Dependency } from '../../src/model/stack.js';
+import { fakeEngines, problems, stop, up } from '../support/executor-harness.js';
+import type { FakeEngine } from '../support/fake-engine.js';
 import { service, stack } from './stack-factory.js';
 
-const fakes: FakeEngine[] = [];
-afterEach(() => {
-  for (const f of fakes.splice(0)) f.close();
-});
-function fake(): FakeEngine {
-  const f = new FakeEngine();
-  fakes.push(f);
-  return f;
-}
+const fake = fakeEngines();
 
 const started: Dependency = { condition: 'service_started', required: true, restart: false };
 
@@ -87,5 +79,66 @@ describe('stop order', () => {
     expect(errors).toEqual(['demo-web-1: tried to kill container, but did not receive an exit event']);
     expect(f.get('demo-web-1')!.state).toBe('running');
     expect(f.get('demo-db-1')!.state).toBe('exited');
+  });
+});
+
+describe('a deep depends_on chain', () => {
+  // Containers made bottom first, so the walk meets the bottom of the chain first: the recursive walk this
+  // replaced went 5,000 calls deep from there.
+  const N = 5000;
+  test(`\`down\` of ${N.toLocaleString('en')} services stops each after its dependent, without overflowing`, {
+    timeout: 120_000,
+  }, async () => {
+    const f = fake();
+    const s = stack(
+      Array.from({ length: N }, (_, i) =>
+        service(`s${i}`, i < N - 1 ? { depends_on: { [`s${i + 1}`]: started } } : {}),
+      ),
+    );
+    // made directly, not by `up` (whose chain of start conditions takes half a minute on a busy machine)
+    await f.createNetwork({ stack: s, key: 'default' });
+    for (const svc of Object.values(s.services).reverse()) {
+      const id = await f.createContainer({
+        kind: 'replica',
+        stack: s,
+        service: svc.name,
+        replica: 1,
+        hash: 'h',
+        name: `demo-${svc.name}-1`,
+      });
+      await f.startContainer(id);
+    }
+    const { errors } = await stop(f, s, { remove: true });
+    expect(errors).toEqual([]);
+    expect(f.list().filter((c) => c.project === s.project)).toEqual([]);
+    // s0 needs s1 needs s2 …: s0 stops first, the bottom of the chain last
+    const order = f.events.filter((e) => e.action === 'stop').map((e) => e.name);
+    expect(order).toHaveLength(N);
+    expect(order.every((n, i) => n === `demo-s${i}-1`)).toBe(true);
+  });
+});
+
+describe('dependentsFirst', () => {
+  test('puts every dependent before what it depends on, and still lists a hand-made cycle', async () => {
+    const { dependentsFirst } = await import('../../src/executor/stop.js');
+    const m = new Map([
+      ['db', ['app', 'worker']],
+      ['app', ['web']],
+      ['worker', []],
+      ['web', []],
+    ]);
+    const order = dependentsFirst(m);
+    expect(order.indexOf('web')).toBeLessThan(order.indexOf('app'));
+    expect(order.indexOf('app')).toBeLessThan(order.indexOf('db'));
+    expect(order.indexOf('worker')).toBeLessThan(order.indexOf('db'));
+    expect(
+      dependentsFirst(
+        new Map([
+          ['a', ['b']],
+          ['b', ['a']],
+          ['c', []],
+        ]),
+      ).sort(),
+    ).toEqual(['a', 'b', 'c']);
   });
 });

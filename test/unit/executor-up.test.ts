@@ -1,21 +1,23 @@
 // The executor's dependency handling, on the fake engine with the real planner: each condition of depends_on,
 // `required: false`, starting a dependent as soon as its own dependencies are ready, and what a failure does to
 // the rest of the stack.
-import { afterEach, describe, expect, test } from 'vitest';
-import type { Dependency, Healthcheck, Service } from '../../src/model/stack.js';
-import { eventIndex, failuresOf, problems, skippedOf, up, warningsOf } from '../support/executor-harness.js';
-import { FakeEngine, type FakeEngineOptions, MUTATING } from '../support/fake-engine.js';
-import { service, stack } from './stack-factory.js';
+import { describe, expect, test } from 'vitest';
+import type { Healthcheck } from '../../src/model/stack.js';
+import {
+  eventIndex,
+  failuresOf,
+  fakeEngines,
+  on,
+  problems,
+  skippedOf,
+  svc,
+  up,
+  warningsOf,
+} from '../support/executor-harness.js';
+import { MUTATING } from '../support/fake-engine.js';
+import { stack } from './stack-factory.js';
 
-const fakes: FakeEngine[] = [];
-afterEach(() => {
-  for (const f of fakes.splice(0)) f.close();
-});
-function fake(opts?: FakeEngineOptions): FakeEngine {
-  const f = new FakeEngine(opts);
-  fakes.push(f);
-  return f;
-}
+const fake = fakeEngines();
 
 const hc = (intervalMs = 1000, over: Partial<Healthcheck> = {}): Healthcheck => ({
   test: ['CMD', 'ready'],
@@ -24,14 +26,6 @@ const hc = (intervalMs = 1000, over: Partial<Healthcheck> = {}): Healthcheck => 
   disable: false,
   ...over,
 });
-const on = (condition: Dependency['condition'], over: Partial<Dependency> = {}): Dependency => ({
-  condition,
-  required: true,
-  restart: false,
-  ...over,
-});
-const svc = (name: string, deps: Record<string, Dependency> = {}, over: Partial<Service> = {}) =>
-  service(name, { depends_on: deps, ...over });
 
 describe('dependency conditions', () => {
   test('service_started: the dependent starts once the dependency started, healthy or not', async () => {
