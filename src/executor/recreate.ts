@@ -44,10 +44,14 @@ export async function replaceContainer(
   // max(create, stop) + remove + rename + start.
   // The old container's `pre_stop` hooks run before it stops; one that fails keeps it serving (as Compose).
   const old = run.stack.services[a.service];
-  const stopping = run.step(async () => {
-    if (old && a.old.state === 'running') await runExecHooks(engine, a.old.id, old, 'pre_stop');
-    await engine.stopContainer(a.old.id);
-  }, 1);
+  // (without hooks the stop is the step's only call, so an interrupt between steps stops nothing more)
+  const stopping = run.step(
+    () =>
+      old?.pre_stop?.length && a.old.state === 'running'
+        ? runExecHooks(engine, a.old.id, old, 'pre_stop').then(() => engine.stopContainer(a.old.id))
+        : engine.stopContainer(a.old.id),
+    1,
+  );
   stopping.catch(() => {}); // awaited below, once the successor exists
   let id: string;
   try {

@@ -25,7 +25,7 @@ export function startRemovals(run: UpRun, plan: Plan): Removals {
         // A leftover temporary container never served anything: no need for a graceful stop.
         if (a.reason !== 'leftover' && a.container.state === 'running') {
           const svc = run.stack.services[a.service];
-          if (svc) await runExecHooks(engine, a.container.id, svc, 'pre_stop');
+          if (svc?.pre_stop?.length) await runExecHooks(engine, a.container.id, svc, 'pre_stop');
           await engine.stopContainer(a.container.id);
         }
         await engine.removeContainer(a.container.id, { force: true });

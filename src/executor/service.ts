@@ -145,7 +145,7 @@ async function runServiceSteps(
     detail?: string,
   ) => {
     run.progress('Container', a.name, status, true, t0, name, detail);
-    await runExecHooks(engine, id, svc, 'post_start');
+    if (svc.post_start?.length) await runExecHooks(engine, id, svc, 'post_start');
     return id;
   };
   const startNew = async (a: Action & { name: string }, id: string, t0: number) => {

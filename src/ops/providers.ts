@@ -155,7 +155,6 @@ async function runOne(
     done: false,
   });
   const child = spawn(bin, providerArgs(stack.project, svc, command), {
-    cwd: stack.workingDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     signal: ctx.signal,
   });

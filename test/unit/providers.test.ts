@@ -1,0 +1,144 @@
+// Provider services: the arguments Compose passes, the JSON lines it reads, the variables it hands to dependents,
+// and a real provider script of the test's own (a host process: no engine involved).
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { RunEvent } from '../../src/executor/events.js';
+import {
+  downProviders,
+  findProviders,
+  parseProviderLine,
+  providerArgs,
+  upProviders,
+  withProviderEnv,
+} from '../../src/ops/providers.js';
+import { FakeEngine } from '../support/fake-engine.js';
+import { load, loadError } from './compose-helpers.js';
+import { service, stack } from './stack-factory.js';
+
+const db = service('db', {
+  replicas: 0,
+  provider: { type: 'demo', options: { size: ['small'], tag: ['a', 'b'] } },
+});
+
+describe('provider protocol', () => {
+  test('arguments as Compose passes them', () => {
+    expect(providerArgs('shop', db, 'up')).toEqual([
+      'compose',
+      '--project-name=shop',
+      'up',
+      '--size=small',
+      '--tag=a',
+      '--tag=b',
+      'db',
+    ]);
+  });
+
+  test('JSON lines: info, debug, error, setenv, rawsetenv; anything else is refused', () => {
+    expect(parseProviderLine('{"type":"info","message":"hi"}')).toEqual({ type: 'info', message: 'hi' });
+    expect(parseProviderLine('{"type":"setenv","message":"URL=a=b"}')).toEqual({
+      type: 'setenv',
+      key: 'URL',
+      value: 'a=b',
+    });
+    expect(parseProviderLine('')).toBeUndefined();
+    expect(() => parseProviderLine('{"type":"setenv","message":"novalue"}')).toThrow(/invalid response/);
+    expect(() => parseProviderLine('{"type":"shout"}')).toThrow(/invalid response from provider: shout/);
+    expect(() => parseProviderLine('plain text')).toThrow(/not JSON/);
+  });
+
+  test('setenv reaches only the dependents, as <SERVICE>_KEY; rawsetenv as it is', () => {
+    const started = { condition: 'service_started' as const, required: true, restart: false };
+    const s = stack([
+      db,
+      service('app', { depends_on: { db: started }, environment: { A: '1' } }),
+      service('other'),
+    ]);
+    const out = withProviderEnv(s, new Map([['db', { prefixed: { URL: 'x' }, raw: { RAW: 'y' } }]]));
+    expect(out.services.app!.environment).toEqual({ A: '1', DB_URL: 'x', RAW: 'y' });
+    expect(out.services.other!.environment).toEqual({});
+    expect(s.services.app!.environment).toEqual({ A: '1' });
+  });
+});
+
+describe('loading provider services', () => {
+  test('no image needed; no containers; options as lists', () => {
+    const s = load({
+      'compose.yaml':
+        'services:\n  db:\n    provider:\n      type: demo\n      options:\n        size: 1\n        tag: [a, b]\n',
+    });
+    expect(s.services.db!.replicas).toBe(0);
+    expect(s.services.db!.provider).toMatchObject({
+      type: 'demo',
+      options: { size: ['1'], tag: ['a', 'b'] },
+    });
+    expect(s.services.db!.provider!.pos?.line).toBe(4);
+  });
+
+  test('`compose` is not a provider type', () => {
+    expect(loadError({ 'compose.yaml': 'services:\n  db:\n    provider:\n      type: compose\n' })).toMatch(
+      /compose\.yaml:4:.*not a valid provider type/,
+    );
+  });
+});
+
+describe('running a provider', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'berth-provider-'));
+  const log = path.join(dir, 'calls');
+  const script = (name: string, body: string) => {
+    writeFileSync(path.join(dir, name), `#!/bin/sh\necho "$@" >> '${log}'\n${body}\n`);
+    chmodSync(path.join(dir, name), 0o755);
+  };
+  script(
+    'docker-demo',
+    `case "$3" in up) echo '{"type":"info","message":"working"}'; echo '{"type":"setenv","message":"URL=db://x"}';; esac`,
+  );
+  script('failing', `echo '{"type":"error","message":"quota exceeded"}'; exit 1`);
+  script('crashing', `echo 'it broke' >&2; exit 4`);
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${dir}:${oldPath}`;
+  afterAll(() => {
+    process.env.PATH = oldPath;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const started = { condition: 'service_started' as const, required: true, restart: false };
+  const ctx = (events: RunEvent[]) => ({
+    engine: new FakeEngine(),
+    onEvent: (e: RunEvent) => events.push(e),
+  });
+  const withType = (type: string) =>
+    stack([
+      service('db', { replicas: 0, provider: { type, options: {} } }),
+      service('app', { depends_on: { db: started } }),
+    ]);
+
+  test('up: docker-<type> found on PATH, its setenv in the dependent, its info as progress; down after', async () => {
+    const events: RunEvent[] = [];
+    const s = withType('demo');
+    const out = await upProviders(ctx(events), s);
+    expect(out.services.app!.environment).toEqual({ DB_URL: 'db://x' });
+    expect(events.some((e) => e.type === 'progress' && e.detail === 'working')).toBe(true);
+    expect(await downProviders(ctx(events), s, await findProviders(s))).toEqual([]);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      `compose --project-name=${s.project} up db`,
+      `compose --project-name=${s.project} down db`,
+    ]);
+  });
+
+  test('an error message or a failed exit fails the up with what the provider said', async () => {
+    await expect(upProviders(ctx([]), withType('failing'))).rejects.toThrow(
+      'service "db": failed to create service provider: quota exceeded',
+    );
+    const crash = upProviders(ctx([]), withType('crashing'));
+    await expect(crash).rejects.toThrow(/crashing exited with status 4/);
+    await expect(crash).rejects.toMatchObject({ hint: expect.stringMatching(/it broke/) });
+  });
+
+  test('a missing binary is exit 2', async () => {
+    await expect(upProviders(ctx([]), withType('bt-no-such-provider'))).rejects.toMatchObject({
+      exitCode: 2,
+      message: 'provider `bt-no-such-provider` of service "db" not found',
+    });
+  });
+});
