@@ -66,7 +66,7 @@ export async function measureCpu(opts: {
   const docker = new Docker();
   const session = `bcpu-${randomBytes(2).toString('hex')}`;
   const cache = mkdtempSync(join(tmpdir(), 'berth-cpu-cache-'));
-  const env = { ...process.env, NO_COLOR: '1', BERTH_CACHE_DIR: cache, ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', BERTH_CACHE_DIR: cache, ...opts.env };
   delete env.BERTH_NO_CACHE;
   const rows: CpuRow[] = [];
   const row = async (size: number, verb: CpuVerb, args: string[]) => {
