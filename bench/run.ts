@@ -4,8 +4,9 @@
 // --steps up,noop,recreate,down,config,logs,swarm,clients (clients: `use` switch and data snapshot/restore of the
 // demo; swarm: berth --target swarm against `docker stack deploy` on a
 // single-node swarm, layered stacks; `--steps swarm` runs it alone, into bench/out/RESULTS-swarm.md), --out FILE,
-// --no-build, --no-profile (skip the one profiled lifecycle per tool through a counting proxy).
-import { execFileSync } from 'node:child_process';
+// --no-build, --no-profile (skip the one profiled lifecycle per tool through a counting proxy), --load N (a
+// stress-ng --cpu N background for the whole run).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -57,6 +58,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    load: { type: 'string' },
   },
 });
 
@@ -487,8 +489,30 @@ async function peerBenches(): Promise<string[]> {
   return out;
 }
 
+/**
+ * `--load N`: a fixed CPU background for the whole run (`stress-ng --cpu N`), started and stopped here, so a
+ * run "under load" is the same load each time instead of whatever else the machine does.
+ */
+function startLoad(): ChildProcess | undefined {
+  if (!flags.load) return undefined;
+  const child = spawn('stress-ng', ['--cpu', String(Number(flags.load)), '--quiet'], { stdio: 'ignore' });
+  child.on('error', (err) => log(`bench: stress-ng did not start: ${err.message}`));
+  // however the bench ends (an error, Ctrl-C), the background goes with it
+  process.on('exit', () => child.kill('SIGTERM'));
+  return child;
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
+  const load = startLoad();
+  try {
+    await measured(t0);
+  } finally {
+    if (load?.pid) load.kill('SIGTERM');
+  }
+}
+
+async function measured(t0: number): Promise<void> {
   const loadAtStart = loadavg()
     .map((x) => x.toFixed(2))
     .join(', ');
@@ -614,6 +638,10 @@ async function main(): Promise<void> {
     if (largestSize !== 60)
       notes.push(
         `The targets name 60 services; this run's largest stack has ${largestSize}, so they are checked there.`,
+      );
+    if (flags.load)
+      notes.push(
+        `Under load: the whole run had a \`stress-ng --cpu ${Number(flags.load)}\` background, started and stopped by the bench (\`--load ${Number(flags.load)}\`).`,
       );
     notes.push(
       'Stacks: `flat N` = N independent services; `layered N` = lb → web → app → db → store (10/20/40/20/10 %), ' +

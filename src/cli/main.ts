@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError('(run `berth --help` for usage)')
     .exitOverride();
   addGlobalOptions(program);
-  await registerVerbs(program);
+  await registerVerbs(program, argv.slice(2));
   // `--no-wait` (before the verb, or on up/down/use) or BERTH_NO_WAIT=1: fail at once on a held project lock.
   program.hook('preAction', async (_root, action) => {
     if (program.opts().wait === false || action.opts().wait === false) {

@@ -1,0 +1,158 @@
+// CPU seconds per call: user+sys of the berth process (from its rusage, via /usr/bin/time), beside the wall
+// time, for `config -q`, a no-op `up -d` and `ps` on generated flat stacks. CPU time is what berth itself costs;
+// unlike wall time it barely moves with the machine's load. `npm run bench:cpu [-- --sizes 10,60,200 --runs 5]`
+// prints a markdown table; `--out FILE` also writes it between the CPU markers of that file (bench/RESULTS.md).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import Docker from 'dockerode';
+import { toComposeYaml } from './compose-file.js';
+import { generateStack } from './gen.js';
+import { median } from './report.js';
+import { removeAll } from './state.js';
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const BIN = join(ROOT, 'bin/berth.js');
+const TIME = '/usr/bin/time';
+
+export interface CpuSample {
+  cpuS: number;
+  wallS: number;
+  code: number | null;
+  output: string;
+}
+
+/** One call under /usr/bin/time: user+sys CPU seconds of the process (and its children) and its wall time. */
+export function cpuTimed(args: string[], env: NodeJS.ProcessEnv): Promise<CpuSample> {
+  const out = join(mkdtempSync(join(tmpdir(), 'berth-cpu-')), 'time');
+  return new Promise((done) => {
+    const child = spawn(TIME, ['-f', '%U %S %e', '-o', out, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const keep = (b: Buffer) => {
+      output = (output + b.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('close', (code) => {
+      const [u, s, e] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      rmSync(dirname(out), { recursive: true, force: true });
+      done({ cpuS: u! + s!, wallS: e!, code, output });
+    });
+  });
+}
+
+export type CpuVerb = 'node -e 0' | 'config -q' | 'no-op up' | 'ps';
+export interface CpuRow {
+  size: number;
+  verb: CpuVerb;
+  cpuS: number;
+  wallS: number;
+  runs: number;
+}
+
+export async function measureCpu(opts: {
+  sizes: number[];
+  runs: number;
+  log: (s: string) => void;
+  env?: NodeJS.ProcessEnv;
+}): Promise<CpuRow[]> {
+  if (!existsSync(TIME)) throw new Error(`${TIME} is needed to read a child's CPU time`);
+  const docker = new Docker();
+  const session = `bcpu-${randomBytes(2).toString('hex')}`;
+  const cache = mkdtempSync(join(tmpdir(), 'berth-cpu-cache-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', BERTH_CACHE_DIR: cache, ...opts.env };
+  delete env.BERTH_NO_CACHE;
+  const rows: CpuRow[] = [];
+  const row = async (size: number, verb: CpuVerb, args: string[]) => {
+    const cpu: number[] = [];
+    const wall: number[] = [];
+    for (let i = 0; i < opts.runs; i++) {
+      const r = await cpuTimed(args, env);
+      if (r.code !== 0) throw new Error(`${verb} at ${size}: exit ${r.code}: ${r.output.slice(-500)}`);
+      cpu.push(r.cpuS);
+      wall.push(r.wallS);
+    }
+    const out = { size, verb, cpuS: median(cpu)!, wallS: median(wall)!, runs: opts.runs };
+    opts.log(`  ${verb} at ${size}: ${out.cpuS.toFixed(2)} CPU-s, ${out.wallS.toFixed(2)} s wall`);
+    rows.push(out);
+  };
+  await row(0, 'node -e 0', [process.execPath, '-e', '0']);
+  try {
+    for (const size of opts.sizes) {
+      const dir = mkdtempSync(join(tmpdir(), 'berth-cpu-stack-'));
+      const file = join(dir, 'compose.yaml');
+      writeFileSync(file, toComposeYaml(generateStack('flat', size, [])));
+      const project = `${session}-${size}`;
+      const berth = (...a: string[]) => [process.execPath, BIN, '-p', project, '-f', file, ...a];
+      try {
+        opts.log(`${size} services: up (not measured) ...`);
+        const up = await cpuTimed(berth('up', '-d'), env);
+        if (up.code !== 0) throw new Error(`up at ${size}: exit ${up.code}: ${up.output.slice(-500)}`);
+        await row(size, 'config -q', berth('config', '-q'));
+        await row(size, 'no-op up', berth('up', '-d'));
+        await row(size, 'ps', berth('ps'));
+      } finally {
+        await cpuTimed(berth('down', '-v'), env).catch(() => undefined);
+        await removeAll(docker, `${project}-`).catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function cpuTable(rows: CpuRow[]): string {
+  const lines = ['| services | call | CPU s (user+sys) | wall s |', '|---:|---|---:|---:|'];
+  for (const r of rows)
+    lines.push(`| ${r.size || '—'} | \`${r.verb}\` | ${r.cpuS.toFixed(2)} | ${r.wallS.toFixed(2)} |`);
+  return lines.join('\n');
+}
+
+/** Put `text` between `<!-- name -->` and `<!-- /name -->` in a file, appending the pair if missing. */
+export function replaceSection(file: string, name: string, text: string): void {
+  const open = `<!-- ${name} -->`;
+  const close = `<!-- /${name} -->`;
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const i = old.indexOf(open);
+  const j = old.indexOf(close);
+  const block = `${open}\n${text}\n${close}`;
+  writeFileSync(
+    file,
+    i >= 0 && j > i
+      ? old.slice(0, i) + block + old.slice(j + close.length)
+      : `${old.trimEnd()}\n\n${block}\n`,
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '10,60,200' },
+      runs: { type: 'string', default: '5' },
+      out: { type: 'string' },
+    },
+  });
+  const rows = await measureCpu({
+    sizes: values.sizes.split(',').map(Number),
+    runs: Number(values.runs),
+    log: (s) => process.stdout.write(`${s}\n`),
+  });
+  const table = cpuTable(rows);
+  process.stdout.write(`\n${table}\n`);
+  if (values.out) {
+    const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+    replaceSection(
+      resolve(values.out),
+      'cpu',
+      `### CPU seconds per call\n\nMedian of ${values.runs} runs, ${when} UTC, flat stacks, parse cache warm; \`node -e 0\` is the floor of any Node CLI. Measured by \`npm run bench:cpu\` (user+sys from the process's rusage via /usr/bin/time).\n\n${table}`,
+    );
+  }
+}
