@@ -132,7 +132,7 @@ export async function benchClients(runs = 3): Promise<Record<string, number>> {
     return out;
   } finally {
     log('cleaning up');
-    for (const p of [acme, globex]) await timed(process.execPath, [BERTH, '-p', p, '-f', file, 'down', '-v']);
+    for (const c of ['acme', 'globex']) await berth('-f', file, '--client', c, 'down', '-v').catch(() => 0);
     const snaps = await docker.listVolumes({
       filters: JSON.stringify({ label: ['dev.berth.data-snapshot', `dev.berth.stack=${name}`] }),
     });

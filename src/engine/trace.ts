@@ -3,7 +3,10 @@
 // guessing. Only wraps when asked: the adapter is returned as it is otherwise.
 import type { Engine } from './port.js';
 
-export function traced(engine: Engine, write = (s: string) => process.stderr.write(s)): Engine {
+export function traced(
+  engine: Engine,
+  write: (s: string) => unknown = (s) => process.stderr.write(s),
+): Engine {
   const since = () => performance.now().toFixed(0).padStart(6);
   return new Proxy(engine, {
     get(target, prop, receiver) {

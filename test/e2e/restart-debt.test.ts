@@ -21,7 +21,8 @@ const { dir, file } = tempCompose(
   nginx:
     image: berth/busybox:latest
     init: true
-    command: ["sh", "-c", "ping -c 1 -W 1 app | head -n 1 > /upstream; exec sleep 3600"]
+    # the engine's DNS can be slow to answer at load: resolve until it does, as a proxy retrying would
+    command: ["sh", "-c", "until ping -c 1 -W 1 app 2>/dev/null | head -n 1 > /u.tmp && grep -q '(' /u.tmp; do sleep 0.2; done; mv /u.tmp /upstream; exec sleep 3600"]
     depends_on:
       app:
         condition: service_started
@@ -42,7 +43,7 @@ const appAddress = async (id: string) =>
   Object.values((await docker.getContainer(id).inspect()).NetworkSettings.Networks)[0]!.IPAddress;
 /** The address nginx resolved app to when it started, from ping's first line: "PING app (172.18.0.2): ...". */
 const upstreamOfNginx = async () => {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 240_000;
   for (;;) {
     const line = await execIn(project, 'nginx', ['cat', '/upstream']).catch(() => '');
     const ip = /\(([\d.]+)\)/.exec(line)?.[1];
