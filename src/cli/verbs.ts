@@ -40,6 +40,7 @@ export async function registerVerbs(program: Command): Promise<void> {
     import('./use.js'),
     import('./version.js'),
     import('./wait.js'),
+    import('./watch.js'),
   ]);
   for (const m of modules) m.register(program);
 }

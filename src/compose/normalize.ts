@@ -25,6 +25,7 @@ import {
   strList,
 } from './normalize-common.js';
 import { ports } from './ports.js';
+import { watchRules } from './develop.js';
 
 export type { NormalizeContext } from './normalize-common.js';
 
@@ -266,6 +267,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     uts: opt(s.uts),
     storage_opt: stringMap(s.storage_opt),
     files: [...secretRefs.files, ...configRefs.files],
+    ...(s.develop !== undefined ? { watch: watchRules(s.develop, [...at, 'develop'], ctx) } : {}),
     needsApi: apiRequirements(s, at, networks, ctx),
     keyAt: keyPositions(s, at, ctx),
     pos: ctx.sources.locate(at, 'key')?.pos,
