@@ -80,9 +80,21 @@ export async function watch(ctx: OpContext, stack: Stack, opts: WatchOptions): P
       }
     return inside;
   };
-  let chain = Promise.resolve();
+  // One batch is applied at a time; what changes meanwhile (an editor's second write, a rebuild's own
+  // outputs) is gathered and applied as one batch after it, so one save never rebuilds twice in a row.
+  const waiting = new Set<string>();
+  let running: Promise<void> | undefined;
+  const drain = async () => {
+    while (waiting.size > 0 && !ctx.signal?.aborted) {
+      const paths = [...waiting];
+      waiting.clear();
+      await apply.batch(watched, paths);
+    }
+    running = undefined;
+  };
   const batcher = new Batcher((paths) => {
-    chain = chain.then(() => apply.batch(watched, paths));
+    for (const p of paths) waiting.add(p);
+    running ??= drain();
   }, opts.batch);
   const watcher = chokidar(roots, { ignoreInitial: true, ignored, persistent: true });
   const failed = new Promise<never>((_, reject) => watcher.on('error', reject));
@@ -96,7 +108,7 @@ export async function watch(ctx: OpContext, stack: Stack, opts: WatchOptions): P
   } finally {
     batcher.close();
     await watcher.close();
-    await chain;
+    await running;
   }
 }
 
@@ -253,12 +265,13 @@ class Applier {
       this.opts.onLog(`service "${service}" failed after the rebuild; see above`, 'error');
       return;
     }
+    if (this.opts.prune !== false && before) {
+      const old = await engine.inspectImage(before);
+      // only an image berth built for this stack, now without a tag: what the rebuild replaced
+      if (old && old.tags.length === 0 && old.labels[Label.stack] === this.stack.name)
+        await engine.removeImage(old.id).catch(() => {});
+    }
     this.opts.onLog(`service "${service}" successfully built`);
-    if (this.opts.prune === false || !before) return;
-    const old = await engine.inspectImage(before);
-    // only an image berth built for this stack, now without a tag: what the rebuild replaced
-    if (old && old.tags.length === 0 && old.labels[Label.stack] === this.stack.name)
-      await engine.removeImage(old.id).catch(() => {});
   }
 }
 
