@@ -23,10 +23,7 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 export const composeModels = new WeakMap<Stack, Obj>();
 
 /** Where each key of that model was written (set by the loader): swarm translation reports keys at their line. */
-export const composeSources = new WeakMap<
-  Stack,
-  { locate(path: Array<string | number>): { pos: { file: string; line: number; col: number } } | undefined }
->();
+export const composeSources = new WeakMap<Stack, { locate(path: Array<string | number>): { pos: { file: string; line: number; col: number } } | undefined }>();
 
 export interface JsonOptions {
   /**
