@@ -97,7 +97,16 @@ export async function watch(ctx: OpContext, stack: Stack, opts: WatchOptions): P
     running ??= drain();
   }, opts.batch);
   const watcher = chokidar(roots, { ignoreInitial: true, ignored, persistent: true });
-  const failed = new Promise<never>((_, reject) => watcher.on('error', reject));
+  // e.g. ENOSPC when inotify's watch limit is reached: a message, not a stack trace
+  const failed = new Promise<never>((_, reject) =>
+    watcher.on('error', (err) =>
+      reject(
+        new BerthError(`watching ${roots.join(', ')} failed: ${messageOf(err)}`, {
+          hint: 'on Linux a big tree may need a higher fs.inotify.max_user_watches (sysctl)',
+        }),
+      ),
+    ),
+  );
   failed.catch(() => {});
   watcher.on('all', (_event, p) => batcher.add(path.resolve(p)));
   try {

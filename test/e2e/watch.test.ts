@@ -229,6 +229,7 @@ describe('berth up --watch', () => {
     child.stdout?.on('data', (d) => {
       stdout += d;
     });
+    let code: number | null = null;
     try {
       await until(
         '"Watch enabled"',
@@ -241,10 +242,12 @@ describe('berth up --watch', () => {
         (await sh(p, 'cat /app/src/live.txt')).out === 'live\n' ? true : undefined,
       );
       await until('the log feed', async () => (/app(-1)? +\| ready/.test(stdout) ? true : undefined));
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; berth printed:\n${stdout}`);
     } finally {
-      const r = await interrupt(child, run);
-      expect(r.code).toBe(130);
+      code = (await interrupt(child, run)).code;
     }
+    expect(code).toBe(130);
     expect(await appContainer(p)).toBeUndefined();
   }, 240_000);
 });
