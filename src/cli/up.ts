@@ -29,6 +29,7 @@ interface UpFlags {
   noAttach: string[];
   timestamps?: boolean;
   force?: boolean;
+  watch?: boolean;
 }
 
 /** What an attached `up` shows and when it ends: Compose's --attach, --no-attach, --abort-on-container-exit. */
@@ -102,6 +103,10 @@ export function register(program: Command): void {
     .option('--attach <service>', 'show the logs of these services only (repeatable)', collect, [])
     .addOption(noAttachOption())
     .option('--timestamps', 'show a timestamp on every log line')
+    .option(
+      '--watch',
+      'watch the services’ files and sync, restart or rebuild them as they change (develop.watch)',
+    )
     .option('--no-wait', 'fail at once when another berth is changing the project (default: wait for it)')
     .option('--force', 'use objects of the project’s names that another stack, checkout or tool created')
     .action(async (names: string[], flags: UpFlags, cmd: Command) => {
@@ -116,6 +121,11 @@ export function register(program: Command): void {
       const waitTimeoutMs = flags.waitTimeout === undefined ? undefined : Number(flags.waitTimeout) * 1000;
       if (waitTimeoutMs !== undefined && !(waitTimeoutMs > 0))
         throw badInput(`--wait-timeout ${flags.waitTimeout}: expected a number of seconds`);
+      if (flags.watch && (flags.detach || flags.wait || flags.dryRun))
+        throw badInput('--watch cannot be used with -d, --wait or --dry-run', {
+          hint: 'run `berth watch` to watch a stack that is up in the background',
+        });
+      if (flags.watch) (await import('../ops/watch.js')).watchedServices(stack, services);
       if (flags.forceRecreate && flags.recreate === false)
         throw badInput('--force-recreate and --no-recreate cannot be used together');
       const [{ up }, { formatPlan }] = await Promise.all([
@@ -168,7 +178,16 @@ export function register(program: Command): void {
         }
         if (detach) return;
       }
-      await attach(cmd, stack, services, print, colorWanted(cmd) && !g.noColor, began, attaching);
+      await attach(
+        cmd,
+        stack,
+        services,
+        print,
+        colorWanted(cmd) && !g.noColor,
+        began,
+        attaching,
+        flags.watch,
+      );
     });
 }
 
@@ -184,6 +203,7 @@ async function attach(
   color: boolean,
   began: number,
   opts: AttachOptions,
+  watching = false,
 ): Promise<void> {
   const [{ followLogs, streamSink }, { stop }] = await Promise.all([
     import('../logs/index.js'),
@@ -193,7 +213,7 @@ async function attach(
   const docker = ctx.engine;
   const target = { stack, project: stack.project };
   // On a terminal, attached `up` is the UI (src/tui): q or Ctrl-C there stops the stack, its progress shown in it.
-  const plainOnly = opts.abort || opts.logServices !== undefined || opts.timestamps;
+  const plainOnly = opts.abort || opts.logServices !== undefined || opts.timestamps || watching;
   if (process.stdout.isTTY && process.stdin.isTTY && !plainOnly) {
     const [{ runUi }, { uiTargetOf, clientsOf }, { plainRenderer }] = await Promise.all([
       import('../tui/index.js'),
@@ -262,6 +282,24 @@ async function attach(
       endFeed();
     }
   }
+  // --watch: the watcher runs beside the feed, ends with it, and its lines go between the log lines
+  const watcher = watching
+    ? (async () => {
+        const [{ watch }, { watchLine }] = await Promise.all([
+          import('../ops/watch.js'),
+          import('./watch.js'),
+        ]);
+        await watch({ ...ctx, onEvent: print, signal: ac.signal }, stack, {
+          services,
+          noUp: true,
+          onLog: watchLine,
+        });
+      })().catch((err: unknown) => {
+        ac.abort();
+        throw err;
+      })
+    : undefined;
+  watcher?.catch(() => {});
   try {
     await followLogs(
       // from when this `up` began: the lines of containers it just started, not old history
@@ -280,7 +318,14 @@ async function attach(
     process.removeListener('SIGINT', quit);
     process.removeListener('SIGTERM', quit);
   }
-  if (!ac.signal.aborted) return; // the stack went away by itself
+  const stopped = ac.signal.aborted;
+  if (watcher) {
+    ac.abort();
+    await watcher.catch((err: unknown) => {
+      process.stderr.write(`berth: watch stopped: ${err instanceof Error ? err.message : String(err)}\n`);
+    });
+  }
+  if (!stopped) return; // the stack went away by itself
   if (exited) process.stdout.write(`${exited.name} exited with code ${exited.code}\n`);
   process.stderr.write(
     exited ? 'Aborting on container exit...\n' : 'Gracefully stopping... (press Ctrl-C again to force)\n',

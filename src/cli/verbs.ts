@@ -41,6 +41,7 @@ const VERBS: Record<string, () => Promise<{ register: RegisterVerb }>> = {
   use: () => import('./use.js'),
   version: () => import('./version.js'),
   wait: () => import('./wait.js'),
+  watch: () => import('./watch.js'),
 };
 
 /**

@@ -26,6 +26,7 @@ import {
   strList,
 } from './normalize-common.js';
 import { ports } from './ports.js';
+import { watchRules } from './develop.js';
 
 export type { NormalizeContext } from './normalize-common.js';
 
@@ -274,6 +275,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     pre_stop: hooks(s, 'pre_stop', at, ctx),
     pre_start: preStartHooks(s, at, ctx),
     provider: providerSpec,
+    ...(s.develop !== undefined ? { watch: watchRules(s.develop, [...at, 'develop'], ctx) } : {}),
     needsApi: apiRequirements(s, at, networks, ctx),
     keyAt: keyPositions(s, at, ctx),
     pos: ctx.sources.locate(at, 'key')?.pos,

@@ -45,7 +45,6 @@ const UNSUPPORTED: Record<string, Record<string, string>> = {
 /** Keys berth accepts and ignores, with why, reported once as a warning. */
 const IGNORED: Array<{ at: (p: Path) => boolean; key: string; why: string }> = [
   { at: (p) => p.length === 0, key: 'version', why: 'the top-level `version` is obsolete and ignored' },
-  { at: isService, key: 'develop', why: '`develop` (compose watch) is ignored by berth' },
   { at: isService, key: 'attach', why: '`attach` is ignored: `berth logs` shows every service' },
   { at: isService, key: 'annotations', why: '`annotations` are ignored by berth' },
   ...['mode', 'placement', 'update_config', 'rollback_config', 'endpoint_mode', 'labels'].map((k) => ({

@@ -119,6 +119,36 @@ export interface BuildSpec {
   needsBuildKit?: Array<{ key: string; at: string }>;
 }
 
+export type WatchAction = 'sync' | 'sync+restart' | 'sync+exec' | 'rebuild' | 'restart';
+
+/** A command run in the service's containers after a `sync+exec` (Compose's service hook shape). */
+export interface WatchExec {
+  command: string[];
+  user?: string;
+  privileged: boolean;
+  working_dir?: string;
+  environment: Record<string, string>;
+}
+
+/** One `develop.watch` rule: what a change under `path` does to the service (`berth watch`, `up --watch`). */
+export interface WatchRule {
+  /** Absolute host path (file or folder) watched. */
+  path: string;
+  action: WatchAction;
+  /** Absolute container path the files of `path` are copied to (the sync actions). */
+  target?: string;
+  /** Patterns (`.dockerignore` syntax) relative to `path` whose changes are ignored. */
+  ignore: string[];
+  /** When given, only changes matching these patterns (relative to `path`) count. */
+  include?: string[];
+  /** Copy everything under `path` once when watching starts. */
+  initial_sync: boolean;
+  exec?: WatchExec;
+  /** Where the rule is written (and its code frame), for messages. */
+  pos?: SourcePos;
+  frame?: string;
+}
+
 export interface ServiceNetwork {
   aliases: string[];
   ipv4_address?: string;
@@ -236,6 +266,8 @@ export interface Service {
   external_links?: string[];
   uts?: string;
   storage_opt?: Record<string, string>;
+  /** `develop.watch` rules, in file order (none when the service has no `develop:`). */
+  watch?: WatchRule[];
   /** Secrets and configs copied into each new container before it starts. */
   files?: InjectedFile[];
   /** Run in each container right after it starts; a failure fails `up`. */

@@ -594,7 +594,6 @@ describe('a broad real-world file (fixtures/spec/kitchen-sink)', () => {
     expect(s.disabledServices).toEqual(['worker']);
     expect(s.warnings.map((w) => w.replace(/^.*compose.yaml:\d+: /, ''))).toEqual([
       'the top-level `version` is obsolete and ignored',
-      '`develop` (compose watch) is ignored by berth',
     ]);
     const { proxy, app, db } = s.services;
     expect(proxy!.image).toBe('docker.io/library/nginx:1.27-alpine');
