@@ -31,15 +31,18 @@ function switcher(cmd: Command) {
   const g = globalsOf(cmd);
   if (g.projectName) return undefined;
   return async (name: string) => {
-    const [{ loadFromCli }, { checkClientName }, { switchClient }, { opContext }] = await Promise.all([
-      import('./load.js'),
-      import('../stacks/state.js'),
-      import('../ops/switch.js'),
-      import('./lifecycle.js'),
-    ]);
+    const [{ loadFromCli }, { checkClientName }, { switchClient }, { opContext }, { routerSettings }] =
+      await Promise.all([
+        import('./load.js'),
+        import('../stacks/state.js'),
+        import('../ops/switch.js'),
+        import('./lifecycle.js'),
+        import('../stacks/router.js'),
+      ]);
     checkClientName(name);
-    const next = loadFromCli(cmd, { client: name, quiet: true });
-    const r = await switchClient(await opContext(), next);
+    // Switching in the UI is `berth use NAME`: that client alone, on its own ports.
+    const next = loadFromCli(cmd, { client: name, quiet: true, routed: false });
+    const r = await switchClient(await opContext(), next, { router: routerSettings(process.env) });
     const failed = r.up.result?.failures.map((f) => f.service) ?? [];
     if (failed.length) throw new Error(`${name}: ${[...new Set(failed)].join(', ')} failed to start`);
     return uiTargetOf(next, next.project);
