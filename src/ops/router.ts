@@ -44,7 +44,9 @@ async function syncLocked(ctx: OpContext, settings: RouterSettings): Promise<Rou
     if (own.length || ownNetworks.length) await removeRouter(ctx, own, ownNetworks);
     return { routes, running: false };
   }
-  const outcome = await up(ctx, stack, { wait: true });
+  // Not `--wait`: the reload below waits until the router answers with the new routes, which is the
+  // readiness that matters (a health check run by a loaded engine can time out while it serves).
+  const outcome = await up(ctx, stack);
   if (outcome.result && !outcome.result.ok)
     throw new BerthError(
       `the client router (project ${settings.project}) did not start: ${outcome.result.failures.map((f) => f.message).join('; ')}`,
