@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { Stack } from '../model/stack.js';
+import { Label } from '../model/index.js';
+import { routerSettings, routeUrl } from '../stacks/router.js';
 import { globalsOf } from './globals.js';
 import { loadStackOrProject } from './lifecycle.js';
 
 /** What the UI needs to know about the stack file (wanted replicas, clients). */
 export function uiTargetOf(stack: Stack | undefined, project: string) {
+  const web = stack?.web && stack.services[stack.web.service];
+  const host = web?.labels[Label.route];
   return {
     project,
     stackName: stack?.name,
     client: stack?.client,
+    // Loaded as routed (`berth use A B`): the router's port is the one this shell would start it on.
+    url: host ? routeUrl(host, routerSettings(process.env).port) : undefined,
     services: stack
       ? Object.values(stack.services).map((s) => ({ name: s.name, replicas: s.replicas, image: s.image }))
       : [],

@@ -15,7 +15,10 @@ export function register(program: Command): void {
     .description(
       'make a client the active one: stop the stack’s other clients (kept), bring this one up; several: run them side by side behind the router; no name: list clients',
     )
-    .argument('[clients...]', 'client to switch to; several run together, reached at http://CLIENT.STACK.localhost:PORT')
+    .argument(
+      '[clients...]',
+      'client to switch to; several run together, reached at http://CLIENT.STACK.localhost:PORT',
+    )
     .option('--wait-timeout <seconds>', 'give up waiting for health after this many seconds')
     .option('--format <format>', 'table or json (listing only)', 'table')
     .option('--no-wait', 'fail at once when another berth is changing the project (default: wait for it)')
@@ -67,7 +70,11 @@ export function register(program: Command): void {
       // Alone: on its own ports again, whatever ran behind the router before.
       const stack = loadFromCli(cmd, { client: name, routed: false });
       const [{ switchClient }, { progressPrinter, interruptOnSigint, opContext }, { routerSettings }] =
-        await Promise.all([import('../ops/switch.js'), import('./lifecycle.js'), import('../stacks/router.js')]);
+        await Promise.all([
+          import('../ops/switch.js'),
+          import('./lifecycle.js'),
+          import('../stacks/router.js'),
+        ]);
       const waitTimeoutMs = waitTimeoutOf(opts);
       const router = routerSettings(process.env);
       const sigint = interruptOnSigint();

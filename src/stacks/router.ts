@@ -105,7 +105,8 @@ export function routesOf(containers: readonly ObservedContainer[], router: strin
     if (!host || !/^[a-z0-9._-]+$/.test(host) || !Number.isInteger(port) || port < 1) continue;
     const r = byHost.get(host) ?? { host, port, containers: [], networks: [], project: c.project };
     r.containers.push(c.name);
-    for (const n of c.networks) if (!UNROUTABLE_NETWORKS.has(n) && !r.networks.includes(n)) r.networks.push(n);
+    for (const n of c.networks)
+      if (!UNROUTABLE_NETWORKS.has(n) && !r.networks.includes(n)) r.networks.push(n);
     byHost.set(host, r);
   }
   for (const r of byHost.values()) {
@@ -116,7 +117,8 @@ export function routesOf(containers: readonly ObservedContainer[], router: strin
 }
 
 /** Every network the router must be attached to (besides its own). */
-export const routeNetworks = (routes: readonly Route[]) => [...new Set(routes.flatMap((r) => r.networks))].sort();
+export const routeNetworks = (routes: readonly Route[]) =>
+  [...new Set(routes.flatMap((r) => r.networks))].sort();
 
 /**
  * HAProxy's config for the routes. Servers are container names resolved through Docker's DNS at run time

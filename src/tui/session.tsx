@@ -14,6 +14,8 @@ export interface UiTarget {
   project: string;
   stackName?: string;
   client?: string;
+  /** Where the client router serves this client, when it runs beside others (`berth use A B`). */
+  url?: string;
   /** Services of the stack file with their wanted replicas (empty without a file). */
   services: StackService[];
 }
@@ -67,6 +69,7 @@ export async function runUi(opts: UiOptions): Promise<void> {
     stack: t.stackName ?? t.project,
     project: t.project,
     client: t.client,
+    url: t.url,
     engine,
   });
   const store = new UiStore(headerOf(opts), opts.services);
