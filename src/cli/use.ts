@@ -64,7 +64,7 @@ export function register(program: Command): void {
       for (const n of names) checkClientName(n);
       const dup = names.find((n, i) => names.indexOf(n) !== i);
       if (dup) throw badInput(`\`use ${names.join(' ')}\` names ${dup} twice`);
-      if (names.length > 1) return useTogether(cmd, names, opts);
+      if (names.length > 1) return switchTogether(cmd, names, opts);
       const t0 = Date.now();
       const { loadFromCli } = await import('./load.js');
       // Alone: on its own ports again, whatever ran behind the router before.
@@ -156,7 +156,7 @@ function waitTimeoutOf(opts: UseOptions): number | undefined {
 }
 
 /** `berth use A B …`: the clients side by side, each at its own host name on the router's port. */
-async function useTogether(cmd: Command, names: string[], opts: UseOptions): Promise<void> {
+async function switchTogether(cmd: Command, names: string[], opts: UseOptions): Promise<void> {
   const t0 = Date.now();
   const [{ loadFromCli }, { switchClients }, { progressPrinter, interruptOnSigint, opContext }, router] =
     await Promise.all([

@@ -167,9 +167,8 @@ export function renderRouterConfig(routes: readonly Route[]): string {
   ];
   for (const r of routes) {
     lines.push('', `backend ${r.host}`);
-    r.containers.forEach((c, i) =>
-      lines.push(`  server web${i + 1} ${c}:${r.port} resolvers docker init-addr last,libc,none`),
-    );
+    for (const [i, c] of r.containers.entries())
+      lines.push(`  server web${i + 1} ${c}:${r.port} resolvers docker init-addr last,libc,none`);
   }
   return `${lines.join('\n')}\n`;
 }
