@@ -1,6 +1,6 @@
 // `berth use acme globex` on the real engine: both demo clients at once behind the client router, each at its
 // own host name with its own counts; a request loop to acme sees no failure while globex stops and starts
-// (the router reloads twice under it); `berth use acme` puts acme back on its own port and the router goes.
+// (the router reloads twice under it: `stop` and `start` re-render its routes); `berth use acme` puts acme back on its own port and the router goes.
 // Also measures the router's overhead: /api/visit through the router vs acme's own port, same run.
 import { execFile } from 'node:child_process';
 import http from 'node:http';
@@ -165,7 +165,9 @@ describe('berth use acme globex: clients side by side behind the router', () => 
       await berthOk(['--client', 'globex', 'stop'], copy.dir, env);
       const gone = await get(routerPort, globexHost);
       expect(gone.status).toBe(404); // the router no longer serves it
-      await berthOk(['use', 'acme', 'globex'], copy.dir, env);
+      // `start` (not `use acme globex`): a `use` also waits for acme's health, and on the loaded shared engine
+      // health checks time out while acme serves the loop (seen: every service "unhealthy", lb answering 200).
+      await berthOk(['--client', 'globex', 'start'], copy.dir, env);
       await answered(routerPort, globexHost, 'globex');
     } finally {
       stop = true;
