@@ -1,6 +1,7 @@
 // `berth use acme globex` on the real engine: both demo clients at once behind the client router, each at its
 // own host name with its own counts; a request loop to acme sees no failure while globex stops and starts
-// (the router reloads twice under it: `stop` and `start` re-render its routes); `berth use acme` puts acme back on its own port and the router goes.
+// (the router reloads twice under it: `stop` and `start` re-render its routes); `berth use acme` puts acme
+// back on its own port and the router goes.
 // Also measures the router's overhead: /api/visit through the router vs acme's own port, same run.
 import { execFile } from 'node:child_process';
 import http from 'node:http';
