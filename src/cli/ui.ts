@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { Stack } from '../model/stack.js';
+import { Label } from '../model/index.js';
+import { routerSettings, routeUrl } from '../stacks/router.js';
 import { globalsOf } from './globals.js';
 import { loadStackOrProject } from './lifecycle.js';
 
 /** What the UI needs to know about the stack file (wanted replicas, clients). */
 export function uiTargetOf(stack: Stack | undefined, project: string) {
+  const web = stack?.web && stack.services[stack.web.service];
+  const host = web?.labels[Label.route];
   return {
     project,
     stackName: stack?.name,
     client: stack?.client,
+    // Loaded as routed (`berth use A B`): the router's port is the one this shell would start it on.
+    url: host ? routeUrl(host, routerSettings(process.env).port) : undefined,
     services: stack
       ? Object.values(stack.services).map((s) => ({ name: s.name, replicas: s.replicas, image: s.image }))
       : [],
@@ -31,15 +37,18 @@ function switcher(cmd: Command) {
   const g = globalsOf(cmd);
   if (g.projectName) return undefined;
   return async (name: string) => {
-    const [{ loadFromCli }, { checkClientName }, { switchClient }, { opContext }] = await Promise.all([
-      import('./load.js'),
-      import('../stacks/state.js'),
-      import('../ops/switch.js'),
-      import('./lifecycle.js'),
-    ]);
+    const [{ loadFromCli }, { checkClientName }, { switchClient }, { opContext }, { routerSettings }] =
+      await Promise.all([
+        import('./load.js'),
+        import('../stacks/state.js'),
+        import('../ops/switch.js'),
+        import('./lifecycle.js'),
+        import('../stacks/router.js'),
+      ]);
     checkClientName(name);
-    const next = loadFromCli(cmd, { client: name, quiet: true });
-    const r = await switchClient(await opContext(), next);
+    // Switching in the UI is `berth use NAME`: that client alone, on its own ports.
+    const next = loadFromCli(cmd, { client: name, quiet: true, routed: false });
+    const r = await switchClient(await opContext(), next, { router: routerSettings(process.env) });
     const failed = r.up.result?.failures.map((f) => f.service) ?? [];
     if (failed.length) throw new Error(`${name}: ${[...new Set(failed)].join(', ')} failed to start`);
     return uiTargetOf(next, next.project);

@@ -13,9 +13,12 @@ export function register(program: Command): void {
   program
     .command('use')
     .description(
-      'make a client the active one: stop the stack’s other clients (kept), bring this one up; no name: list clients',
+      'make a client the active one: stop the stack’s other clients (kept), bring this one up; several: run them side by side behind the router; no name: list clients',
     )
-    .argument('[client]', 'client to switch to')
+    .argument(
+      '[clients...]',
+      'client to switch to; several run together, reached at http://CLIENT.STACK.localhost:PORT',
+    )
     .option('--wait-timeout <seconds>', 'give up waiting for health after this many seconds')
     .option('--format <format>', 'table or json (listing only)', 'table')
     .option('--no-wait', 'fail at once when another berth is changing the project (default: wait for it)')
@@ -24,7 +27,8 @@ export function register(program: Command): void {
       '--clear',
       'forget the active client: plain commands use the stack without a client (nothing stops)',
     )
-    .action(async (name: string | undefined, opts: UseOptions, cmd: Command) => {
+    .action(async (names: string[], opts: UseOptions, cmd: Command) => {
+      const name = names[0];
       if (opts.format !== 'table' && opts.format !== 'json')
         throw badInput(`--format ${opts.format}: expected table or json`);
       const g = globalsOf(cmd);
@@ -47,9 +51,9 @@ export function register(program: Command): void {
         throw badInput('`berth use` records the client for the stack file; it cannot be combined with -p', {
           hint: `run it without -p, or use \`berth -p ${g.projectName} --client ${name} up -d\` for a one-off`,
         });
-      if (g.client !== undefined && g.client !== name)
-        throw badInput(`--client ${g.client} and \`use ${name}\` disagree`, {
-          hint: `run \`berth use ${name}\``,
+      if (g.client !== undefined && (g.client !== name || names.length > 1))
+        throw badInput(`--client ${g.client} and \`use ${names.join(' ')}\` disagree`, {
+          hint: `run \`berth use ${names.join(' ')}\``,
         });
       const fromEnv = process.env.BERTH_CLIENT;
       if (fromEnv && fromEnv !== name)
@@ -57,23 +61,29 @@ export function register(program: Command): void {
           hint: 'unset BERTH_CLIENT (it overrides the active client), then run `berth use` again',
         });
       const { checkClientName } = await import('../stacks/state.js');
-      checkClientName(name);
+      for (const n of names) checkClientName(n);
+      const dup = names.find((n, i) => names.indexOf(n) !== i);
+      if (dup) throw badInput(`\`use ${names.join(' ')}\` names ${dup} twice`);
+      if (names.length > 1) return switchTogether(cmd, names, opts);
       const t0 = Date.now();
       const { loadFromCli } = await import('./load.js');
-      const stack = loadFromCli(cmd, { client: name });
-      const [{ switchClient }, { progressPrinter, interruptOnSigint, opContext }] = await Promise.all([
-        import('../ops/switch.js'),
-        import('./lifecycle.js'),
-      ]);
-      const waitTimeoutMs = opts.waitTimeout === undefined ? undefined : Number(opts.waitTimeout) * 1000;
-      if (waitTimeoutMs !== undefined && !(waitTimeoutMs > 0))
-        throw badInput(`--wait-timeout ${opts.waitTimeout}: expected a number of seconds`);
+      // Alone: on its own ports again, whatever ran behind the router before.
+      const stack = loadFromCli(cmd, { client: name, routed: false });
+      const [{ switchClient }, { progressPrinter, interruptOnSigint, opContext }, { routerSettings }] =
+        await Promise.all([
+          import('../ops/switch.js'),
+          import('./lifecycle.js'),
+          import('../stacks/router.js'),
+        ]);
+      const waitTimeoutMs = waitTimeoutOf(opts);
+      const router = routerSettings(process.env);
       const sigint = interruptOnSigint();
       let r: Awaited<ReturnType<typeof switchClient>>;
       try {
         r = await switchClient(await opContext(await progressPrinter(cmd), sigint.signal), stack, {
           waitTimeoutMs,
           force: opts.force,
+          router,
         });
       } finally {
         sigint.dispose();
@@ -136,4 +146,66 @@ async function showClients(cmd: Command, json: boolean): Promise<void> {
   } else {
     process.stdout.write(`${formatClientOverview(stack.name, rows)}\n`);
   }
+}
+
+function waitTimeoutOf(opts: UseOptions): number | undefined {
+  const ms = opts.waitTimeout === undefined ? undefined : Number(opts.waitTimeout) * 1000;
+  if (ms !== undefined && !(ms > 0))
+    throw badInput(`--wait-timeout ${opts.waitTimeout}: expected a number of seconds`);
+  return ms;
+}
+
+/** `berth use A B …`: the clients side by side, each at its own host name on the router's port. */
+async function switchTogether(cmd: Command, names: string[], opts: UseOptions): Promise<void> {
+  const t0 = Date.now();
+  const [{ loadFromCli }, { switchClients }, { progressPrinter, interruptOnSigint, opContext }, router] =
+    await Promise.all([
+      import('./load.js'),
+      import('../ops/switch.js'),
+      import('./lifecycle.js'),
+      import('../stacks/router.js'),
+    ]);
+  const settings = router.routerSettings(process.env);
+  const waitTimeoutMs = waitTimeoutOf(opts);
+  // Every client is loaded (and its file errors reported) before anything changes.
+  const stacks = names.map((n) => loadFromCli(cmd, { client: n, routed: true }));
+  const sigint = interruptOnSigint();
+  let r: Awaited<ReturnType<typeof switchClients>>;
+  try {
+    r = await switchClients(await opContext(await progressPrinter(cmd), sigint.signal), stacks, {
+      waitTimeoutMs,
+      force: opts.force,
+      router: settings,
+    });
+  } finally {
+    sigint.dispose();
+  }
+  if (r.errors.length > 0)
+    process.stderr.write(
+      `berth: could not stop every container of ${r.stopped.join(', ')}:\n  ${r.errors.join('\n  ')}\n`,
+    );
+  for (const { stack, up } of r.ups) {
+    const result = up.result;
+    if (result?.interrupted) {
+      process.exitCode = 130;
+      return;
+    }
+    if (result && !result.ok) {
+      const failed = [...new Set(result.failures.map((f) => f.service))];
+      process.stderr.write(
+        `berth: ${stack.client}: ${failed.map((n) => `"${n}"`).join(', ')} failed; see above. The router was left as it was.\n`,
+      );
+      process.exitCode = ExitCode.StackFailure;
+      return;
+    }
+  }
+  const stackName = stacks[0]!.name;
+  const secs = (ms: number) => (ms / 1000).toFixed(1);
+  process.stderr.write(
+    `${names.join(', ')} run side by side (${stackName}; ${names[0]} is the active client) in ${secs(Date.now() - t0)}s` +
+      (r.stopped.length ? `, stopped ${r.stopped.join(', ')}` : '') +
+      ':\n',
+  );
+  for (const n of names)
+    process.stdout.write(`${router.routeUrl(router.routeHost(n, stackName), settings.port)}/\n`);
 }

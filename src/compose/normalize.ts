@@ -44,6 +44,7 @@ import type {
   SourceRef,
   Stack,
   VolumeSpec,
+  WebEntry,
 } from '../model/stack.js';
 import { displayPath } from './paths.js';
 import type { Path } from './source.js';
@@ -97,6 +98,7 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     networks.default = network('default', {}, ctx.project);
   }
   if (errors.length === 0) crossChecks(services, ctx, err);
+  const web = webEntry(model['x-berth'], services, disabled, err);
   if (errors.length > 0) throw errors.length === 1 ? errors[0] : new BerthErrors(errors);
   return {
     name: ctx.name,
@@ -109,8 +111,55 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     profiles: [...allProfiles].sort(),
     networks,
     volumes,
+    ...(web ? { web } : {}),
     warnings: ctx.warnings,
   };
+}
+
+/**
+ * The service the client router sends a client's requests to (`berth use A B`): `x-berth.web` when given,
+ * else the first service (in file order) that publishes a port, on that port's container side.
+ */
+function webEntry(
+  xb: unknown,
+  services: Record<string, Service>,
+  disabled: string[],
+  err: (p: Path, msg: string, hint?: string, kind?: 'key' | 'value') => void,
+): WebEntry | undefined {
+  const w = isObj(xb) && isObj(xb.web) ? xb.web : undefined;
+  if (!w) {
+    const first = Object.values(services).find((s) => s.ports.length > 0);
+    return first ? { service: first.name, port: first.ports[0]!.target } : undefined;
+  }
+  const at: Path = ['x-berth', 'web'];
+  const name = str(w.service);
+  const svc = Object.hasOwn(services, name) ? services[name] : undefined;
+  if (!svc) {
+    err(
+      [...at, 'service'],
+      disabled.includes(name)
+        ? `web service "${name}" is disabled by its profiles`
+        : `web service "${name}" is not a service of this stack`,
+      `name one of: ${Object.keys(services).join(', ') || '(no services)'}`,
+    );
+    return undefined;
+  }
+  if (w.port === undefined) {
+    const port = svc.ports[0]?.target ?? Number(svc.expose[0]?.split('/')[0]);
+    if (Number.isInteger(port) && port > 0) return { service: name, port };
+    err(
+      at,
+      `web service "${name}" publishes and exposes no port, so the router cannot tell which port to use`,
+      'add `port:` (the container port its web server listens on)',
+    );
+    return undefined;
+  }
+  const port = Number(w.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    err([...at, 'port'], `web port ${JSON.stringify(w.port)} is not a port number`, 'use 1-65535');
+    return undefined;
+  }
+  return { service: name, port };
 }
 
 function network(key: string, v: Obj, project: string): NetworkSpec {

@@ -50,6 +50,7 @@ export interface DockerApi {
     id: string,
     o: { Container: string; EndpointConfig?: Docker.EndpointSettings },
   ): Promise<unknown>;
+  disconnectNetwork(id: string, o: { Container: string; Force?: boolean }): Promise<unknown>;
   removeNetwork(id: string): Promise<unknown>;
   createVolume(o: Docker.VolumeCreateOptions): Promise<unknown>;
   removeVolume(name: string): Promise<unknown>;

@@ -619,6 +619,25 @@ export class DockerEngine implements Engine {
    * The engine can still count an endpoint of a container it has just removed (seen on 20.10 under load), so
    * "active endpoints" is retried briefly before it counts as an error.
    */
+  async connectNetwork(network: string, containerId: string): Promise<void> {
+    try {
+      await this.api.connectNetwork(network, { Container: containerId });
+    } catch (err) {
+      if (isEngineError(err) && /already exists|already attached/i.test(err.engineMessage)) return;
+      throw err;
+    }
+  }
+
+  async disconnectNetwork(network: string, containerId: string): Promise<void> {
+    try {
+      await this.api.disconnectNetwork(network, { Container: containerId, Force: true });
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) return;
+      if (isEngineError(err) && /not connected/i.test(err.engineMessage)) return;
+      throw err;
+    }
+  }
+
   async removeNetwork(idOrName: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {

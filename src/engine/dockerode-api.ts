@@ -127,6 +127,7 @@ export function dockerodeApi(d: Docker, endpoint: string): DockerApi {
     getContainer: container,
     createNetwork: (o) => wrap(d.createNetwork(o)),
     connectNetwork: (id, o) => wrap(d.getNetwork(id).connect(o)),
+    disconnectNetwork: (id, o) => wrap(d.getNetwork(id).disconnect(o)),
     removeNetwork: (id) => wrap(d.getNetwork(id).remove()),
     createVolume: (o) => wrap(d.createVolume(o)),
     removeVolume: (name) => wrap(d.getVolume(name).remove()),

@@ -187,6 +187,7 @@ export function lightApi(socketPath: string, timeoutMs = engineTimeoutMs()): Doc
     getContainer: container,
     createNetwork: (o) => http.call('POST', '/networks/create', { body: o }),
     connectNetwork: (id, o) => http.call('POST', `/networks/${seg(id)}/connect`, { body: o }),
+    disconnectNetwork: (id, o) => http.call('POST', `/networks/${seg(id)}/disconnect`, { body: o }),
     removeNetwork: (id) => http.call('DELETE', `/networks/${seg(id)}`),
     createVolume: (o) => http.call('POST', '/volumes/create', { body: o }),
     removeVolume: (name) => http.call('DELETE', `/volumes/${seg(name)}`),

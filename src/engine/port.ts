@@ -251,6 +251,10 @@ export interface Engine {
   // ---- networks and volumes
   createNetwork(spec: ResourceSpec): Promise<void>;
   removeNetwork(idOrName: string): Promise<void>;
+  /** Attach a container to a network besides its own (the client router joins each routed client's). Attached already: succeeds. */
+  connectNetwork(network: string, containerId: string): Promise<void>;
+  /** Detach a container from a network. Not attached, or either is gone: succeeds. */
+  disconnectNetwork(network: string, containerId: string): Promise<void>;
   createVolume(spec: ResourceSpec): Promise<void>;
   /** A volume of no stack (a data snapshot): this exact name and these labels; 'conflict' when the name is taken. */
   createLabelledVolume(name: string, labels: Labels): Promise<void>;

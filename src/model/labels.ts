@@ -18,6 +18,14 @@ export const Label = {
   volume: 'dev.berth.volume',
   /** Set on containers made by `berth run` (one-off), so they never count as replicas. */
   oneoff: 'dev.berth.oneoff',
+  /** On a routed client's web containers: the router project that serves them (`berth use A B`). */
+  router: 'dev.berth.router',
+  /** On a routed client's web containers: the host name it is reached at, `<client>.<stack>.localhost`. */
+  route: 'dev.berth.route',
+  /** On a routed client's web containers: the container port the router sends requests to. */
+  routePort: 'dev.berth.route-port',
+  /** `router` on the client router's container (its project is berth-router or BERTH_ROUTER_PROJECT). */
+  role: 'dev.berth.role',
   /** On snapshot images: when the snapshot was taken. */
   snapshotTime: 'dev.berth.snapshot-time',
 } as const;

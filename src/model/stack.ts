@@ -327,6 +327,16 @@ export interface VolumeSpec {
   labels: Record<string, string>;
 }
 
+/**
+ * Where the client router sends a client's requests: `x-berth: {web: {service, port}}`, else the service that
+ * publishes the stack's first port, on that port's container side.
+ */
+export interface WebEntry {
+  service: string;
+  /** Container port. */
+  port: number;
+}
+
 export interface Stack {
   /** Stack name: `name:` in the file or the directory name, normalized as Compose does. */
   name: string;
@@ -346,6 +356,8 @@ export interface Stack {
   profiles?: string[];
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;
+  /** The stack's web entry, when it has one (no `x-berth.web` and no published port: none). */
+  web?: WebEntry;
   /** Warnings collected while loading (unset variables, obsolete `version:`), shown once by the CLI. */
   warnings: string[];
 }

@@ -6,6 +6,7 @@ import type { ObservedContainer } from '../model/index.js';
 import { emitter, type OpContext } from './context.js';
 import { stopContainers } from './lifecycle.js';
 import { withProjectLock } from './lock.js';
+import { releaseRouters, resyncRouters, routersOf } from './router.js';
 import { checkLabelled, labelledObjects } from './owners.js';
 import { downProviders, findProviders } from './providers.js';
 import type { Target } from './select.js';
@@ -63,9 +64,17 @@ async function downLocked(ctx: OpContext, target: Target, opts: DownOptions): Pr
       emit({ type: 'progress', kind, name, status: 'Error', done: true, detail: engineMessage(err) });
     }
   };
+  // A client router attached to these networks would keep the engine from removing them.
+  await releaseRouters(
+    ctx,
+    observed.networks.map((n) => n.name),
+  ).catch((err) => errors.push(`client router: ${engineMessage(err)}`));
   // after the containers that depend on them, as Compose removes provider services
   if (stack && providers.size) errors.push(...(await downProviders(ctx, stack, providers)));
   await Promise.all(observed.networks.map((n) => step('Network', n.name, () => engine.removeNetwork(n.id))));
+  await resyncRouters(ctx, routersOf(containers)).catch((err) =>
+    errors.push(`client router: ${engineMessage(err)}`),
+  );
   if (opts.volumes)
     await Promise.all(observed.volumes.map((v) => step('Volume', v.name, () => engine.removeVolume(v.name))));
   const nothing =

@@ -7,6 +7,7 @@ import { BerthError } from '../errors.js';
 import type { ObservedContainer } from '../model/index.js';
 import { emitter, type OpContext } from './context.js';
 import { withProjectLock } from './lock.js';
+import { resyncRouters, routersOf } from './router.js';
 import { isUp, serviceContainers, type Target } from './select.js';
 
 export interface StopResult {
@@ -31,7 +32,10 @@ async function startLocked(ctx: OpContext, stack: Stack, services?: string[]): P
     throw new BerthError(`no containers to start for project ${stack.project}`, {
       hint: 'create them with `berth up`',
     });
-  return runUp(ctx.engine, stack, plan, { signal: ctx.signal, onEvent: emitter(ctx) });
+  const result = await runUp(ctx.engine, stack, plan, { signal: ctx.signal, onEvent: emitter(ctx) });
+  // A routed client that started again is served by its router again.
+  if (result.ok) await resyncRouters(ctx, routersOf(observed.containers));
+  return result;
 }
 
 /** Stop (never remove) containers, dependents first. */
@@ -45,7 +49,10 @@ export async function stop(
       await listProjectContainers(ctx.engine, target.project),
       opts.services,
     );
-    return stopContainers(ctx, target.stack, containers, { timeoutSec: opts.timeoutSec });
+    const r = await stopContainers(ctx, target.stack, containers, { timeoutSec: opts.timeoutSec });
+    // A routed client that stopped leaves the router (the others' connections are kept).
+    await resyncRouters(ctx, routersOf(containers)).catch((err) => r.errors.push(`client router: ${err}`));
+    return r;
   });
 }
 

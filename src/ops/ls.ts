@@ -41,9 +41,16 @@ export async function berthContainers(
         state: c.state,
         ports,
         oneoff: c.oneoff,
+        ...routeOf(c.labels),
       };
     }),
   );
+}
+
+function routeOf(labels: Record<string, string>): Pick<ContainerFacts, 'route'> {
+  const host = labels[Label.route];
+  const router = labels[Label.router];
+  return host && router ? { route: { host, router } } : {};
 }
 
 /** Networks and volumes of berth projects: they outlive `down` (volumes hold a client's data). */
@@ -66,11 +73,26 @@ export async function berthLeftovers(ctx: OpContext): Promise<LeftoverFacts[]> {
   ].filter((f) => f.project !== '');
 }
 
+/** Host port of each running client router, by its project. */
+export async function routerPorts(ctx: OpContext): Promise<Map<string, number>> {
+  const routers = await ctx.engine.listContainers({ labels: [`${Label.role}=router`] });
+  const out = new Map<string, number>();
+  for (const r of routers) {
+    const port = r.ports.find((p) => p.target === 80)?.hostPort;
+    if (r.state === 'running' && port) out.set(r.project, port);
+  }
+  return out;
+}
+
 export async function ls(ctx: OpContext, opts: { all?: boolean } = {}): Promise<ProjectOverview[]> {
-  const [containers, leftovers] = await Promise.all([
+  const [containers, leftovers, routers] = await Promise.all([
     berthContainers(ctx),
     opts.all ? berthLeftovers(ctx) : Promise.resolve([]),
+    routerPorts(ctx),
   ]);
   const files = [...containers, ...leftovers].map((f) => f.file).filter((f): f is string => !!f);
-  return visibleProjects(summarizeProjects(containers, leftovers, await activeClientsOf(files)), !!opts.all);
+  return visibleProjects(
+    summarizeProjects(containers, leftovers, await activeClientsOf(files), routers),
+    !!opts.all,
+  );
 }

@@ -1,6 +1,7 @@
 // `berth ls`: every berth project on the engine, grouped from the labels on its containers (and, for projects
 // whose containers are gone, on its networks and volumes). Pure: the engine facts come in, rows go out.
 import { homedir } from 'node:os';
+import { routeUrl } from './router.js';
 
 export interface PublishedPort {
   hostIp: string;
@@ -25,6 +26,8 @@ export interface ContainerFacts {
   ports: PublishedPort[];
   /** One-off containers of `berth run` are not part of the project's service count. */
   oneoff: boolean;
+  /** A routed client's web container: the host it answers at and the router project serving it. */
+  route?: { host: string; router: string };
 }
 
 /** A network or volume labelled with a project: keeps a project visible in `ls --all` after `down`. */
@@ -51,6 +54,8 @@ export interface ProjectOverview {
   /** This client is the one `berth use` made active for its stack. */
   active: boolean;
   services: string[];
+  /** A routed client (`berth use A B`) that runs: where the client router serves it. */
+  url?: string;
 }
 
 export const formatPort = (p: PublishedPort) =>
@@ -63,10 +68,15 @@ function stackOf(project: string, stack: string | undefined, client: string | un
   return project;
 }
 
+/**
+ * `routerPorts`: host port of each running client router, by its project: a routed client shows its URL only
+ * while its router runs.
+ */
 export function summarizeProjects(
   containers: ContainerFacts[],
   leftovers: LeftoverFacts[] = [],
   activeClients: ReadonlyMap<string, string | undefined> = new Map(),
+  routerPorts: ReadonlyMap<string, number> = new Map(),
 ): ProjectOverview[] {
   const byProject = new Map<string, ProjectOverview>();
   const entry = (f: { project: string; stack?: string; client?: string; file?: string }) => {
@@ -95,6 +105,8 @@ export function summarizeProjects(
     if (c.oneoff) continue;
     p.total++;
     if (c.state === 'running') p.running++;
+    const routerPort = c.route && routerPorts.get(c.route.router);
+    if (c.route && c.state === 'running' && routerPort) p.url ??= routeUrl(c.route.host, routerPort);
     if (c.service && !p.services.includes(c.service)) p.services.push(c.service);
     for (const port of c.ports) {
       const s = formatPort(port);
@@ -146,13 +158,16 @@ const shortenHome = (path: string, home = homedir()) =>
 
 /** The readable table of `berth ls` on a terminal. `*` marks the active client of its stack. */
 export function formatProjectTable(rows: ProjectOverview[], home = homedir()): string {
-  const header = ['PROJECT', 'STACK', 'CLIENT', 'STATE', 'PORTS', 'FILE'];
+  // The URL column appears when a client runs behind the router (`berth use A B`).
+  const urls = rows.some((r) => r.url);
+  const header = ['PROJECT', 'STACK', 'CLIENT', 'STATE', 'PORTS', ...(urls ? ['URL'] : []), 'FILE'];
   const body = rows.map((r) => [
     r.name,
     r.stack,
     r.client ? `${r.client}${r.active ? ' *' : ''}` : '-',
     stateText(r),
     r.ports.join(', ') || '-',
+    ...(urls ? [r.url ?? '-'] : []),
     r.file ? shortenHome(r.file, home) : '-',
   ]);
   const table = [header, ...body];
@@ -181,4 +196,5 @@ export const projectJson = (rows: ProjectOverview[]) =>
     services: r.services,
     file: r.file ?? null,
     active: r.active,
+    url: r.url ?? null,
   }));

@@ -9,6 +9,8 @@ import { badInput } from '../errors.js';
 export interface StackState {
   /** Client made active by `berth use`; plain verbs act on it when neither --client nor BERTH_CLIENT is set. */
   activeClient?: string;
+  /** Clients `berth use A B` runs side by side, behind the client router (two or more, or none). */
+  routed?: string[];
 }
 
 export const STATE_DIR = '.berth';
@@ -42,8 +44,14 @@ function parseState(text: string, file: string): StackState {
     });
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
-  const { activeClient } = value as Record<string, unknown>;
-  return typeof activeClient === 'string' && CLIENT_NAME.test(activeClient) ? { activeClient } : {};
+  const { activeClient, routed } = value as Record<string, unknown>;
+  const out: StackState = {};
+  if (typeof activeClient === 'string' && CLIENT_NAME.test(activeClient)) out.activeClient = activeClient;
+  const names = Array.isArray(routed)
+    ? routed.filter((c): c is string => typeof c === 'string' && CLIENT_NAME.test(c))
+    : [];
+  if (names.length > 1) out.routed = names;
+  return out;
 }
 
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -86,9 +94,21 @@ export async function readActiveClient(stackDir: string): Promise<string | undef
   return (await readState(stackDir)).activeClient;
 }
 
-export async function writeActiveClient(stackDir: string, client: string | undefined): Promise<void> {
+/**
+ * Records the active client and the clients running side by side with it (`use A B`: A is active, both are
+ * routed; `use A`: none is). Forgetting the active client (`use --clear`) leaves the routed set as it runs.
+ */
+export async function writeActiveClient(
+  stackDir: string,
+  client: string | undefined,
+  routed?: readonly string[],
+): Promise<void> {
   const state = await readState(stackDir);
   if (client === undefined) delete state.activeClient;
   else state.activeClient = checkClientName(client);
+  if (routed !== undefined) {
+    if (routed.length > 1) state.routed = routed.map((c) => checkClientName(c));
+    else delete state.routed;
+  }
   await writeState(stackDir, state);
 }

@@ -229,7 +229,7 @@ export function App({ store, actions, color, frameMs = 200, statusMs = 5000 }: A
   const scrollHint = rows.length > tableRows ? 1 : 0;
   const paneHeight = Math.max(1, termRows - 1 - (1 + tableRows + scrollHint) - 1 - 1 - 1);
   const h = store.header;
-  const header = `berth  stack ${h.stack}  project ${h.project}  client ${h.client ?? '-'}  engine ${h.engine}`;
+  const header = `berth  stack ${h.stack}  project ${h.project}  client ${h.client ?? '-'}${h.url ? `  ${h.url}` : ''}  engine ${h.engine}`;
   const paneTitle = [
     store.progress ? 'stopping the stack' : ui.logService ? `logs: ${ui.logService}` : 'logs: all services',
     ui.search ? `search: ${ui.search}` : '',

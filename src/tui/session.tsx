@@ -14,6 +14,8 @@ export interface UiTarget {
   project: string;
   stackName?: string;
   client?: string;
+  /** Where the client router serves this client, when it runs beside others (`berth use A B`). */
+  url?: string;
   /** Services of the stack file with their wanted replicas (empty without a file). */
   services: StackService[];
 }
@@ -103,7 +105,13 @@ class UiSession {
   }
 
   private headerOf(t: UiTarget) {
-    return { stack: t.stackName ?? t.project, project: t.project, client: t.client, engine: this.engineName };
+    return {
+      stack: t.stackName ?? t.project,
+      project: t.project,
+      client: t.client,
+      url: t.url,
+      engine: this.engineName,
+    };
   }
 
   private startFeed(tail: number): void {

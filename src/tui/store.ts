@@ -10,6 +10,8 @@ export interface UiHeader {
   stack: string;
   project: string;
   client?: string;
+  /** Where the client router serves this client (`berth use A B`). */
+  url?: string;
   engine: string;
 }
 

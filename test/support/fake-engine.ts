@@ -189,6 +189,8 @@ export const MUTATING: readonly EngineMethod[] = [
   'copyToContainer',
   'createNetwork',
   'removeNetwork',
+  'connectNetwork',
+  'disconnectNetwork',
   'createVolume',
   'removeVolume',
   'buildImage',
@@ -1072,6 +1074,26 @@ export class FakeEngine implements Engine {
         [Label.version]: VERSION,
       };
       this.createResource(this.networks, 'network', name, labels, spec.stack.project);
+    });
+  }
+
+  connectNetwork(network: string, containerId: string): Promise<void> {
+    return this.call('connectNetwork', containerId, [network, containerId], async () => {
+      const n = [...this.networks.values()].find((x) => x.name === network || x.id.startsWith(network));
+      if (!n) throw notFound(`network ${network} not found`);
+      const c = this.must(containerId);
+      if (!c.networks.includes(n.name)) c.networks.push(n.name);
+      this.changed();
+    });
+  }
+
+  disconnectNetwork(network: string, containerId: string): Promise<void> {
+    return this.call('disconnectNetwork', containerId, [network, containerId], async () => {
+      const n = [...this.networks.values()].find((x) => x.name === network || x.id.startsWith(network));
+      const c = [...this.containers.values()].find((x) => x.id === containerId || x.name === containerId);
+      if (!n || !c) return;
+      c.networks = c.networks.filter((x) => x !== n.name);
+      this.changed();
     });
   }
 

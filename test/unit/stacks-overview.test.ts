@@ -104,6 +104,7 @@ describe('summarizeProjects', () => {
       services: ['app', 'lb'],
       file,
       active: false,
+      url: null,
     });
   });
 
