@@ -48,6 +48,7 @@ test('ls --format json, from another directory, shows both clients of the stack 
       services: ['db', 'web'],
       file,
       active: false,
+      url: null, // not routed: only `use A B` clients have a router URL
     },
     {
       name: shop.project('globex'),
@@ -61,6 +62,7 @@ test('ls --format json, from another directory, shows both clients of the stack 
       services: ['db', 'web'],
       file,
       active: true,
+      url: null,
     },
   ]);
 });
