@@ -70,10 +70,13 @@ export CONTAINERS_CONF="$CONF_DIR/containers.conf"
 # A service this script started with other settings is restarted (its pid is in service.pid); one started by
 # someone else is left alone.
 settings=$(cat "$CONF_DIR/registries.conf" "$CONF_DIR/containers.conf" | sha256sum | cut -c1-12)
-if answers && [ -f "$CONF_DIR/service.pid" ] && [ "$(cat "$CONF_DIR/service.settings" 2>/dev/null)" != "$settings" ]; then
-  pid=$(cat "$CONF_DIR/service.pid")
+# So is one whose working folder was deleted (started from a checkout since removed): conmon, which it starts
+# for every container, fails with "Failed to get working directory" and every start is "exit status 1".
+pid=$(cat "$CONF_DIR/service.pid" 2>/dev/null || true)
+cwd_gone() { readlink "/proc/$pid/cwd" 2>/dev/null | grep -q ' (deleted)$'; }
+if answers && [ -n "$pid" ] && { [ "$(cat "$CONF_DIR/service.settings" 2>/dev/null)" != "$settings" ] || cwd_gone; }; then
   if grep -q 'podman' "/proc/$pid/cmdline" 2>/dev/null; then
-    log "restarting the service (pid $pid): its settings changed"
+    log "restarting the service (pid $pid): its settings changed or its working folder is gone"
     kill "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
@@ -89,7 +92,8 @@ else
   rm -f "$SOCK"
   log "starting podman system service on unix://$SOCK (log: $LOG)"
   # setsid: the service must outlive this script and the shell that called it.
-  setsid nohup podman system service --time=0 "unix://$SOCK" >"$LOG" 2>&1 </dev/null &
+  # From /: the service outlives this checkout, and conmon needs its working folder to exist.
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCK" >"$LOG" 2>&1 </dev/null) &
   echo $! >"$CONF_DIR/service.pid"
   echo "$settings" >"$CONF_DIR/service.settings"
   for _ in $(seq 1 300); do
