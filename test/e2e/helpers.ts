@@ -11,7 +11,12 @@ export const docker = new Docker();
 /** Remove everything labelled with this project (containers, then networks, then volumes). */
 export async function cleanupProject(project: string): Promise<void> {
   const filters = JSON.stringify({ label: [`dev.berth.project=${project}`] });
-  const containers = await docker.listContainers({ all: true, filters });
+  // and the project's lock, left by a berth the test killed (a UI test's tmux session, a timed-out step)
+  const lock = JSON.stringify({ label: [`dev.berth.lock=${project}`] });
+  const containers = [
+    ...(await docker.listContainers({ all: true, filters })),
+    ...(await docker.listContainers({ all: true, filters: lock })),
+  ];
   await Promise.all(
     containers.map((c) =>
       docker
