@@ -361,3 +361,43 @@ export interface Stack {
   /** Warnings collected while loading (unset variables, obsolete `version:`), shown once by the CLI. */
   warnings: string[];
 }
+
+/**
+ * A service with nothing but its name and image: every list and map empty, one replica, the default network.
+ * What the normalizer starts from for berth's own services (the client router) and what unit tests build on.
+ */
+export function plainService(name: string, image: string): Service {
+  return {
+    name,
+    image,
+    pull_policy: 'missing',
+    environment: {},
+    ports: [],
+    expose: [],
+    volumes: [],
+    volumes_from: [],
+    tmpfs: [],
+    depends_on: {},
+    networks: { default: { aliases: [] } },
+    links: [],
+    replicas: 1,
+    labels: {},
+    extra_hosts: [],
+    dns: [],
+    cap_add: [],
+    cap_drop: [],
+    privileged: false,
+    read_only: false,
+    tty: false,
+    stdin_open: false,
+    security_opt: [],
+    sysctls: {},
+    ulimits: {},
+    devices: [],
+    profiles: [],
+    resources: {},
+    group_add: [],
+    dns_search: [],
+    dns_opt: [],
+  };
+}

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { BerthError, badInput, ExitCode } from '../errors.js';
 import { Label, type ObservedContainer } from '../model/index.js';
-import type { Service, Stack } from '../model/stack.js';
+import { plainService, type Service, type Stack } from '../model/stack.js';
 
 /**
  * 7080: unprivileged (no root needed), next to the demo's 8080 and clear of the ports dev servers take by
@@ -208,17 +208,10 @@ export function reloadScript(next: string, digest: string): string[] {
 /** The router as a stack of one service: up/down/ownership/locks treat it as any berth project. */
 export function routerStack(s: RouterSettings): Stack {
   const service: Service = {
-    name: 'router',
-    image: ROUTER_IMAGE,
+    ...plainService('router', ROUTER_IMAGE),
     // Never pulled: the image is built locally (scripts/images.sh); a missing one is an error naming it.
     pull_policy: 'never',
-    environment: {},
     ports: [{ target: 80, published: String(s.port), host_ip: '127.0.0.1', protocol: 'tcp' }],
-    expose: [],
-    volumes: [],
-    volumes_from: [],
-    tmpfs: [],
-    depends_on: {},
     healthcheck: {
       test: ['CMD', 'curl', '-fsS', '-o', '/dev/null', `http://127.0.0.1${ROUTER_HEALTH_PATH}`],
       intervalMs: 5000,
@@ -228,28 +221,8 @@ export function routerStack(s: RouterSettings): Stack {
       retries: 5,
       disable: false,
     },
-    networks: { default: { aliases: [] } },
-    links: [],
-    replicas: 1,
     labels: { [Label.role]: 'router' },
     restart: 'unless-stopped',
-    extra_hosts: [],
-    dns: [],
-    cap_add: [],
-    cap_drop: [],
-    privileged: false,
-    read_only: false,
-    tty: false,
-    stdin_open: false,
-    security_opt: [],
-    sysctls: {},
-    ulimits: {},
-    devices: [],
-    profiles: [],
-    resources: {},
-    group_add: [],
-    dns_search: [],
-    dns_opt: [],
     // Starts with no routes (the config is fixed, so it never changes the container's hash); the routes are
     // written in and reloaded once it runs.
     files: [

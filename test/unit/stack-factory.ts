@@ -1,43 +1,9 @@
 // Hand-made Stack values for unit tests of the planner, hash and engine spec (no YAML, no engine).
 import type { ObservedContainer, ObservedState } from '../../src/model/index.js';
-import type { Service, Stack } from '../../src/model/stack.js';
+import { plainService, type Service, type Stack } from '../../src/model/stack.js';
 
 export function service(name: string, over: Partial<Service> = {}): Service {
-  return {
-    name,
-    image: 'berth/busybox:latest',
-    pull_policy: 'missing',
-    command: ['sleep', '3600'],
-    environment: {},
-    ports: [],
-    expose: [],
-    volumes: [],
-    volumes_from: [],
-    tmpfs: [],
-    depends_on: {},
-    networks: { default: { aliases: [] } },
-    links: [],
-    replicas: 1,
-    labels: {},
-    extra_hosts: [],
-    dns: [],
-    cap_add: [],
-    cap_drop: [],
-    privileged: false,
-    read_only: false,
-    tty: false,
-    stdin_open: false,
-    security_opt: [],
-    sysctls: {},
-    ulimits: {},
-    devices: [],
-    profiles: [],
-    resources: {},
-    group_add: [],
-    dns_search: [],
-    dns_opt: [],
-    ...over,
-  };
+  return { ...plainService(name, 'berth/busybox:latest'), command: ['sleep', '3600'], ...over };
 }
 
 export function stack(services: Service[], over: Partial<Stack> = {}): Stack {
