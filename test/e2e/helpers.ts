@@ -51,7 +51,12 @@ export async function execIn(project: string, service: string, cmd: string[]): P
     filters: JSON.stringify({ label: [`dev.berth.project=${project}`, `dev.berth.service=${service}`] }),
   });
   if (!c) throw new Error(`no running ${service} in ${project}`);
-  const exec = await docker.getContainer(c.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  return (await execInContainer(c.Id, cmd)).out;
+}
+
+/** A command in a running container (no TTY): its stdout and stderr together, and its exit code. */
+export async function execInContainer(id: string, cmd: string[]): Promise<{ out: string; code: number }> {
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({});
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -64,5 +69,5 @@ export async function execIn(project: string, service: string, cmd: string[]): P
   let out = '';
   for (let i = 0; i + 8 <= buf.length; i += 8 + buf.readUInt32BE(i + 4))
     out += buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString();
-  return out;
+  return { out, code: (await exec.inspect()).ExitCode ?? -1 };
 }

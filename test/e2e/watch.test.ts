@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cleanupProject, docker, uniqueProject } from './helpers.js';
+import { cleanupProject, docker, execInContainer, uniqueProject } from './helpers.js';
 import { collect, engineContainers, type Run, stackCli, tempCompose } from './up-cli.js';
 
 const project = uniqueProject('watch');
@@ -53,21 +53,7 @@ async function appContainer(p: string) {
 async function sh(p: string, script: string): Promise<{ out: string; code: number }> {
   const c = await appContainer(p);
   if (!c) throw new Error('no running app container');
-  const exec = await docker
-    .getContainer(c.id)
-    .exec({ Cmd: ['sh', '-c', script], AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (d: Buffer) => chunks.push(d));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  const buf = Buffer.concat(chunks);
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length; i += 8 + buf.readUInt32BE(i + 4))
-    out += buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString();
-  return { out, code: (await exec.inspect()).ExitCode ?? -1 };
+  return execInContainer(c.id, ['sh', '-c', script]);
 }
 
 /** Stop a watching berth with Ctrl-C and wait for it (killed after a deadline so cleanup always runs). */
