@@ -401,3 +401,16 @@ export function plainService(name: string, image: string): Service {
     dns_opt: [],
   };
 }
+
+/** The `default` network Compose gives a project whose file declares none: `<project>_default`, bridge, plain. */
+export function defaultNetwork(project: string): Stack['networks'][string] {
+  return {
+    name: `${project}_default`,
+    driver_opts: {},
+    external: false,
+    internal: false,
+    attachable: false,
+    enable_ipv6: false,
+    labels: {},
+  };
+}

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { BerthError, badInput, ExitCode } from '../errors.js';
 import { Label, type ObservedContainer } from '../model/index.js';
-import { plainService, type Service, type Stack } from '../model/stack.js';
+import { defaultNetwork, plainService, type Service, type Stack } from '../model/stack.js';
 
 /**
  * 7080: unprivileged (no root needed), next to the demo's 8080 and clear of the ports dev servers take by
@@ -244,17 +244,7 @@ export function routerStack(s: RouterSettings): Stack {
     files: [],
     services: { router: service },
     disabledServices: [],
-    networks: {
-      default: {
-        name: `${s.project}_default`,
-        driver_opts: {},
-        external: false,
-        internal: false,
-        attachable: false,
-        enable_ipv6: false,
-        labels: {},
-      },
-    },
+    networks: { default: defaultNetwork(s.project) },
     volumes: {},
     warnings: [],
   };

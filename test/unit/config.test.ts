@@ -1,43 +1,12 @@
-// `berth config` through commander, in-process (no engine): output shapes, --services order, -q, exit codes.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { parse } from 'yaml';
-import { register } from '../../src/cli/config.js';
-import { addGlobalOptions } from '../../src/cli/globals.js';
-import { reportError } from '../../src/cli/report.js';
+import { berthProcess, configInProcess } from './cli-harness.js';
 import { stackDir } from './compose-helpers.js';
 
 const demo = path.resolve(import.meta.dirname, '../../fixtures/demo/berth.yaml');
 
-async function berth(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const so = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const se = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  const program = new Command('berth').exitOverride().enablePositionalOptions();
-  addGlobalOptions(program);
-  register(program);
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'berth', ...args]);
-  } catch (e) {
-    code = reportError(e, (s) => {
-      err += s;
-    });
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-  }
-  return { code, out, err };
-}
+const berth = configInProcess;
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -119,23 +88,7 @@ describe('berth config', () => {
 });
 
 describe('the real berth process (main, every verb registered)', () => {
-  const run = (args: string[]) =>
-    spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        "import('./src/cli/main.ts').then((m) => m.main(['node', 'berth', ...process.argv.slice(1)]))",
-        '--',
-        ...args,
-      ],
-      {
-        cwd: path.resolve(import.meta.dirname, '../..'),
-        encoding: 'utf8',
-        env: { ...process.env, BERTH_NO_CACHE: '1' },
-      },
-    );
+  const run = (args: string[]) => berthProcess(args, { BERTH_NO_CACHE: '1' });
   test('a bad file: exit code 2, file:line:col, code frame, hint, no stack trace', () => {
     const r = run(['-f', 'fixtures/bad/cycle-three.yaml', 'config']);
     expect(r.status).toBe(2);

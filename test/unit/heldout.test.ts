@@ -3,12 +3,9 @@
 // naming the key and the file:line, never a crash or a stack trace. The failures are listed here with their
 // reason, so a new failure (or a stale entry) fails this test; `npm run compat:heldout` prints the table.
 import path from 'node:path';
-import { Command } from 'commander';
-import { describe, expect, test, vi } from 'vitest';
-import { register } from '../../src/cli/config.js';
-import { addGlobalOptions } from '../../src/cli/globals.js';
-import { reportError } from '../../src/cli/report.js';
+import { describe, expect, test } from 'vitest';
 import { collectCases, type Outcome, runCase } from '../heldout/check.js';
+import { configInProcess } from './cli-harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../heldout');
 const F = 'docker-compose/pkg/e2e/fixtures';
@@ -32,29 +29,7 @@ const cases = collectCases(ROOT);
 const outcomes: Outcome[] = cases.map(runCase);
 
 /** `berth config -q` in process, as the user would run it: the exit code and what reaches stderr. */
-async function configQ(args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const so = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const se = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  const program = new Command('berth').exitOverride().enablePositionalOptions();
-  addGlobalOptions(program);
-  register(program);
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'berth', ...args, 'config', '-q']);
-  } catch (e) {
-    code = reportError(e, (s) => {
-      err += s;
-    });
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-  }
-  return { code, err };
-}
+const configQ = (args: string[]) => configInProcess([...args, 'config', '-q']);
 
 describe('held-out Compose files', () => {
   test('the set is there and broad', () => {

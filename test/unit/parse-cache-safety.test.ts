@@ -1,6 +1,3 @@
-// The parse cache may hold what a stack file holds (passwords included): entries are private to the user,
-// bounded in age and size, versioned by name, and `berth cache clear` removes them (and nothing else).
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -15,6 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { cacheInfo, clearCache, MAX_AGE_MS, prune } from '../../src/compose/parse-cache.js';
 import { parseSource } from '../../src/compose/source.js';
+import { berthProcess } from './cli-harness.js';
 import { load } from './compose-helpers.js';
 
 let dir: string;
@@ -94,23 +92,7 @@ test('`berth cache` and `berth cache clear`: what is there, then nothing of ours
   load({ 'compose.yaml': 'services:\n  a:\n    image: x\n' });
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'keep-me.txt'), 'not berth’s');
-  const berth = (...args: string[]) =>
-    spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        "import('./src/cli/main.ts').then((m) => m.main(['node', 'berth', ...process.argv.slice(1)]))",
-        '--',
-        ...args,
-      ],
-      {
-        cwd: path.resolve(import.meta.dirname, '../..'),
-        encoding: 'utf8',
-        env: { ...process.env, BERTH_CACHE_DIR: dir },
-      },
-    );
+  const berth = (...args: string[]) => berthProcess(args, { BERTH_CACHE_DIR: dir });
   const info = berth('cache');
   expect(info.stderr).toBe('');
   expect(info.status).toBe(0);

@@ -1,6 +1,6 @@
 // Hand-made Stack values for unit tests of the planner, hash and engine spec (no YAML, no engine).
 import type { ObservedContainer, ObservedState } from '../../src/model/index.js';
-import { plainService, type Service, type Stack } from '../../src/model/stack.js';
+import { defaultNetwork, plainService, type Service, type Stack } from '../../src/model/stack.js';
 
 export function service(name: string, over: Partial<Service> = {}): Service {
   return { ...plainService(name, 'berth/busybox:latest'), command: ['sleep', '3600'], ...over };
@@ -15,17 +15,7 @@ export function stack(services: Service[], over: Partial<Stack> = {}): Stack {
     files: ['/srv/demo/berth.yaml'],
     services: Object.fromEntries(services.map((s) => [s.name, s])),
     disabledServices: [],
-    networks: {
-      default: {
-        name: `${project}_default`,
-        driver_opts: {},
-        external: false,
-        internal: false,
-        attachable: false,
-        enable_ipv6: false,
-        labels: {},
-      },
-    },
+    networks: { default: defaultNetwork(project) },
     volumes: {},
     warnings: [],
     ...over,
