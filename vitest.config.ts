@@ -7,10 +7,18 @@ import { defineConfig } from 'vitest/config';
 process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 
 // The long suite (`npm run test:long`, also in .ci/run): files that hold something of the whole engine for
-// their duration, or repeat a scenario many times, run alone. swarm turns the engine into a swarm manager (and
-// leaves it); concurrency races berths against each other 20 times and counts on the engine answering them,
-// not a dozen other files; compat brings up 18 Compose files written by others, five at a time.
-const LONG = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts', 'test/e2e/compat.test.ts'];
+// their duration, repeat a scenario many times, or tell a long story, run alone. swarm turns the engine into a
+// swarm manager (and leaves it); concurrency races berths against each other 20 times and counts on the engine
+// answering them, not a dozen other files; compat brings up 18 Compose files written by others, five at a
+// time; clients-demo runs two demo clients through switching, data snapshots and the router (four minutes on
+// its own); logs-load floods the log feed from ten writers. `npm test` keeps every verb's own e2e test.
+const LONG = [
+  'test/e2e/swarm.test.ts',
+  'test/e2e/concurrency.test.ts',
+  'test/e2e/compat.test.ts',
+  'test/e2e/clients-demo.test.ts',
+  'test/e2e/logs-load.test.ts',
+];
 
 // Unit tests never need an engine. e2e tests need a real dockerd and the local images; every file uses its own
 // project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is

@@ -1,44 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupProject, uniqueProject } from './helpers.js';
-import { engineContainers, fixture, freePort, ok, parseJsonLines, ROOT, stackCli } from './up-cli.js';
-
-describe('up on the demo stack', () => {
-  const project = uniqueProject('up-demo');
-  afterAll(() => cleanupProject(project));
-
-  test('cold up answers /api/visit; a second up changes nothing and says so', async () => {
-    const port = await freePort();
-    const cli = stackCli(project, `${ROOT}/fixtures/demo/berth.yaml`, { BERTH_DEMO_PORT: String(port) });
-    const cold = await cli.run('up', '-d', '--wait');
-    expect(cold.stderr).toBe('');
-    ok(cold);
-    expect(cold.stdout).toMatch(new RegExp(`✔ Container ${project}-db-1 +Healthy`));
-    const res = await fetch(`http://127.0.0.1:${port}/api/visit`);
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { db: number };
-    expect(body.db).toBeGreaterThan(0);
-
-    const before = await engineContainers(project);
-    expect(before.map((c) => c.name)).toEqual(
-      ['app-1', 'app-2', 'db-1', 'lb-1', 'nginx-1', 'store-1'].map((n) => `${project}-${n}`),
-    );
-    const dry = await cli.run('up', '--dry-run');
-    expect(dry.stdout).toMatch(/Everything is up to date/);
-    const again = await cli.run('up', '-d');
-    ok(again);
-    expect(again.stdout).toMatch(/Everything is up to date: nothing to do .*\(6 containers running\)/);
-    expect(await engineContainers(project)).toEqual(before);
-
-    const ps = await cli.run('ps', '--format', 'json');
-    const rows = parseJsonLines(ps.stdout);
-    expect(rows).toHaveLength(6);
-    const lb = rows.find((r) => r.Service === 'lb')!;
-    expect(lb.Publishers).toEqual([
-      { URL: '127.0.0.1', TargetPort: 80, PublishedPort: port, Protocol: 'tcp' },
-    ]);
-    expect(rows.find((r) => r.Service === 'db')!.Health).toBe('healthy');
-  });
-});
+import { engineContainers, fixture, freePort, ok, stackCli } from './up-cli.js';
 
 describe('up on a busybox stack', () => {
   const project = uniqueProject('up-basic');
