@@ -1,8 +1,8 @@
-// berth on Podman beyond up/down: build (the classic builder through podman's compat API), run, cp both ways,
-// snapshot (a container commit) with --list and diff, snapshot --data and restore (volumes), watch (sync) and
-// the UI. One stack is built and brought up once; the tests run in order on it, each leaving it running.
-// Every engine call goes to podman's socket (the project's DOCKER_HOST); nothing is pulled: the build is FROM
-// berth/busybox, which the global setup loaded into podman.
+// berth on Podman beyond up/down: build (the classic builder through podman's compat API), pre_start and
+// post_start hooks, run, cp both ways, snapshot (a container commit) with --list and diff, snapshot --data and
+// restore (volumes), watch (sync) and the UI. One stack is built and brought up once; the tests run in order on
+// it, each leaving it running. Every engine call goes to podman's socket (the project's DOCKER_HOST); nothing is
+// pulled: the build is FROM berth/busybox, which the global setup loaded into podman.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,10 +25,16 @@ services:
   app:
     image: ${image}
     build: .
-    command: ["sh", "-c", "echo app up; exec sleep 1000000"]
+    command: ["sh", "-c", "cat /scratch/x /data/pre > /data/saw; echo app up; exec sleep 1000000"]
     stop_signal: SIGKILL
     volumes:
       - data:/data
+      - /scratch
+    pre_start:
+      - command: sh -c 'echo pre > /data/pre; echo anon > /scratch/x'
+    post_start:
+      - command: sh -c 'echo post-$$WHO > /data/post'
+        environment: { WHO: hook }
     develop:
       watch:
         - path: ./src
@@ -95,6 +101,16 @@ test('build: the classic builder through podman, the image tagged and labelled, 
   // built once: a second up finds the image and builds nothing
   const again = await berthOk(['up', '-d'], dir);
   expect(again.stdout + again.stderr).not.toMatch(/building|Recreated|Created/);
+});
+
+test("hooks: pre_start in a one-off sharing the new container's mounts, post_start exec'd after the start", async () => {
+  // the service saw, when it started, what pre_start wrote into a named and an anonymous volume
+  expect(await execIn(project, 'app', ['cat', '/data/saw'])).toBe('anon\npre\n');
+  expect(await execIn(project, 'app', ['cat', '/data/post'])).toBe('post-hook\n');
+  // no pre_start one-off is left behind
+  expect((await containersLabelled(`dev.berth.project=${project}`)).map((c) => c.Names[0])).toEqual([
+    `/${project}-app-1`,
+  ]);
 });
 
 test("run: a one-off of the service with its image and environment, the container's exit code, --rm", async () => {
