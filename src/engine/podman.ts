@@ -66,7 +66,10 @@ export function healthOfLibpodStatus(status: string | undefined): Health | undef
  * matches (containers, networks and volumes are fine). The adapter asks with the first selector and keeps the
  * images that match the others too (`key` or `key=value`, as the engine reads them).
  */
-export function matchesLabels(labels: Record<string, string> | null | undefined, selectors: string[]): boolean {
+export function matchesLabels(
+  labels: Record<string, string> | null | undefined,
+  selectors: string[],
+): boolean {
   return selectors.every((sel) => {
     const eq = sel.indexOf('=');
     if (eq < 0) return labels?.[sel] !== undefined;

@@ -332,7 +332,7 @@ export async function upProviders(ctx: OpContext, stack: Stack, names?: readonly
   const metadata = await Promise.all(
     services.map((svc) => providerMetadata(bins.get(svc.name)!, ctx.signal)),
   );
-  services.forEach((svc, i) => requireParameters(metadata[i]!, svc, 'up'));
+  for (const [i, svc] of services.entries()) requireParameters(metadata[i]!, svc, 'up');
   const outputs = new Map<string, ProviderOutput>();
   for (const [i, svc] of services.entries())
     outputs.set(svc.name, await runOne(ctx, stack, svc, bins.get(svc.name)!, 'up', metadata[i]!));

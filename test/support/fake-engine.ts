@@ -746,7 +746,8 @@ export class FakeEngine implements Engine {
       for (const j of joins) if (!this.byName(j)) throw notFound(`No such container: ${j}`);
       const volumes: string[] = [];
       // a pre_start hook's one-off shares the mounts of the service's new container (VolumesFrom), as dockerd does
-      const from = spec.kind === 'oneoff' && spec.volumesFrom ? this.containers.get(spec.volumesFrom) : undefined;
+      const from =
+        spec.kind === 'oneoff' && spec.volumesFrom ? this.containers.get(spec.volumesFrom) : undefined;
       if (spec.kind === 'oneoff' && spec.volumesFrom && !from)
         throw notFound(`No such container: ${spec.volumesFrom}`);
       if (from) volumes.push(...from.volumes);
