@@ -31,6 +31,8 @@ import {
   type Product,
   describeProduct,
   healthOfLibpodStatus,
+  infoOfPing,
+  matchesLabels,
   healthcheckDue,
   productOf,
   productOfPing,
@@ -277,6 +279,8 @@ export class DockerEngine implements Engine {
   async ping(): Promise<void> {
     const answer = await this.api.ping();
     this.pinged ??= productOfPing(answer?.headers);
+    const podman = infoOfPing(answer?.headers);
+    if (podman) this.infoCache ??= Promise.resolve(podman);
   }
 
   private version() {
@@ -380,7 +384,12 @@ export class DockerEngine implements Engine {
   }
 
   async listImages(f: ListFilter): Promise<ObservedImage[]> {
-    return (await this.api.listImages({ filters: labelFilter(f) })).map(toImage);
+    const [first, ...rest] = f.labels ?? [];
+    if (!rest.length || (await this.product()) !== 'podman')
+      return (await this.api.listImages({ filters: labelFilter(f) })).map(toImage);
+    // Podman answers nothing to an image list filtered by several labels (see podman.ts)
+    const list = (await this.api.listImages({ filters: labelFilter({ labels: [first!] }) })).map(toImage);
+    return list.filter((i) => matchesLabels(i.labels, rest));
   }
 
   async inspectImage(ref: string): Promise<ObservedImage | undefined> {

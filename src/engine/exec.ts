@@ -139,21 +139,28 @@ async function attachSession(docker: Docker, containerId: string, io: SessionIO)
 }
 
 /** Commit a container to `repo:tag` with labels (as `LABEL` changes); resolves to the new image's ID. */
+/**
+ * The Dockerfile lines a commit applies: one `LABEL` per label. Docker reads `LABEL a="x" b="y"` as two labels,
+ * but Podman 4.3 takes everything after the first `=` as the first label's value, so a snapshot there would have
+ * one mangled label and `snapshot --list` would not find it.
+ */
+export function commitChanges(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`);
+}
+
 export async function commit(
   docker: Docker,
   endpoint: string,
   id: string,
   o: CommitOptions,
 ): Promise<string> {
-  const changes = [
-    `LABEL ${Object.entries(o.labels)
-      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-      .join(' ')}`,
-  ];
+  const changes = commitChanges(o.labels);
   try {
     const res = (await docker.getContainer(id).commit({
       _query: { container: id, repo: o.repo, tag: o.tag, comment: o.comment, pause: o.pause, changes },
-      _body: {},
+      // The body is the config to change; dockerode sends none when it is `{}`, and Podman's commit then
+      // fails decoding it (`Decode(): EOF`). A null `Labels` is "unchanged" to both engines.
+      _body: { Labels: null },
     })) as { Id: string };
     return res.Id;
   } catch (err) {

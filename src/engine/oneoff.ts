@@ -1,6 +1,7 @@
 // A one-off container (`berth run`) from a service's definition: the same translation `up` uses
 // (src/engine/create-options.ts), with the run's overrides, labelled dev.berth.oneoff so it never counts as a replica,
-// and without the service's network alias (a one-off must not receive the service's traffic, as in Compose).
+// and without the service's network alias (a one-off must not receive the service's traffic, as in Compose). A
+// `pre_start` hook's one-off keeps the aliases and shares the mounts of the service's new container, as Compose's.
 import type { Service, Stack } from '../model/stack.js';
 import { ComposeLabel, Label } from '../model/index.js';
 import type { OneOffSpec } from './port.js';
@@ -23,6 +24,8 @@ export function containerForOneOff(stack: Stack, serviceName: string, opts: OneO
     working_dir: opts.workdir ?? base.working_dir,
     privileged: opts.privileged ?? base.privileged,
     ports: opts.ports,
+    // a pre_start hook shares the new container's mounts instead (below), its anonymous volumes included
+    volumes: opts.volumesFrom ? [] : base.volumes,
     // a one-off runs once: no restart policy, no fixed name of the service's
     restart: undefined,
     container_name: undefined,
@@ -36,7 +39,8 @@ export function containerForOneOff(stack: Stack, serviceName: string, opts: OneO
   delete labels[Label.configHash];
   labels[ComposeLabel.oneoff] = 'True';
   delete labels[ComposeLabel.number];
-  const noAliases = <T extends { Aliases?: string[] }>(e: T): T => ({ ...e, Aliases: [] });
+  const noAliases = <T extends { Aliases?: string[] }>(e: T): T => (opts.aliases ? e : { ...e, Aliases: [] });
+  const hostConfig = plan.options.HostConfig ?? {};
   const endpoints = plan.options.NetworkingConfig?.EndpointsConfig;
   return {
     name: opts.name,
@@ -49,7 +53,11 @@ export function containerForOneOff(stack: Stack, serviceName: string, opts: OneO
       OpenStdin: opts.stdin,
       StdinOnce: opts.stdin,
       Tty: opts.tty,
-      HostConfig: { ...plan.options.HostConfig, AutoRemove: opts.autoRemove || undefined },
+      HostConfig: {
+        ...hostConfig,
+        AutoRemove: opts.autoRemove || undefined,
+        ...(opts.volumesFrom ? { VolumesFrom: [...(hostConfig.VolumesFrom ?? []), opts.volumesFrom] } : {}),
+      },
       ...(endpoints
         ? {
             NetworkingConfig: {

@@ -67,6 +67,13 @@ export interface OneOffSpec {
   autoRemove?: boolean;
   /** Over the service's `privileged` (a `pre_start` hook's). */
   privileged?: boolean;
+  /**
+   * A `pre_start` hook: the service's new container whose mounts (named, bind, anonymous and image volumes) the
+   * one-off shares through `VolumesFrom`, instead of mounting the service's `volumes` itself, as Compose does.
+   */
+  volumesFrom?: string;
+  /** Keep the service's network aliases (a `pre_start` hook, as Compose); `run` drops them. */
+  aliases?: boolean;
 }
 
 export type ContainerSpec = ReplicaSpec | OneOffSpec;

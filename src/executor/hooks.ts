@@ -88,6 +88,8 @@ export async function runPreStartHooks(
   engine: Engine,
   stack: Stack,
   service: Service,
+  /** The service's new container (its lowest replica), whose mounts the hooks share. */
+  volumesFrom: string,
   signal?: AbortSignal,
 ): Promise<void> {
   const list: PreStartHook[] = service.pre_start ?? [];
@@ -107,6 +109,8 @@ export async function runPreStartHooks(
       user: hook.user,
       workdir: hook.working_dir,
       privileged: hook.privileged || undefined,
+      volumesFrom,
+      aliases: true,
       ports: [],
       tty: false,
       stdin: false,

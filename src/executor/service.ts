@@ -119,13 +119,16 @@ async function runServiceSteps(
   const svc = run.stack.services[name]!;
   // As Compose: `pre_start` runs once for the service when it gets new containers (not when a scale-up adds
   // replicas next to running ones, nor when `up` only starts stopped ones), before any of them starts.
-  if (
-    svc.pre_start?.length &&
-    actions.some((a) => a.kind === 'recreate' || (a.kind === 'create' && !a.scale))
-  ) {
+  // The hooks share the mounts of the lowest new replica (created, not started), as Compose's runner does
+  // with volumes_from: anonymous and image volumes too, not only what the file names.
+  const fresh = actions
+    .filter((a) => a.kind === 'create' || a.kind === 'recreate')
+    .sort((a, b) => a.replica - b.replica);
+  if (svc.pre_start?.length && fresh.length && fresh.some((a) => a.kind === 'recreate' || !a.scale)) {
     try {
+      const volumesFrom = await created.get(fresh[0]!)!;
       run.progress('Container', name, 'Running', false, undefined, name, 'pre_start hooks');
-      await runPreStartHooks(engine, run.stack, svc, run.signal);
+      await runPreStartHooks(engine, run.stack, svc, volumesFrom, run.signal);
     } catch (err) {
       if (err instanceof Interrupted || run.signal?.aborted) throw new Interrupted();
       const msg = engineMessage(err);

@@ -4,8 +4,9 @@
 // `info` (progress), `debug`, `error` (fails the service), `setenv` (`KEY=value`, given to every service that
 // depends on it as `<SERVICE>_KEY`, the service name upper-cased as Compose does) and `rawsetenv` (`KEY=value`
 // as it is). berth runs the providers of the selected services before it plans, so their variables are part of
-// the dependents' configuration (a changed value recreates them, as in Compose).
-import { spawn } from 'node:child_process';
+// the dependents' configuration (a changed value recreates them, as in Compose). Before each command it asks
+// `<bin> compose metadata` for the parameters the command takes, as Compose does (see ProviderMetadata).
+import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -22,9 +23,68 @@ export interface ProviderOutput {
   raw: Record<string, string>;
 }
 
-/** The arguments Compose passes (options sorted by name, so runs are reproducible). */
-export function providerArgs(project: string, service: Service, command: ProviderCommand): string[] {
-  const options = Object.entries(service.provider?.options ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+/**
+ * What a provider says about itself when asked `compose metadata` (Compose asks before every up and down): the
+ * parameters each command takes. Compose passes a command only the options it declares, and refuses to run
+ * one whose required parameter the file does not set.
+ */
+export interface ProviderMetadata {
+  description?: string;
+  up?: CommandMetadata;
+  down?: CommandMetadata;
+  stop?: CommandMetadata;
+}
+
+export interface CommandMetadata {
+  parameters?: Array<{
+    name: string;
+    description?: string;
+    required?: boolean;
+    type?: string;
+    default?: string;
+  }>;
+}
+
+/**
+ * A provider's answer to `compose metadata`; anything that is not a JSON object (an old provider prints nothing,
+ * or an error) is no metadata, and every option is passed as before — as Compose does.
+ */
+export function parseProviderMetadata(stdout: string): ProviderMetadata {
+  try {
+    const m = JSON.parse(stdout) as unknown;
+    return m && typeof m === 'object' && !Array.isArray(m) ? (m as ProviderMetadata) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Compose's `IsEmpty`: no description and no parameter list for up or down. */
+export function metadataIsEmpty(m: ProviderMetadata): boolean {
+  return !m.description && !Array.isArray(m.up?.parameters) && !Array.isArray(m.down?.parameters);
+}
+
+/** The required parameters of `command` that the service's `provider.options` leaves out. */
+export function missingParameters(m: ProviderMetadata, service: Service, command: ProviderCommand): string[] {
+  if (metadataIsEmpty(m)) return [];
+  const options = service.provider?.options ?? {};
+  return (m[command]?.parameters ?? []).filter((p) => p.required && !(p.name in options)).map((p) => p.name);
+}
+
+/**
+ * The arguments Compose passes (options sorted by name, so runs are reproducible). With metadata, only the
+ * options the command declares as parameters.
+ */
+export function providerArgs(
+  project: string,
+  service: Service,
+  command: ProviderCommand,
+  metadata: ProviderMetadata = {},
+): string[] {
+  const declared = new Set((metadata[command]?.parameters ?? []).map((p) => p.name));
+  const all = metadataIsEmpty(metadata);
+  const options = Object.entries(service.provider?.options ?? {})
+    .filter(([k]) => all || declared.has(k))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   return [
     'compose',
     `--project-name=${project}`,
@@ -32,6 +92,31 @@ export function providerArgs(project: string, service: Service, command: Provide
     ...options.flatMap(([k, values]) => values.map((v) => `--${k}=${v}`)),
     service.name,
   ];
+}
+
+/** `<bin> compose metadata`, as Compose runs it before each command; a failure is no metadata. */
+export function providerMetadata(bin: string, signal?: AbortSignal): Promise<ProviderMetadata> {
+  return new Promise((resolve) => {
+    execFile(bin, ['compose', 'metadata'], { timeout: 30_000, signal, maxBuffer: 1 << 20 }, (err, stdout) =>
+      resolve(err ? {} : parseProviderMetadata(stdout)),
+    );
+  });
+}
+
+/** Exit 2 naming the `provider` line when the file leaves out a parameter the provider requires. */
+function requireParameters(m: ProviderMetadata, svc: Service, command: ProviderCommand): void {
+  const missing = missingParameters(m, svc, command);
+  if (!missing.length) return;
+  const type = svc.provider!.type;
+  throw new BerthError(
+    `required parameter "${missing[0]}" is missing from provider "${type}" definition (service "${svc.name}")`,
+    {
+      exitCode: ExitCode.BadInput,
+      pos: svc.provider!.pos,
+      frame: svc.provider!.frame,
+      hint: `set ${missing.map((p) => `\`${p}\``).join(', ')} under \`provider.options\`; \`${type} compose metadata\` lists what it takes; nothing was created`,
+    },
+  );
 }
 
 /** One line of a provider's stdout; throws on what Compose refuses. */
@@ -140,6 +225,7 @@ async function runOne(
   svc: Service,
   bin: string,
   command: ProviderCommand,
+  metadata: ProviderMetadata,
 ): Promise<ProviderOutput> {
   const emit = emitter(ctx);
   const out: ProviderOutput = { prefixed: {}, raw: {} };
@@ -154,7 +240,7 @@ async function runOne(
     status: going,
     done: false,
   });
-  const child = spawn(bin, providerArgs(stack.project, svc, command), {
+  const child = spawn(bin, providerArgs(stack.project, svc, command, metadata), {
     stdio: ['ignore', 'pipe', 'pipe'],
     signal: ctx.signal,
   });
@@ -242,8 +328,14 @@ export async function upProviders(ctx: OpContext, stack: Stack, names?: readonly
   const services = providerServices(stack, names);
   if (!services.length) return stack;
   const bins = await binaries(services);
+  // every provider's parameters are checked before the first one runs: a missing one changes nothing
+  const metadata = await Promise.all(
+    services.map((svc) => providerMetadata(bins.get(svc.name)!, ctx.signal)),
+  );
+  for (const [i, svc] of services.entries()) requireParameters(metadata[i]!, svc, 'up');
   const outputs = new Map<string, ProviderOutput>();
-  for (const svc of services) outputs.set(svc.name, await runOne(ctx, stack, svc, bins.get(svc.name)!, 'up'));
+  for (const [i, svc] of services.entries())
+    outputs.set(svc.name, await runOne(ctx, stack, svc, bins.get(svc.name)!, 'up', metadata[i]!));
   return withProviderEnv(stack, outputs);
 }
 
@@ -261,9 +353,13 @@ export async function downProviders(
   const services = providerServices(stack);
   if (!services.length) return [];
   const errors: string[] = [];
-  for (const svc of services)
-    await runOne(ctx, stack, svc, bins.get(svc.name)!, 'down').catch((err: BerthError) =>
-      errors.push(err.hint ? `${err.message}\n${err.hint}` : err.message),
-    );
+  for (const svc of services) {
+    const bin = bins.get(svc.name)!;
+    await (async () => {
+      const metadata = await providerMetadata(bin, ctx.signal);
+      requireParameters(metadata, svc, 'down');
+      return runOne(ctx, stack, svc, bin, 'down', metadata);
+    })().catch((err: BerthError) => errors.push(err.hint ? `${err.message}\n${err.hint}` : err.message));
+  }
   return errors;
 }

@@ -1,5 +1,6 @@
 // Lifecycle hooks, provider services and Compose's labels on the real engine (local images only). One stack shows
-// the order: pre_start writes into a volume before the service starts (the service reads it at start), post_start
+// the order: pre_start writes into a named and an anonymous volume before the service starts (the service reads
+// them at start: the hook shares the new container's mounts), post_start
 // runs after the start and before a dependent starts (the dependent reads what it wrote), pre_stop runs before
 // `down` stops the container (its write is in the volume afterwards); a provider script of the test's own, on
 // PATH, hands a variable to its dependent. A second stack shows failing hooks reported with their output.
@@ -40,12 +41,12 @@ describe('hooks, providers and Compose labels', () => {
         size: small
   app:
     image: berth/busybox
-    command: [sh, -c, 'cat /v/log > /v/app-saw; exec sleep 3600']
+    command: [sh, -c, 'cat /v/log > /v/app-saw; cat /scratch/x > /v/app-anon; exec sleep 3600']
     stop_grace_period: 1s
     depends_on: [db]
-    volumes: [data:/v]
+    volumes: [data:/v, /scratch]
     pre_start:
-      - command: sh -c 'echo pre >> /v/log'
+      - command: sh -c 'echo pre >> /v/log; echo anon > /scratch/x'
     post_start:
       - command: sh -c 'echo post-$$WHO >> /v/log'
         environment: { WHO: hook }
@@ -86,8 +87,13 @@ esac
     const volume = `${project}_data`;
     // the service saw what pre_start wrote when it started; the dependent saw what post_start wrote
     expect(await readVolume(volume, '/v/app-saw')).toBe('pre\n');
+    // pre_start shares the service container's mounts (volumes_from, as Compose): its anonymous volume too
+    expect(await readVolume(volume, '/v/app-anon')).toBe('anon\n');
     expect(await readVolume(volume, '/v/web-saw')).toBe('pre\npost-hook\n');
-    expect(readFileSync(calls, 'utf8')).toBe(`compose --project-name=${project} up --size=small db\n`);
+    // asked for its metadata first, as Compose does (it answers none: every option is passed)
+    expect(readFileSync(calls, 'utf8')).toBe(
+      `compose metadata\ncompose --project-name=${project} up --size=small db\n`,
+    );
     expect(await execIn(project, 'web', ['sh', '-c', 'echo "[$DB_URL]"'])).toBe('[]\n');
     expect(await execIn(project, 'app', ['sh', '-c', 'echo "[$DB_URL]"'])).toBe('[db://small]\n');
     // no one-off of pre_start is left behind

@@ -745,7 +745,13 @@ export class FakeEngine implements Engine {
       const joins = joinsOf(spec.stack, svc);
       for (const j of joins) if (!this.byName(j)) throw notFound(`No such container: ${j}`);
       const volumes: string[] = [];
-      for (const m of svc.volumes) {
+      // a pre_start hook's one-off shares the mounts of the service's new container (VolumesFrom), as dockerd does
+      const from =
+        spec.kind === 'oneoff' && spec.volumesFrom ? this.containers.get(spec.volumesFrom) : undefined;
+      if (spec.kind === 'oneoff' && spec.volumesFrom && !from)
+        throw notFound(`No such container: ${spec.volumesFrom}`);
+      if (from) volumes.push(...from.volumes);
+      for (const m of from ? [] : svc.volumes) {
         if (m.type !== 'volume' || !m.source) continue;
         const name = resourceName(spec.stack.project, m.source, spec.stack.volumes[m.source]?.name);
         // dockerd makes a missing named volume on the fly, without labels

@@ -2,10 +2,13 @@
 // engine, when to run a healthcheck Podman's missing systemd timers did not, and Podman's 500s that mean 409.
 import { describe, expect, test } from 'vitest';
 import { engineErrorOfStatus } from '../../src/engine/errors.js';
+import { commitChanges } from '../../src/engine/exec.js';
 import {
   describeProduct,
   healthOfLibpodStatus,
   healthcheckDue,
+  infoOfPing,
+  matchesLabels,
   productOf,
   productOfPing,
 } from '../../src/engine/podman.js';
@@ -38,6 +41,14 @@ describe('which engine answers', () => {
     expect(productOfPing({ 'api-version': '1.41', 'libpod-api-version': '4.3.1' })).toBe('podman');
     expect(productOfPing({ 'api-version': '1.41', server: 'Docker/20.10.24 (linux)' })).toBe('docker');
     expect(productOfPing(undefined)).toBeUndefined();
+    // the UI's header and the API version without /version and /info, which take seconds on Podman
+    expect(infoOfPing({ 'api-version': '1.41', 'libpod-api-version': '4.3.1' })).toEqual({
+      version: 'podman 4.3.1',
+      apiVersion: '1.41',
+    });
+    expect(infoOfPing({ 'api-version': '1.41', server: 'Docker/20.10.24 (linux)' })).toBeUndefined();
+    expect(infoOfPing({ 'libpod-api-version': '4.3.1' })).toBeUndefined();
+    expect(infoOfPing(undefined)).toBeUndefined();
   });
 });
 
@@ -80,5 +91,25 @@ describe("Podman's 500s that are conflicts", () => {
     expect(engineErrorOfStatus(409, 'Conflict. The container name "/x" is already in use').kind).toBe(
       'conflict',
     );
+  });
+});
+
+describe('snapshots on Podman', () => {
+  test('a commit applies one LABEL line per label (Podman reads a multi-label LABEL as one label)', () => {
+    expect(
+      commitChanges({ 'dev.berth.project': 'p', 'dev.berth.snapshot-time': '2026-11-30T12:00:00.000Z' }),
+    ).toEqual(['LABEL dev.berth.project="p"', 'LABEL dev.berth.snapshot-time="2026-11-30T12:00:00.000Z"']);
+    expect(commitChanges({})).toEqual([]);
+  });
+
+  test('the image list is filtered here by every selector after the first', () => {
+    const labels = { 'dev.berth.snapshot-time': 't', 'dev.berth.stack': 'shop', 'dev.berth.service': '' };
+    expect(matchesLabels(labels, ['dev.berth.stack=shop', 'dev.berth.snapshot-time'])).toBe(true);
+    expect(matchesLabels(labels, ['dev.berth.service'])).toBe(true);
+    expect(matchesLabels(labels, ['dev.berth.service='])).toBe(true);
+    expect(matchesLabels(labels, ['dev.berth.stack=other'])).toBe(false);
+    expect(matchesLabels(labels, ['dev.berth.client'])).toBe(false);
+    expect(matchesLabels(null, ['dev.berth.stack'])).toBe(false);
+    expect(matchesLabels(null, [])).toBe(true);
   });
 });

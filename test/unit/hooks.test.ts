@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { containerForReplica, containerTemplate } from '../../src/engine/create-options.js';
 import { containerForOneOff } from '../../src/engine/oneoff.js';
 import { networkOptions } from '../../src/engine/networks.js';
+import type { OneOffSpec } from '../../src/engine/port.js';
 import { volumeOptions } from '../../src/engine/volumes.js';
 import type { Dependency, Hook, PreStartHook } from '../../src/model/stack.js';
 import { serviceHash } from '../../src/plan/plan.js';
@@ -140,6 +141,60 @@ describe("Compose's labels", () => {
     expect(labels['com.docker.compose.oneoff']).toBe('True');
     expect(labels['com.docker.compose.container-number']).toBeUndefined();
     expect(labels['dev.berth.oneoff']).toBe('true');
+  });
+
+  test("a pre_start one-off shares the new container's mounts and keeps the aliases; a run one-off does neither", () => {
+    const st2 = stack([
+      service('db', {
+        volumes: [
+          { type: 'volume', source: 'data', target: '/data', read_only: false },
+          { type: 'volume', target: '/anon', read_only: false },
+          { type: 'bind', source: '/srv/conf', target: '/conf', read_only: true },
+        ],
+        volumes_from: ['container:seed'],
+        environment: { A: '1', B: '2' },
+        entrypoint: ['/entry'],
+        user: 'nobody',
+        working_dir: '/srv',
+      }),
+    ]);
+    st2.volumes = { data: { name: `${st2.project}_data`, labels: {} } } as never;
+    const base: OneOffSpec = {
+      kind: 'oneoff',
+      stack: st2,
+      service: 'db',
+      name: 'x',
+      ports: [],
+      tty: false,
+      stdin: false,
+    };
+    // Compose's runner: volumes_from the service container (its own `volumes` dropped, what it shares through
+    // volumes_from kept), the service's aliases, and every other key inherited with the hook's over it
+    const hookPlan = containerForOneOff(st2, 'db', {
+      ...base,
+      command: ['init'],
+      env: ['B=hook'],
+      user: 'root',
+      volumesFrom: 'abc123',
+      aliases: true,
+    });
+    const host = hookPlan.options.HostConfig!;
+    expect(host.VolumesFrom).toEqual(['seed', 'abc123']);
+    expect(host.Binds).toBeUndefined();
+    expect(host.Mounts).toBeUndefined();
+    const endpoint = Object.values(hookPlan.options.NetworkingConfig!.EndpointsConfig!)[0]!;
+    expect(endpoint.Aliases).toContain('db');
+    expect(hookPlan.options.Env).toEqual(expect.arrayContaining(['A=1', 'B=hook']));
+    expect(hookPlan.options.Entrypoint).toEqual(['/entry']);
+    expect(hookPlan.options.Cmd).toEqual(['init']);
+    expect(hookPlan.options.User).toBe('root');
+    expect(hookPlan.options.WorkingDir).toBe('/srv');
+
+    const runPlan = containerForOneOff(st2, 'db', base);
+    expect(runPlan.options.HostConfig!.VolumesFrom).toEqual(['seed']);
+    expect(runPlan.options.HostConfig!.Binds).toEqual(['/srv/conf:/conf:ro']);
+    expect(runPlan.options.HostConfig!.Mounts).toHaveLength(2);
+    expect(Object.values(runPlan.options.NetworkingConfig!.EndpointsConfig!)[0]!.Aliases).toEqual([]);
   });
 
   test('networks and volumes carry the project and their key', () => {
@@ -281,6 +336,12 @@ describe('pre_start on the fake engine', () => {
     expect(starts.at(-1)).toBe(`startContainer ${s.project}-db-1`);
     expect(starts.filter((x) => x.startsWith('removeContainer'))).toHaveLength(2);
     expect(f.list().map((c) => c.name)).toEqual([`${s.project}-db-1`]);
+    // both hooks share the mounts of the service's new container, created before them
+    const db = f.list()[0]!;
+    expect(creates.slice(1).map((c) => (c.args[0] as { volumesFrom?: string }).volumesFrom)).toEqual([
+      db.id,
+      db.id,
+    ]);
     // unchanged: nothing runs again
     await up(f, s);
     expect(f.callsOf(['createContainer'])).toHaveLength(3);

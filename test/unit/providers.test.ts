@@ -8,7 +8,10 @@ import type { RunEvent } from '../../src/executor/events.js';
 import {
   downProviders,
   findProviders,
+  metadataIsEmpty,
+  missingParameters,
   parseProviderLine,
+  parseProviderMetadata,
   providerArgs,
   upProviders,
   withProviderEnv,
@@ -120,10 +123,89 @@ describe('running a provider', () => {
     expect(out.services.app!.environment).toEqual({ DB_URL: 'db://x' });
     expect(events.some((e) => e.type === 'progress' && e.detail === 'working')).toBe(true);
     expect(await downProviders(ctx(events), s, await findProviders(s))).toEqual([]);
+    // asked for its metadata before each command, as Compose does (this one answers nothing: no metadata)
     expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'compose metadata',
       `compose --project-name=${s.project} up db`,
+      'compose metadata',
       `compose --project-name=${s.project} down db`,
     ]);
+  });
+
+  // A provider that declares its parameters: up takes `size` (required) and `region`, down takes `region`.
+  const metadata = {
+    description: 'a test database',
+    up: {
+      parameters: [
+        { name: 'size', description: 'how big', required: true, type: 'string' },
+        { name: 'region', description: 'where', required: false, type: 'string', default: 'eu' },
+      ],
+    },
+    down: { parameters: [{ name: 'region', description: 'where', required: false, type: 'string' }] },
+  };
+  script(
+    'docker-declared',
+    `case "$2" in metadata) echo '${JSON.stringify(metadata)}';; esac
+case "$3" in up) echo '{"type":"setenv","message":"URL=db://declared"}';; esac`,
+  );
+  const declared = (options: Record<string, string[]>) =>
+    stack([
+      service('db', { replicas: 0, provider: { type: 'declared', options } }),
+      service('app', { depends_on: { db: started } }),
+    ]);
+  const calls = () => readFileSync(log, 'utf8').trim().split('\n');
+
+  test('metadata: each command gets only the options it declares', async () => {
+    writeFileSync(log, '');
+    const s = declared({ size: ['small'], region: ['us'], colour: ['blue'] });
+    const out = await upProviders(ctx([]), s);
+    expect(out.services.app!.environment).toEqual({ DB_URL: 'db://declared' });
+    expect(await downProviders(ctx([]), s, await findProviders(s))).toEqual([]);
+    expect(calls()).toEqual([
+      'compose metadata',
+      `compose --project-name=${s.project} up --region=us --size=small db`,
+      'compose metadata',
+      `compose --project-name=${s.project} down --region=us db`,
+    ]);
+  });
+
+  test('metadata: a required parameter left out is exit 2 at the provider line, before any provider runs', async () => {
+    writeFileSync(log, '');
+    const s = declared({ region: ['us'] });
+    await expect(upProviders(ctx([]), s)).rejects.toMatchObject({
+      exitCode: 2,
+      message: 'required parameter "size" is missing from provider "declared" definition (service "db")',
+    });
+    expect(calls()).toEqual(['compose metadata']);
+  });
+
+  test('metadata: the parsing and the rules, as Compose reads them', () => {
+    expect(parseProviderMetadata('not json')).toEqual({});
+    expect(parseProviderMetadata('[1]')).toEqual({});
+    expect(metadataIsEmpty({})).toBe(true);
+    expect(metadataIsEmpty({ up: { parameters: [] } })).toBe(false);
+    expect(metadataIsEmpty({ description: 'x' })).toBe(false);
+    const svc = service('db', { provider: { type: 't', options: { a: ['1'], b: ['2'] } } });
+    // no metadata: every option, as before
+    expect(providerArgs('p', svc, 'down', {})).toEqual([
+      'compose',
+      '--project-name=p',
+      'down',
+      '--a=1',
+      '--b=2',
+      'db',
+    ]);
+    // metadata without parameters for a command: none of the options
+    expect(providerArgs('p', svc, 'down', { description: 'x' })).toEqual([
+      'compose',
+      '--project-name=p',
+      'down',
+      'db',
+    ]);
+    expect(missingParameters({ up: { parameters: [{ name: 'c', required: true }] } }, svc, 'up')).toEqual([
+      'c',
+    ]);
+    expect(missingParameters({ up: { parameters: [{ name: 'a', required: true }] } }, svc, 'up')).toEqual([]);
   });
 
   test('an error message or a failed exit fails the up with what the provider said', async () => {
