@@ -6,25 +6,22 @@ import { defineConfig } from 'vitest/config';
 // property tests alone parse thousands of generated files that nobody will read again.
 process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 
-// The long suite (`npm run test:long`, also in .ci/run): files that hold something of the whole engine for
-// their duration, repeat a scenario many times, or tell a long story, run alone. swarm turns the engine into a
-// swarm manager (and leaves it); concurrency races berths against each other 20 times and counts on the engine
-// answering them, not a dozen other files; compat brings up 18 Compose files written by others, five at a
-// time; clients-demo runs two demo clients through switching, data snapshots and the router (four minutes on
-// its own); logs-load floods the log feed from ten writers. `npm test` keeps every verb's own e2e test.
-const LONG = [
-  'test/e2e/swarm.test.ts',
-  'test/e2e/concurrency.test.ts',
-  'test/e2e/compat.test.ts',
-  'test/e2e/clients-demo.test.ts',
-  'test/e2e/logs-load.test.ts',
-];
+// The long suite (`npm run test:long`, also in .ci/run after `npm test`), in two groups.
+// `long`, two files at a time like e2e: stories too long for `npm test`'s few minutes. clients-demo runs two
+// demo clients through switching, data snapshots and the router; compat brings up 18 Compose files written by
+// others, five at a time; logs-load floods the log feed from ten writers.
+// `alone`, one file at a time after them: files that hold something of the whole engine. swarm turns the
+// engine into a swarm manager (and leaves it); concurrency races berths against each other 20 times and counts
+// on the engine answering them, not a dozen other files.
+const LONG = ['test/e2e/clients-demo.test.ts', 'test/e2e/compat.test.ts', 'test/e2e/logs-load.test.ts'];
+const ALONE = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
 
 // Unit tests never need an engine. e2e tests need a real dockerd and the local images; every file uses its own
 // project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is
 // the engine and containers starting, not CPU): on 2 cores that halves the wall time of the suite.
 // Vitest runs projects of one `groupOrder` in one pool of `maxWorkers`, so unit and e2e share the 2 workers.
-// `long` and `podman` are run on their own (`npm run test:long`, `npm run test:podman`), each after `npm test` in CI.
+// `long`, `alone` and `podman` are run on their own (`npm run test:long` runs the first two, `npm run
+// test:podman` the last), each after `npm test` in CI.
 export default defineConfig({
   test: {
     projects: [
@@ -41,7 +38,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: LONG,
+          exclude: [...LONG, ...ALONE],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
@@ -55,8 +52,19 @@ export default defineConfig({
           include: LONG,
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
+          globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'alone',
+          include: ALONE,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
           globalSetup: ['test/e2e/global-setup.ts'],
         },
       },
@@ -69,7 +77,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           globalSetup: ['test/podman/global-setup.ts'],
           env: { DOCKER_HOST: `unix://${process.env.BERTH_PODMAN_SOCK || '/run/berth-podman.sock'}` },
         },
