@@ -88,11 +88,20 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
-async function acquire(ctx: OpContext, project: string): Promise<void> {
+/**
+ * How a lock was taken: `held` this process had it already (it was held all along), `free` taken at the first
+ * try (nobody held it at that moment), `waited` after another berth (or a stale lock) was in the way.
+ */
+export type LockTaken = 'held' | 'free' | 'waited';
+
+/** Whether this process holds the project's lock now. */
+export const holdsLock = (project: string) => held.has(project);
+
+async function acquire(ctx: OpContext, project: string): Promise<LockTaken> {
   const mine = held.get(project);
   if (mine) {
     mine.count++;
-    return;
+    return 'held';
   }
   const { engine } = ctx;
   const name = lockName(project);
@@ -111,7 +120,7 @@ async function acquire(ctx: OpContext, project: string): Promise<void> {
     const id = await engine.createLock(name, labels);
     if (id) {
       held.set(project, { id, count: 1, stopBeat: heartbeat(ctx, id) });
-      return;
+      return attempt === 0 ? 'free' : 'waited';
     }
     const current = await engine.inspectLock(name);
     if (!current) continue; // released in between: try again at once
@@ -163,19 +172,23 @@ async function release(ctx: OpContext, project: string): Promise<void> {
   await ctx.engine.removeLock(mine.id);
 }
 
-/** Run `fn` holding the lock of every project given (taken in name order, so two callers cannot deadlock). */
+/**
+ * Run `fn` holding the lock of every project given (taken in name order, so two callers cannot deadlock); `fn`
+ * is told how each lock was taken.
+ */
 export async function withProjectLock<T>(
   ctx: OpContext,
   projects: readonly string[],
-  fn: () => Promise<T>,
+  fn: (taken: Readonly<Record<string, LockTaken>>) => Promise<T>,
 ): Promise<T> {
   const taken: string[] = [];
+  const how: Record<string, LockTaken> = {};
   try {
     for (const p of [...new Set(projects)].sort()) {
-      await acquire(ctx, p);
+      how[p] = await acquire(ctx, p);
       taken.push(p);
     }
-    return await fn();
+    return await fn(how);
   } finally {
     for (const p of taken.reverse()) await release(ctx, p).catch(() => {});
   }

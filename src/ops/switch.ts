@@ -2,7 +2,7 @@
 // (ports held by projects that stay up, or by other processes); then the other clients stop while this client
 // comes up (`up --wait`), its services that publish their host ports starting once the holders are gone.
 import type { Stack } from '../model/stack.js';
-import { listAllBerthContainers, observe } from '../engine/observe.js';
+import { listAllBerthContainers } from '../engine/observe.js';
 import { hostPortClashes } from '../executor/preflight.js';
 import { BerthError, ExitCode } from '../errors.js';
 import type { ObservedContainer } from '../model/index.js';
@@ -14,7 +14,7 @@ import type { OpContext } from './context.js';
 import { findForeign, ownershipError } from '../plan/ownership.js';
 import { stopContainers } from './lifecycle.js';
 import { withProjectLock } from './lock.js';
-import { checkOwnership, listEverything } from './owners.js';
+import { checkOwnership, lookAtEngine } from './owners.js';
 import { type UpOutcome, up } from './up.js';
 import { routerStack, type RouterSettings } from '../stacks/router.js';
 import { type RouterSync, syncRouter } from './router.js';
@@ -37,10 +37,9 @@ export async function planSwitch(
   stack: Stack,
   opts: { force?: boolean; together?: readonly string[] } = {},
 ): Promise<SwitchPlan> {
-  const [running, observed, everything] = await Promise.all([
+  const [running, { observed, everything }] = await Promise.all([
     listAllBerthContainers(ctx.engine),
-    observe(ctx.engine, stack.project),
-    listEverything(ctx.engine),
+    lookAtEngine(ctx.engine, stack.project),
   ]);
   const stopping = otherClientsRunning(running, stack).filter((c) => !opts.together?.includes(c.project));
   // Another checkout's containers (this client's, or the other clients' it would stop) are not ours to take.

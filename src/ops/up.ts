@@ -2,15 +2,17 @@
 // execute. The plan is returned with the result, so callers can print it (`--dry-run`) or report on it.
 import { testHook } from './test-hook.js';
 import type { Stack } from '../model/stack.js';
-import { observe } from '../engine/observe.js';
+import { listProjectContainers } from '../engine/observe.js';
+import type { ObservedContainer, ObservedImage, ObservedState } from '../model/index.js';
+import type { ExistingObject } from '../plan/ownership.js';
 import type { UpResult } from '../executor/up.js';
 import { ensureImages } from '../images/ensure.js';
 import { imageAction } from '../images/policy.js';
 import type { Plan } from '../plan/types.js';
 import { emitter, type OpContext } from './context.js';
 import { readOwed, writeOwed } from './debt.js';
-import { healDuplicateNetworks, lockName, withProjectLock } from './lock.js';
-import { checkOwnership, listEverything } from './owners.js';
+import { healDuplicateNetworks, holdsLock, type LockTaken, lockName, withProjectLock } from './lock.js';
+import { checkOwnership, lookAtEngine } from './owners.js';
 import { upProviders } from './providers.js';
 import { hostPortsOf } from '../plan/host-ports.js';
 import { Interrupted } from '../executor/wait.js';
@@ -44,30 +46,68 @@ export interface UpOutcome {
 }
 
 export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Promise<UpOutcome> {
-  if (opts.dryRun) return (await converge(ctx, stack, opts, 'dry-run'))!;
+  if (opts.dryRun) return (await converge(ctx, stack, opts, 'dry-run')).outcome!;
   // The common case, an `up` with nothing to do, changes nothing and so needs no lock: look first, and take the
   // lock (two more engine calls, and a wait behind another berth) only when something is to be changed.
-  const unchanged = await converge(ctx, stack, opts, 'probe');
-  if (unchanged) return unchanged;
-  return withProjectLock(ctx, [stack.project], async () => (await converge(ctx, stack, opts, 'apply'))!);
+  const probe = await converge(ctx, stack, opts, 'probe');
+  if (probe.outcome) return probe.outcome;
+  return withProjectLock(ctx, [stack.project], async (taken) => {
+    const look = await stillValid(ctx, stack.project, probe.look, taken[stack.project]);
+    return (await converge(ctx, stack, opts, 'apply', look)).outcome!;
+  });
+}
+
+/** What the lock-free look saw, kept for the pass under the lock when nothing can have changed since. */
+interface Look {
+  observed: ObservedState;
+  everything: ExistingObject[];
+  images: Map<string, ObservedImage | undefined>;
+  owed?: string[];
+  plan?: Plan;
 }
 
 /**
- * One pass of observe → images → plan → execute. `probe`: stop, returning undefined, at the first sign that
- * anything would change (a lock held by another berth, a duplicate network to heal, an image to make, an action
- * in the plan) — nothing is changed; `dry-run`: plan only; `apply`: everything, under the project's lock.
+ * The probe's look, if it still holds once the lock is ours. Held by this process all along (`use` calling
+ * `up`): nothing else could change the project. Taken at the first try: nobody held it when we asked, but
+ * another berth may have taken and given it back between our look and our lock, and every berth that changes a
+ * project changes its containers, so one label-filtered list of them (instead of the whole engine's, twice)
+ * tells. Taken after a wait: look again.
+ */
+async function stillValid(
+  ctx: OpContext,
+  project: string,
+  look: Look | undefined,
+  taken: LockTaken | undefined,
+): Promise<Look | undefined> {
+  if (!look || taken === 'waited' || taken === undefined) return undefined;
+  if (taken === 'held') return look;
+  const now = await listProjectContainers(ctx.engine, project);
+  const key = (cs: readonly ObservedContainer[]) =>
+    cs
+      .map((c) => `${c.id} ${c.state}`)
+      .sort()
+      .join('\n');
+  return key(now) === key(look.observed.containers) ? look : undefined;
+}
+
+/**
+ * One pass of observe → images → plan → execute. `probe`: stop at the first sign that anything would change (a
+ * lock held by another berth, a duplicate network to heal, an image to make, an action in the plan) — nothing is
+ * changed — and return what it saw (`look`) unless another berth holds the lock; `dry-run`: plan only; `apply`:
+ * everything, under the project's lock, from `reuse` (the probe's look) when given.
  */
 async function converge(
   ctx: OpContext,
   given: Stack,
   opts: UpOptions,
   mode: 'probe' | 'dry-run' | 'apply',
-): Promise<UpOutcome | undefined> {
+  reuse?: Look,
+): Promise<{ outcome?: UpOutcome; look?: Look }> {
   const { engine } = ctx;
   const emit = emitter(ctx);
   // Providers first: their variables are part of their dependents' configuration (and so of the plan). A dry
   // run does not call them; a probe stops here (running a provider is a change, as in Compose's every `up`).
-  if (mode === 'probe' && Object.values(given.services).some((s) => s.provider)) return undefined;
+  if (mode === 'probe' && Object.values(given.services).some((s) => s.provider)) return {};
   const stack = mode === 'apply' ? await upProviders(ctx, given, opts.services) : given;
   const wanted = (opts.services ?? Object.keys(stack.services))
     .map((s) => stack.services[s]!)
@@ -76,11 +116,14 @@ async function converge(
   // The engine's version decides whether berth runs start_interval probes itself; asked now (it is cached), it
   // is not a serial call in front of the first start. (/info alone took 2.6 s at load 40.)
   if (mode === 'apply' && wanted.some((s) => s.healthcheck?.startIntervalMs)) engine.info().catch(() => {});
-  const [observed, images, everything] = await Promise.all([
-    observe(engine, stack.project),
-    Promise.all(refs.map((r) => engine.inspectImage(r))).then((l) => new Map(refs.map((r, i) => [r, l[i]]))),
-    listEverything(engine),
-  ]);
+  const [{ observed, everything }, images] = reuse
+    ? [reuse, reuse.images]
+    : await Promise.all([
+        lookAtEngine(engine, stack.project),
+        Promise.all(refs.map((r) => engine.inspectImage(r))).then(
+          (l) => new Map(refs.map((r, i) => [r, l[i]])),
+        ),
+      ]);
   // Before anything is built, created or removed: what has our names but is not ours stops us here.
   const foreign = checkOwnership(stack, everything, observed, {
     selected: opts.services,
@@ -95,10 +138,15 @@ async function converge(
     if (f.kind === 'volume' && !observed.volumes.some((v) => v.name === f.name))
       observed.volumes.push({ name: f.name, labels: f.labels });
   }
+  const look: Look = { observed, everything, images };
   if (mode === 'probe') {
-    const locked = everything.some((o) => o.kind === 'container' && o.name === lockName(stack.project));
+    // our own lock (`use` holds it and calls `up`) is no other berth's
+    const locked =
+      !holdsLock(stack.project) &&
+      everything.some((o) => o.kind === 'container' && o.name === lockName(stack.project));
+    if (locked) return {};
     const names = observed.networks.map((n) => n.name);
-    if (locked || opts.wait || new Set(names).size !== names.length) return undefined;
+    if (opts.wait || new Set(names).size !== names.length) return { look };
   }
   if (mode === 'apply') observed.networks = await healDuplicateNetworks(ctx, observed);
   const ready = wanted.every((s) => {
@@ -106,7 +154,7 @@ async function converge(
     return imageAction(s, { exists: !!p, lastTagTime: p?.lastTagTime }, { build: opts.build }).do === 'none';
   });
   let imageIds = new Map(wanted.map((s) => [s.name, images.get(s.image)?.id ?? '']));
-  if (!ready && mode === 'probe') return undefined;
+  if (!ready && mode === 'probe') return { look };
   if (!ready && mode === 'apply') {
     imageIds = await ensureImages(engine, wanted, {
       stack: stack.name,
@@ -118,25 +166,31 @@ async function converge(
       },
     });
   }
+  // The probe's plan stands when its look does and no image was made since (the plan names image IDs).
+  look.owed = reuse?.owed ?? (await readOwed(stack.project));
   const { planUp } = await import('../plan/plan.js');
-  const plan = planUp(stack, observed, {
-    imageIds: Object.fromEntries(imageIds),
-    services: opts.services,
-    forceRecreate: opts.forceRecreate,
-    noRecreate: opts.noRecreate,
-    removeOrphans: opts.removeOrphans,
-    scale: opts.scale,
-    owedRestarts: await readOwed(stack.project),
-  });
-  if (mode === 'dry-run') return { plan };
-  if (mode === 'probe' && plan.actions.length > 0) return undefined;
+  const plan =
+    reuse?.plan && ready
+      ? reuse.plan
+      : planUp(stack, observed, {
+          imageIds: Object.fromEntries(imageIds),
+          services: opts.services,
+          forceRecreate: opts.forceRecreate,
+          noRecreate: opts.noRecreate,
+          removeOrphans: opts.removeOrphans,
+          scale: opts.scale,
+          owedRestarts: look.owed,
+        });
+  look.plan = plan;
+  if (mode === 'dry-run') return { outcome: { plan } };
+  if (mode === 'probe' && plan.actions.length > 0) return { look };
   const kept = opts.removeOrphans ? [] : plan.orphans;
   if (kept.length)
     emit({
       type: 'warning',
       message: `found orphan containers (${kept.map((o) => o.name).join(', ')}) for project ${stack.project}: their services are not in the stack file; \`berth up --remove-orphans\` removes them`,
     });
-  if (plan.actions.length === 0 && !opts.wait) return { plan };
+  if (plan.actions.length === 0 && !opts.wait) return { outcome: { plan } };
   const [{ checkEngineSupport, checkPorts }, { runUp }] = await Promise.all([
     import('../executor/preflight.js'),
     import('../executor/up.js'),
@@ -162,7 +216,7 @@ async function converge(
       owed.filter((s) => failed.has(s)),
     );
   }
-  return { plan, result };
+  return { outcome: { plan, result } };
 }
 
 /**
