@@ -42,7 +42,7 @@ const PRUNE_EVERY_MS = 3600 * 1000;
 const STAMP = '.pruned';
 
 /** Names berth writes in the cache folder (this format or an older one, finished or half-written). */
-const OURS = /^(v\d+-)?[0-9a-f]{40}\.json(\.\d+\.tmp)?$/;
+const OURS = /^(v\d+-)?[0-9a-f]{40}\.(json(\.\d+\.tmp)?|valid)$/;
 
 /** Where the cache lives, whether or not it is enabled. */
 export function cachePath(): string {
@@ -72,6 +72,40 @@ export function readCached(parser: string, file: string, text: string): CachedPa
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A document (after interpolation) the schema found valid, on record by its fingerprint: an empty file
+ * `<key>.valid`. Validation is pure in the document and the validator, so a record stands for as long as the
+ * validator (`validatorId`) is the same; an invalid document is never recorded, so its errors always show.
+ */
+export function knownValid(validatorId: string, fingerprint: string): boolean {
+  const dir = cacheDir();
+  if (!dir) return false;
+  try {
+    return statSync(path.join(dir, validKey(validatorId, fingerprint))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function recordValid(validatorId: string, fingerprint: string): void {
+  const dir = cacheDir();
+  if (!dir) return;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(dir, validKey(validatorId, fingerprint)), '', { mode: 0o600 });
+  } catch {
+    // an optimization only
+  }
+}
+
+function validKey(validatorId: string, fingerprint: string): string {
+  const hash = createHash('sha256')
+    .update(`${FORMAT}\0${VERSION}\0${validatorId}\0${fingerprint}`)
+    .digest('hex')
+    .slice(0, 40);
+  return `${PREFIX}${hash}.valid`;
 }
 
 export function writeCached(parser: string, file: string, text: string, parsed: CachedParse): void {
@@ -188,7 +222,8 @@ export interface CacheInfo {
 export function cacheInfo(): CacheInfo {
   const dir = cachePath();
   const list = entries(dir);
-  const current = list.filter((e) => path.basename(e.file).startsWith(PREFIX));
+  // a record of a valid document (an empty file) is no entry of its own
+  const current = list.filter((e) => path.basename(e.file).startsWith(PREFIX) && isParse(e.file));
   const oldest = current.reduce<number | undefined>(
     (m, e) => (m === undefined || e.used < m ? e.used : m),
     undefined,
@@ -198,10 +233,12 @@ export function cacheInfo(): CacheInfo {
     enabled: !process.env.BERTH_NO_CACHE,
     entries: current.length,
     bytes: list.reduce((n, e) => n + e.size, 0),
-    stale: list.length - current.length,
+    stale: list.filter((e) => !path.basename(e.file).startsWith(PREFIX)).length,
     oldest: oldest === undefined ? undefined : new Date(oldest),
   };
 }
+
+const isParse = (file: string) => !file.endsWith('.valid');
 
 /** Removes every entry berth wrote (and nothing else in the folder). Returns how many files and bytes went. */
 export function clearCache(): { files: number; bytes: number } {
@@ -209,7 +246,7 @@ export function clearCache(): { files: number; bytes: number } {
   let files = 0;
   let bytes = 0;
   for (const e of entries(dir)) {
-    if (tryUnlink(e.file)) {
+    if (tryUnlink(e.file) && isParse(e.file)) {
       files++;
       bytes += e.size;
     }

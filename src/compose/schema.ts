@@ -1,10 +1,11 @@
 // Validation of one stack file against schemas/stack.schema.json (ajv, compiled once), with every error
 // mapped back to file:line:col in plain words. Compose keys berth cannot honour are named as unsupported;
 // keys it can safely ignore become warnings.
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-// Precompiled from schemas/stack.schema.json by schemas/generate.ts: no ajv compile at start-up.
-import { validate as generated } from '../../schemas/stack-validator.gen.js';
 import type { BerthError } from '../errors.js';
+import { knownValid, recordValid } from './parse-cache.js';
 import { displayPath, shownKey } from './paths.js';
 import { errorAt, locateIn, type Path, type SourceDoc } from './source.js';
 
@@ -71,9 +72,27 @@ function isService(p: Path): boolean {
   return p.length === 2 && p[0] === 'services';
 }
 
-function validator(): ValidateFunction {
-  return generated as ValidateFunction;
-}
+// Precompiled from schemas/stack.schema.json by schemas/generate.ts (no ajv compile at start-up), and required
+// on first use only: loading it and compiling its one big function cost more CPU than the rest of `config -q`,
+// and a document already on record as valid does not need it. The path holds from src/compose/ (sources) and
+// from dist/chunks/ (the build, see scripts/build.mjs): both are two folders below the checkout.
+const requireCjs = createRequire(import.meta.url);
+const VALIDATOR = '../../schemas/stack-validator.gen.cjs';
+let generated: ValidateFunction | undefined;
+const validator = (): ValidateFunction => {
+  generated ??= requireCjs(VALIDATOR) as ValidateFunction;
+  return generated;
+};
+
+/** Which validator this is (a regenerated one invalidates every record of documents found valid). */
+export const validatorId = (() => {
+  try {
+    const st = statSync(requireCjs.resolve(VALIDATOR));
+    return `${st.size}-${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+})();
 
 export function validateDoc(doc: SourceDoc, errors: BerthError[], warn: (w: string) => void): void {
   const value = doc.value ?? {};
@@ -81,9 +100,40 @@ export function validateDoc(doc: SourceDoc, errors: BerthError[], warn: (w: stri
     errors.push(errorAt(doc, [], 'the file is empty', { hint: 'a stack file needs at least `services:`' }));
     return;
   }
-  const validate = validator();
-  if (!validate(value)) errors.push(...mapErrors(doc, validate.errors ?? []));
+  const print = validatorId === undefined ? undefined : fingerprint(value);
+  if (print === undefined || !knownValid(validatorId!, print)) {
+    const validate = validator();
+    if (!validate(value)) errors.push(...mapErrors(doc, validate.errors ?? []));
+    else if (print !== undefined) recordValid(validatorId!, print);
+  }
   collectWarnings(doc, value, [], warn);
+}
+
+/**
+ * The document as the validator sees it, every value tagged with its type, so two documents share a
+ * fingerprint only when they are the same to the schema (JSON alone would make `.inf` and `null` one).
+ */
+export function fingerprint(v: unknown): string {
+  const out: string[] = [];
+  const walk = (x: unknown): void => {
+    if (x === null) out.push('n');
+    else if (Array.isArray(x)) {
+      out.push('[');
+      for (const e of x) walk(e);
+      out.push(']');
+    } else if (typeof x === 'object') {
+      out.push('{');
+      for (const [k, e] of Object.entries(x as Record<string, unknown>)) {
+        if (e === undefined) continue; // as absent, to the validator
+        out.push(JSON.stringify(k));
+        walk(e);
+      }
+      out.push('}');
+    } else if (typeof x === 'string') out.push(JSON.stringify(x));
+    else out.push(`${typeof x}:${String(x)};`);
+  };
+  walk(v);
+  return out.join('');
 }
 
 function collectWarnings(doc: SourceDoc, v: unknown, p: Path, warn: (w: string) => void) {

@@ -1,8 +1,11 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, expect, test } from 'vitest';
-import { parseSource } from '../../src/compose/source.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { knownValid, recordValid } from '../../src/compose/parse-cache.js';
+import { fingerprint, validateDoc, validatorId } from '../../src/compose/schema.js';
+import { parseSource, type SourceDoc } from '../../src/compose/source.js';
+import type { BerthError } from '../../src/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'berth-cache-'));
 /** Cache entries (the folder also holds the prune stamp). */
@@ -42,4 +45,79 @@ test('BERTH_NO_CACHE=1 turns it off', () => {
   } finally {
     delete process.env.BERTH_NO_CACHE;
   }
+});
+
+describe('documents on record as valid', () => {
+  const doc = (value: unknown, text = 'services: {}\n'): SourceDoc => ({
+    file: '/s/v.yaml',
+    shown: 'v.yaml',
+    text,
+    value,
+    reset: new Set(),
+    override: new Set(),
+    where: new Map(),
+    lines: text.split('\n'),
+  });
+  const check = (value: unknown) => {
+    const errors: BerthError[] = [];
+    validateDoc(doc(value), errors, () => {});
+    return errors;
+  };
+  const valid = () => readdirSync(dir).filter((f) => f.endsWith('.valid'));
+
+  test('a valid document is recorded once validated; the record is what a later load trusts', () => {
+    const good = { services: { web: { image: 'x', environment: { A: '1' } } } };
+    const n = valid().length;
+    expect(check(good)).toEqual([]);
+    expect(valid()).toHaveLength(n + 1);
+    expect(knownValid(validatorId!, fingerprint(good))).toBe(true);
+    // proof that the record is used: a bad document with a (forged) record of validity is not validated
+    const bad = { services: { web: { image: 'x', bogus: 1 } } };
+    expect(
+      check(bad)
+        .map((e) => e.message)
+        .join(),
+    ).toMatch(/bogus/);
+    recordValid(validatorId!, fingerprint(bad));
+    expect(check(bad)).toEqual([]);
+  });
+
+  test('an invalid document is never recorded: its errors show on every load', () => {
+    const bad = { services: { web: { image: 'x', ports: 'not a list' } } };
+    const n = valid().length;
+    expect(check(bad)).not.toEqual([]);
+    expect(check(bad)).not.toEqual([]);
+    expect(valid()).toHaveLength(n);
+  });
+
+  test('the fingerprint tells apart what JSON would not (.inf and null, 1 and "1", [] and {})', () => {
+    const prints = [
+      Infinity,
+      null,
+      1,
+      '1',
+      true,
+      'true',
+      [],
+      {},
+      [null],
+      [undefined],
+      { a: 1 },
+      { a: '1' },
+    ].map((v) => fingerprint({ x: v }));
+    expect(new Set(prints).size).toBe(prints.length);
+    // a key whose value is undefined is no key to the validator either
+    expect(fingerprint({ a: 1, b: undefined })).toBe(fingerprint({ a: 1 }));
+  });
+
+  test('BERTH_NO_CACHE=1: validated every time, nothing recorded', () => {
+    process.env.BERTH_NO_CACHE = '1';
+    try {
+      const n = valid().length;
+      expect(check({ services: { other: { image: 'y' } } })).toEqual([]);
+      expect(valid()).toHaveLength(n);
+    } finally {
+      delete process.env.BERTH_NO_CACHE;
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { shownKey } from '../../src/compose/paths.js';
 import { didYouMean } from '../../src/compose/schema.js';
 
 test('the precompiled validator is fresh (run `npx tsx schemas/generate.ts` after editing the schema)', () => {
-  const current = readFileSync(new URL('../../schemas/stack-validator.gen.js', import.meta.url), 'utf8');
+  const current = readFileSync(new URL('../../schemas/stack-validator.gen.cjs', import.meta.url), 'utf8');
   expect(current === generateValidator()).toBe(true);
 });
 
