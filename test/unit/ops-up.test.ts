@@ -153,7 +153,7 @@ describe('one look at the engine', () => {
     expect(raced).toBe(true);
     expect(changed.result?.ok).toBe(true);
     // the stale look planned only app's recreate; the fresh one starts db again too
-    expect(changed.plan.actions.some((a) => a.service === 'db')).toBe(true);
+    expect(changed.plan.actions.some((a) => 'service' in a && a.service === 'db')).toBe(true);
     expect(listings(f).whole.filter((m) => m === 'listContainers')).toHaveLength(2);
     expect(f.list().every((c) => c.state === 'running')).toBe(true);
   });
