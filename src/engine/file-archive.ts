@@ -3,10 +3,12 @@
 // mode, uid and gid in the header; the engine applies them when it extracts (without `copyUIDGID`, which would
 // hand every file to the container's user instead), and creates missing parent directories (root, 0755).
 // Pure: which files, what content and which owner in, a tar out.
-import tarStream from 'tar-stream';
 import type { InjectedFile } from '../model/stack.js';
 
-export function fileArchive(files: InjectedFile[], mtime: Date = new Date()): Promise<Buffer> {
+export async function fileArchive(files: InjectedFile[], mtime: Date = new Date()): Promise<Buffer> {
+  // Loaded here, not with the engine client: tar-stream and its streams are 135 KB of the bundle that every
+  // verb talking to the engine would compile, and only secrets, configs and the lock's beat need them.
+  const { default: tarStream } = await import('tar-stream');
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
