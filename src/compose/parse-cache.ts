@@ -51,9 +51,10 @@ export function cachePath(): string {
   return path.join(base, 'berth', 'parsed');
 }
 
+export const cacheEnabled = () => !process.env.BERTH_NO_CACHE;
+
 function cacheDir(): string | undefined {
-  if (process.env.BERTH_NO_CACHE) return undefined;
-  return cachePath();
+  return cacheEnabled() ? cachePath() : undefined;
 }
 
 function keyOf(parser: string, file: string, text: string): string {

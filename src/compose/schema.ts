@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { BerthError } from '../errors.js';
-import { knownValid, recordValid } from './parse-cache.js';
+import { cacheEnabled, knownValid, recordValid } from './parse-cache.js';
 import { displayPath, shownKey } from './paths.js';
 import { errorAt, locateIn, type Path, type SourceDoc } from './source.js';
 
@@ -100,7 +100,7 @@ export function validateDoc(doc: SourceDoc, errors: BerthError[], warn: (w: stri
     errors.push(errorAt(doc, [], 'the file is empty', { hint: 'a stack file needs at least `services:`' }));
     return;
   }
-  const print = validatorId === undefined ? undefined : fingerprint(value);
+  const print = validatorId !== undefined && cacheEnabled() ? fingerprint(value) : undefined;
   if (print === undefined || !knownValid(validatorId!, print)) {
     const validate = validator();
     if (!validate(value)) errors.push(...mapErrors(doc, validate.errors ?? []));
