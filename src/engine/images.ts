@@ -96,6 +96,14 @@ export function buildQuery(
  * Build a service's image from its context (honouring `.dockerignore`) and tag it with `service.image`.
  * Resolves to the image ID. A failing Dockerfile step becomes a BerthError naming the step and the message.
  */
+/**
+ * A classic builder's step header, the step a failure is blamed on: Docker's `Step 2/5 : RUN …` and Podman's
+ * `STEP 2/5: RUN …` (its compat API streams buildah's own output).
+ */
+export function isBuildStep(line: string): boolean {
+  return /^(?:Step \d+\/\d+ :|STEP \d+\/\d+:) /.test(line);
+}
+
 export async function buildImage(
   docker: Docker,
   engine: Engine,
@@ -132,7 +140,7 @@ export async function buildImage(
     while (nl >= 0) {
       const line = pending.slice(0, nl).replace(/\r$/, '');
       pending = pending.slice(nl + 1);
-      if (/^Step \d+\/\d+ : /.test(line)) lastStep = line;
+      if (isBuildStep(line)) lastStep = line;
       opts.onLine?.(line);
       nl = pending.indexOf('\n');
     }

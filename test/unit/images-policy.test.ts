@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildQuery } from '../../src/engine/images.js';
+import { buildQuery, isBuildStep } from '../../src/engine/images.js';
 import { imageAction } from '../../src/images/policy.js';
 import { splitReference, withDefaultTag } from '../../src/model/image-ref.js';
 import type { BuildSpec, Service } from '../../src/model/stack.js';
@@ -85,5 +85,15 @@ describe('buildQuery', () => {
     expect(buildQuery(fromFile, 'Dockerfile', {})).not.toHaveProperty('pull');
     expect(buildQuery(service, 'Dockerfile', { pull: true }).pull).toBe(true);
     expect(buildQuery(service, 'Dockerfile', { noCache: true }).nocache).toBe(true);
+  });
+});
+
+describe('isBuildStep', () => {
+  test("Docker's and Podman's step headers are steps; a RUN's own output is not", () => {
+    expect(isBuildStep('Step 2/5 : RUN make')).toBe(true);
+    expect(isBuildStep('STEP 2/5: RUN make')).toBe(true);
+    expect(isBuildStep(' ---> Running in 0123abcd')).toBe(false);
+    expect(isBuildStep('step 2/5: lower case is a program talking')).toBe(false);
+    expect(isBuildStep('STEP 2/5 RUN make')).toBe(false);
   });
 });
