@@ -25,6 +25,20 @@ export async function sessionFor(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ session: SessionOptions; dockerfile: string; cleanup: () => Promise<void> }> {
   const b = service.build!;
+  const ssh: Record<string, string> = {};
+  for (const entry of b.ssh ?? []) {
+    const eq = entry.indexOf('=');
+    const id = eq < 0 ? entry : entry.slice(0, eq);
+    const path = eq < 0 ? env.SSH_AUTH_SOCK : entry.slice(eq + 1);
+    // as Compose: `default` without a path is the agent of SSH_AUTH_SOCK, and there must be one
+    if (!path) throw new Error(`build.ssh \`${id}\` forwards the SSH agent, but SSH_AUTH_SOCK is not set`);
+    const st = await fsp.stat(path).catch(() => undefined);
+    if (!st?.isSocket())
+      throw new Error(
+        `build.ssh \`${id}\`: ${path} is ${st ? 'not a socket' : 'not there'}; berth forwards SSH agent sockets, not key files`,
+      );
+    ssh[id] = path;
+  }
   let dockerfileAbs = isAbsolute(b.dockerfile) ? b.dockerfile : resolve(b.context, b.dockerfile);
   let cleanup = async () => {};
   if (b.dockerfile_inline !== undefined) {
@@ -55,13 +69,6 @@ export async function sessionFor(
       const value = s.value;
       secrets[id] = async () => Buffer.from(value);
     }
-  }
-  const ssh: Record<string, string> = {};
-  for (const entry of b.ssh ?? []) {
-    const eq = entry.indexOf('=');
-    const id = eq < 0 ? entry : entry.slice(0, eq);
-    const path = eq < 0 ? env.SSH_AUTH_SOCK : entry.slice(eq + 1);
-    if (path) ssh[id] = path;
   }
   const relInContext = relative(b.context, dockerfileAbs).split(sep).join('/');
   return {

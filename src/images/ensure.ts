@@ -155,6 +155,24 @@ export function buildRefusal(service: Service, builder: BuilderInfo): BerthError
         hint: `build the image with \`docker buildx build -t ${service.image} ...\` (BuildKit's own API), then run berth with --no-build; or remove the key`,
       },
     );
+  // what Compose says of a build secret BuildKit cannot be given, before anything is built
+  for (const sec of b.secrets ?? []) {
+    const at = needs.find((n) => n.key.endsWith('.secrets'))?.at;
+    const where = at ? ` (${at})` : '';
+    if (sec.file === undefined && sec.environment === undefined)
+      return badInput(
+        `service "${service.name}": build secret \`${sec.source}\`${where}: build.secrets only supports environment or file-based secrets`,
+        {
+          pos: service.pos,
+          hint: `give the top-level secret \`${sec.source}\` a \`file:\` or an \`environment:\``,
+        },
+      );
+    if (sec.environment !== undefined && sec.value === undefined)
+      return badInput(
+        `service "${service.name}": environment variable ${sec.environment} required by build secret \`${sec.source}\`${where} is not set`,
+        { pos: service.pos, hint: `set ${sec.environment} (in the shell or the .env file)` },
+      );
+  }
   const classic = classicOnly(b);
   if (classic.length)
     return badInput(

@@ -2,6 +2,7 @@
 // (fsutil Packet/Stat, BuildKit's StatusResponse), the file-sync walk (order, include/exclude/follow paths)
 // and its DiffCopy exchange, the progress rendering, gRPC framing and metadata, and which builder builds what.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -338,11 +339,26 @@ describe('the build request and session', () => {
           { source: 'f', file: join(ctx, 'tok.txt') },
           { source: 'e', target: 'npmrc', environment: 'TOKEN', value: 'from-env' },
         ],
-        ssh: ['default', 'work=/run/work.sock'],
+        ssh: ['default', `work=${join(ctx, 'work.sock')}`],
       },
     };
-    const { session, dockerfile, cleanup } = await sessionFor(s, { SSH_AUTH_SOCK: '/run/agent.sock' });
+    // two agent sockets that exist (berth forwards sockets, and checks they are there)
+    const servers: Server[] = [];
+    for (const sock of ['agent.sock', 'work.sock'])
+      await new Promise<void>((r) => {
+        const srv = createServer();
+        servers.push(srv);
+        srv.listen(join(ctx, sock), r);
+      });
+    const { session, dockerfile, cleanup } = await sessionFor(s, { SSH_AUTH_SOCK: join(ctx, 'agent.sock') });
     await cleanup();
+    await expect(sessionFor(s, {})).rejects.toThrow(
+      /`default` forwards the SSH agent, but SSH_AUTH_SOCK is not set/,
+    );
+    await expect(sessionFor(s, { SSH_AUTH_SOCK: join(ctx, 'tok.txt') })).rejects.toThrow(
+      /is not a socket; berth forwards SSH agent sockets, not key files/,
+    );
+    for (const srv of servers) srv.close();
     expect(dockerfile).toBe('Dockerfile');
     expect(session.dirs.context).toEqual({
       root: ctx,
@@ -353,7 +369,7 @@ describe('the build request and session', () => {
     expect((await session.secrets!.f!()).toString()).toBe('from-file');
     expect((await session.secrets!.npmrc!()).toString()).toBe('from-env');
     expect(session.secrets!.e).toBeUndefined();
-    expect(session.ssh).toEqual({ default: '/run/agent.sock', work: '/run/work.sock' });
+    expect(session.ssh).toEqual({ default: join(ctx, 'agent.sock'), work: join(ctx, 'work.sock') });
   });
 });
 
@@ -416,6 +432,12 @@ describe('which builder', () => {
     );
     expect(buildRefusal(s({ ...secrets, shm_size: 1 << 20 }), kit)?.message).toMatch(
       /needs BuildKit, but `build.shm_size` needs the classic builder/,
+    );
+    expect(
+      buildRefusal(s({ ...secrets, secrets: [{ source: 'tok', environment: 'TOK' }] }), kit)?.message,
+    ).toMatch(/environment variable TOK required by build secret `tok` \(compose.yaml:7\) is not set/);
+    expect(buildRefusal(s({ ...secrets, secrets: [{ source: 'inline' }] }), kit)?.message).toMatch(
+      /build.secrets only supports environment or file-based secrets/,
     );
     expect(
       buildRefusal(s({}), { ...kit, refused: 'DOCKER_BUILDKIT=1 asks for BuildKit, but x' })?.message,
