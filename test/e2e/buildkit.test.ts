@@ -6,6 +6,7 @@
 // images only and no `# syntax=` line: nothing is pulled.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { cleanupProject, docker, execIn, uniqueProject } from './helpers.js';
@@ -44,6 +45,10 @@ services:
       context: ./app
       additional_contexts:
         extra: ./bad
+  agent:
+    build:
+      context: ./agent
+      ssh: [default]
 secrets:
   from_file:
     file: ./secret.txt
@@ -53,6 +58,15 @@ secrets:
   ));
   mkdirSync(path.join(dir, 'app/sub'), { recursive: true });
   mkdirSync(path.join(dir, 'bad'));
+  mkdirSync(path.join(dir, 'agent'));
+  // asks the forwarded agent for its identities (SSH2_AGENTC_REQUEST_IDENTITIES) and keeps the answer
+  writeFileSync(
+    path.join(dir, 'agent/Dockerfile'),
+    `FROM berth/python:latest
+USER root
+RUN --mount=type=ssh python3 -c "import os, socket; s = socket.socket(socket.AF_UNIX); s.connect(os.environ['SSH_AUTH_SOCK']); s.sendall(bytes([0, 0, 0, 1, 11])); print(s.recv(64).hex())" > /tmp/agent.out
+`,
+  );
   writeFileSync(path.join(dir, 'secret.txt'), 'secret-from-file\n');
   // the cache id is this run's own: the mount must come from this build, not an earlier run
   writeFileSync(
@@ -133,6 +147,28 @@ test('up --build builds with the secrets and runs the service', async () => {
   expect(await execIn(name, 'app', ['cat', '/secrets.out'])).toBe('secret-from-file\ntoken-from-env');
   const down = await berth(['-f', file, 'down']);
   expect(down.code).toBe(0);
+});
+
+test('build.ssh default forwards the SSH_AUTH_SOCK agent into RUN --mount=type=ssh, both ways', async () => {
+  // a stand-in agent: answers the identities request with "no identities" (SSH2_AGENT_IDENTITIES_ANSWER, 0)
+  const sock = path.join(dir, 'agent.sock');
+  const requests: string[] = [];
+  const agent: Server = createServer((c) =>
+    c.on('data', (d) => {
+      requests.push(d.toString('hex'));
+      c.write(Buffer.from([0, 0, 0, 5, 12, 0, 0, 0, 0]));
+    }),
+  );
+  await new Promise<void>((r) => agent.listen(sock, r));
+  try {
+    const r = await berth(['-f', file, 'build', '--no-cache', 'agent'], { SSH_AUTH_SOCK: sock });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(requests).toEqual(['000000010b']);
+    expect(runImage(image('agent'), ['cat', '/tmp/agent.out'])).toBe('000000050c00000000\n');
+  } finally {
+    agent.close();
+  }
 });
 
 test('named contexts cannot go through the engine API: exit 2 with the key, its line and why', async () => {
