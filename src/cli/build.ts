@@ -36,18 +36,16 @@ export function register(program: Command): void {
         process.stderr.write('berth: no service to build\n');
         return;
       }
-      // every build that needs BuildKit is named before any build starts
-      const { needsBuildKit } = await import('../images/ensure.js');
-      const blocked = buildable.filter((s) => s.build?.needsBuildKit?.length);
-      if (blocked.length > 0) {
-        const errs = blocked.map((s) => needsBuildKit(s, s.build!.needsBuildKit!));
-        throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
-      }
-      const [{ opContext }, { eachService, throwFailures }] = await Promise.all([
+      const [{ opContext }, { eachService, throwFailures }, { buildRefusal }] = await Promise.all([
         import('./lifecycle.js'),
         import('../ops/each.js'),
+        import('../images/ensure.js'),
       ]);
       const { engine } = await opContext();
+      // every build the engine's builder cannot honour is named before any build starts
+      const builder = await engine.builder();
+      const errs = buildable.flatMap((s) => buildRefusal(s, builder) ?? []);
+      if (errs.length > 0) throw errs.length === 1 ? errs[0]! : new BerthErrors(errs);
       const width = Math.max(...buildable.map((s) => s.name.length));
       const prefix = (name: string) => `${name.padEnd(width)} | `;
       const failures = await eachService(

@@ -450,11 +450,19 @@ function buildKitKeys(b: Obj, at: Path, ctx: SvcCtx): Partial<BuildSpec> {
       v === null || v === undefined ? k : `${k}=${str(v)}`,
     );
   if (Array.isArray(b.secrets))
-    out.secrets = b.secrets.map((s) =>
-      isObj(s)
+    out.secrets = b.secrets.map((s) => {
+      const ref: NonNullable<BuildSpec['secrets']>[number] = isObj(s)
         ? { source: str(s.source), ...(s.target === undefined ? {} : { target: str(s.target) }) }
-        : { source: str(s) },
-    );
+        : { source: str(s) };
+      // What the builder reads, as Compose hands it to BuildKit: a file, or a variable's value
+      const d = ctx.secrets[ref.source];
+      if (isObj(d) && d.file !== undefined) ref.file = resolvePath(str(d.file), ctx);
+      else if (isObj(d) && d.environment !== undefined) {
+        ref.environment = str(d.environment);
+        ref.value = ctx.lookup(ref.environment);
+      }
+      return ref;
+    });
   if (b.entitlements !== undefined && b.entitlements !== null) out.entitlements = strList(b.entitlements);
   if (b.privileged !== undefined && b.privileged !== null) out.privileged = bool(b.privileged);
   if (b.additional_contexts !== undefined && b.additional_contexts !== null) {

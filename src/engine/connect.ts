@@ -181,7 +181,7 @@ async function open(env: NodeJS.ProcessEnv): Promise<Engine> {
   let engine: DockerEngine;
   if (ep.kind === 'unix') {
     const api = lightApi(ep.socket, engineTimeoutMs(env));
-    engine = new DockerEngine(name === api.endpoint ? api : { ...api, endpoint: name }, dockerode);
+    engine = new DockerEngine(name === api.endpoint ? api : { ...api, endpoint: name }, dockerode, ep.socket);
   } else {
     const { dockerodeApi } = await import('./dockerode-api.js');
     const d = await dockerode();

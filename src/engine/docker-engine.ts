@@ -38,6 +38,7 @@ import {
   productOfPing,
 } from './podman.js';
 import type {
+  BuilderInfo,
   BuildOptions,
   CommitOptions,
   ContainerSpec,
@@ -260,10 +261,14 @@ export class DockerEngine implements Engine {
   /** Create-option templates per service, shared by its replicas (WeakMap: one per loaded stack). */
   private readonly templates = new WeakMap<object, Map<string, Docker.ContainerCreateOptions>>();
 
+  private builderCache?: Promise<BuilderInfo>;
+
   constructor(
     private readonly api: DockerApi,
     /** dockerode for builds, pulls and hijacked streams, created on first use. */
     private readonly dockerode: () => Promise<Docker>,
+    /** The engine's local socket, when it is on one: BuildKit sessions are opened there. */
+    private readonly socket?: string,
   ) {}
 
   get endpoint() {
@@ -796,9 +801,33 @@ export class DockerEngine implements Engine {
     }
   }
 
+  builder(): Promise<BuilderInfo> {
+    this.builderCache ??= (async () => {
+      const { chooseBuilder } = await import('./buildkit-policy.js');
+      const product = await this.product();
+      // Podman answers /version slowly and has no sessions: its API version does not matter here
+      const apiVersion = product === 'podman' ? '' : (await this.version()).ApiVersion;
+      return chooseBuilder({ product, apiVersion, socket: this.socket });
+    })();
+    this.builderCache.catch(() => {
+      this.builderCache = undefined;
+    });
+    return this.builderCache;
+  }
+
   async buildImage(service: Service, opts: BuildOptions): Promise<string> {
-    const { buildImage } = await import('./images.js');
-    return buildImage(await this.docker(), this, service, opts);
+    const [{ buildImage }, { classicOnly }, builder] = await Promise.all([
+      import('./images.js'),
+      import('./buildkit-policy.js'),
+      this.builder(),
+    ]);
+    if (builder.refused) throw new EngineError('invalid', builder.refused);
+    const needsKit = (service.build?.needsBuildKit?.length ?? 0) > 0;
+    const kit =
+      builder.kind === 'buildkit' && this.socket && (needsKit || classicOnly(service.build!).length === 0)
+        ? this.socket
+        : undefined;
+    return buildImage(() => this.docker(), this, service, opts, kit);
   }
 
   async pullImage(ref: string, opts: PullOptions): Promise<string> {

@@ -95,6 +95,7 @@ export function buildQuery(
 /**
  * Build a service's image from its context (honouring `.dockerignore`) and tag it with `service.image`.
  * Resolves to the image ID. A failing Dockerfile step becomes a BerthError naming the step and the message.
+ * `buildkit`: the engine's socket, to build with BuildKit through a session; otherwise the classic builder.
  */
 /**
  * A classic builder's step header, the step a failure is blamed on: Docker's `Step 2/5 : RUN …` and Podman's
@@ -105,18 +106,52 @@ export function isBuildStep(line: string): boolean {
 }
 
 export async function buildImage(
-  docker: Docker,
+  docker: () => Promise<Docker>,
   engine: Engine,
   service: Service,
   opts: BuildOptions = {},
+  buildkit?: string,
 ): Promise<string> {
   if (!service.build) throw new Error(`service ${service.name} has no build section`);
-  // loaded only when building: `up` reads imageAction from this module on every run
-  const { prepareContext } = await import('./build-context.js');
-  const ctx = await prepareContext(service.build);
-  const query = buildQuery(service, ctx.dockerfile, opts);
   const previous = await engine.inspectImage(service.image);
   refuseForeignTarget(service, previous);
+  const outcome = buildkit
+    ? await buildKitBuild(buildkit, service, opts)
+    : await classicBuild(await docker(), service, opts);
+  if (outcome.failure)
+    throw buildFailed(service, outcome.failure.step, outcome.failure.message, outcome.failure.lines);
+  const id = outcome.id ?? (await engine.inspectImage(service.image))?.id;
+  if (!id) throw buildFailed(service, outcome.step, 'the engine reported no image');
+  if (previous && previous.id !== id) await dropSuperseded(engine, previous.id);
+  return id;
+}
+
+interface BuildOutcome {
+  id?: string;
+  /** The last step the output named (classic builder). */
+  step?: string;
+  failure?: { message: string; step?: string; lines?: string[] };
+}
+
+async function buildKitBuild(socket: string, service: Service, opts: BuildOptions): Promise<BuildOutcome> {
+  const { buildWithBuildKit } = await import('./buildkit-build.js');
+  const query = buildQuery(service, '', opts);
+  delete query.dockerfile;
+  let r: Awaited<ReturnType<typeof buildWithBuildKit>>;
+  try {
+    r = await buildWithBuildKit(socket, service, query, { onLine: opts.onLine, signal: opts.signal });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    return { failure: { message: engineMessage(err) } };
+  }
+  return { id: r.id, failure: r.failure };
+}
+
+async function classicBuild(docker: Docker, service: Service, opts: BuildOptions): Promise<BuildOutcome> {
+  // loaded only when building: `up` reads imageAction from this module on every run
+  const { prepareContext } = await import('./build-context.js');
+  const ctx = await prepareContext(service.build!);
+  const query = buildQuery(service, ctx.dockerfile, opts);
   let stream: NodeJS.ReadableStream;
   try {
     stream = (await docker.buildImage(
@@ -128,19 +163,27 @@ export async function buildImage(
     )) as NodeJS.ReadableStream;
   } catch (err) {
     ctx.tar.destroy();
-    throw buildFailed(service, undefined, engineMessage(err));
+    return { failure: { message: engineMessage(err) } };
   }
   let lastStep: string | undefined;
   let id: string | undefined;
   let failure: string | undefined;
   let pending = '';
+  const tail: string[] = [];
   const emit = (text: string) => {
     pending += text;
     let nl = pending.indexOf('\n');
     while (nl >= 0) {
       const line = pending.slice(0, nl).replace(/\r$/, '');
       pending = pending.slice(nl + 1);
-      if (isBuildStep(line)) lastStep = line;
+      if (isBuildStep(line)) {
+        lastStep = line;
+        tail.length = 0;
+      } else if (!/^ ---> |^(Running in|Removing intermediate container) /.test(line)) {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the classic builder colours stderr
+        tail.push(line.replace(/\x1b\[[0-9;]*m/g, ''));
+        if (tail.length > 12) tail.shift();
+      }
       opts.onLine?.(line);
       nl = pending.indexOf('\n');
     }
@@ -152,11 +195,9 @@ export async function buildImage(
     if (m.error || m.errorDetail) failure = (m.errorDetail?.message ?? m.error ?? '').trim();
   });
   if (pending) emit('\n');
-  if (failure !== undefined) throw buildFailed(service, lastStep, failure);
-  id ??= (await engine.inspectImage(service.image))?.id;
-  if (!id) throw buildFailed(service, lastStep, 'the engine reported no image');
-  if (previous && previous.id !== id) await dropSuperseded(engine, previous.id);
-  return id;
+  if (failure !== undefined)
+    return { step: lastStep, failure: { message: failure, step: lastStep, lines: tail } };
+  return { id, step: lastStep };
 }
 
 /**
@@ -201,11 +242,19 @@ function refuseForeignTarget(
   );
 }
 
-function buildFailed(service: Service, step: string | undefined, message: string): BerthError {
+function buildFailed(
+  service: Service,
+  step: string | undefined,
+  message: string,
+  lines: string[] = [],
+): BerthError {
   const where =
     service.build?.dockerfile_inline !== undefined ? 'dockerfile_inline' : service.build?.dockerfile;
+  // the step's last output lines (what the command said before it failed), unless that is the message itself
+  const shown = lines.filter((l) => l.trim() !== '' && l.trim() !== message);
+  const output = shown.length ? `\n  its last output:\n${shown.map((l) => `    ${l}`).join('\n')}` : '';
   return new BerthError(
-    `build of service "${service.name}" failed${step ? ` at ${step}` : ''}\n  ${message}`,
+    `build of service "${service.name}" failed${step ? ` at ${step}` : ''}\n  ${message}${output}`,
     {
       pos: service.pos,
       hint: `fix ${where ?? 'the Dockerfile'} in ${service.build?.context ?? 'the build context'} and run \`berth build ${service.name}\` again`,

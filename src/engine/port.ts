@@ -142,6 +142,15 @@ export interface BuildOptions {
   signal?: AbortSignal;
 }
 
+/** Which builder `buildImage` uses on this engine (see buildkit-policy.ts). */
+export interface BuilderInfo {
+  kind: 'buildkit' | 'classic';
+  /** Why: `the engine offers BuildKit (API 1.41)`, `DOCKER_BUILDKIT=0`, `Podman's Docker API has no BuildKit sessions`. */
+  reason: string;
+  /** DOCKER_BUILDKIT=1 on an engine without BuildKit: every build fails with this. */
+  refused?: string;
+}
+
 export interface PullOptions {
   /** Service the image is for, for messages. */
   service?: string;
@@ -280,7 +289,13 @@ export interface Engine {
   removeLock(id: string): Promise<void>;
 
   // ---- images
-  /** Build a service's image from its `build:` section; resolves to the image ID. */
+  /** The builder `buildImage` uses here: BuildKit when the engine offers it, else the classic builder. */
+  builder(): Promise<BuilderInfo>;
+  /**
+   * Build a service's image from its `build:` section; resolves to the image ID. With BuildKit, a build whose
+   * settings only the classic builder honours (`shm_size`, a named `network`) and that needs nothing
+   * BuildKit-only goes to the classic builder.
+   */
   buildImage(service: Service, opts: BuildOptions): Promise<string>;
   /** Pull by reference; resolves to the image ID. */
   pullImage(ref: string, opts: PullOptions): Promise<string>;

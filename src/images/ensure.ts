@@ -1,7 +1,8 @@
 // Making the images a run needs: build, pull or nothing per service (policy.ts decides), one job per image
 // reference, bounded, through the engine port.
 import type { Service } from '../model/stack.js';
-import type { Engine, PullEvent } from '../engine/port.js';
+import type { BuilderInfo, Engine, PullEvent } from '../engine/port.js';
+import { buildKitGap, classicOnly } from '../engine/buildkit-policy.js';
 import { BerthError, badInput } from '../errors.js';
 import { imageAction, type PullOverride } from './policy.js';
 
@@ -41,8 +42,8 @@ export async function ensureImage(
     case 'fail':
       throw new BerthError(action.reason, { pos: service.pos, hint: action.hint });
     case 'build': {
-      const needs = service.build?.needsBuildKit;
-      if (needs?.length) throw needsBuildKit(service, needs);
+      const refusal = buildRefusal(service, await engine.builder());
+      if (refusal) throw refusal;
       progress?.({ kind: 'status', service: service.name, image: service.image, message: 'building' });
       const id = await engine.buildImage(service, {
         stack: opts.stack,
@@ -77,13 +78,15 @@ export async function ensureImages(
   services: Service[],
   opts: EnsureOptions & { concurrency?: number } = {},
 ): Promise<Map<string, string>> {
-  // Before any build starts: a build that needs BuildKit stops the run while nothing is half made.
-  for (const s of services) {
-    const needs = s.build?.needsBuildKit;
-    if (!needs?.length) continue;
+  // Before any build starts: a build the engine's builder cannot honour stops the run while nothing is half made.
+  const builds = services.filter((s) => s.build);
+  const builder = builds.length ? await engine.builder() : undefined;
+  for (const s of builds) {
+    const refusal = buildRefusal(s, builder!);
+    if (!refusal) continue;
     const state = await engine.inspectImage(s.image);
     const action = imageAction(s, { exists: state !== undefined, lastTagTime: state?.lastTagTime }, opts);
-    if (action.do === 'build') throw needsBuildKit(s, needs);
+    if (action.do === 'build') throw refusal;
   }
   const { default: PQueue } = await import('p-queue');
   const queue = new PQueue({ concurrency: opts.concurrency ?? 2 });
@@ -122,18 +125,81 @@ export async function ensureImages(
   return ids;
 }
 
+const bareKey = (key: string) => key.slice(key.lastIndexOf('.') + 1);
+
 /**
- * berth builds through the engine's classic builder, which has no named contexts, SSH forwarding, build
- * secrets, entitlements or privileged builds: say which key of the file needs BuildKit, instead of building
- * an image that silently lacks it.
+ * Why the engine's builder cannot build this service as its file says, or undefined when it can. The classic
+ * builder has no named contexts, SSH forwarding, build secrets, entitlements or privileged builds; BuildKit
+ * through the engine API has secrets and SSH, but no named contexts and no entitlements (buildkit-policy.ts).
+ * Each key is named with its line, instead of building an image that silently lacks it.
  */
-export function needsBuildKit(service: Service, needs: Array<{ key: string; at: string }>): BerthError {
+export function buildRefusal(service: Service, builder: BuilderInfo): BerthError | undefined {
+  if (builder.refused)
+    return badInput(`cannot build service "${service.name}": ${builder.refused}`, {
+      pos: service.pos,
+      hint: 'unset DOCKER_BUILDKIT (or set it to 0) to build with the classic builder',
+    });
+  const b = service.build;
+  const needs = b?.needsBuildKit ?? [];
+  if (!b || needs.length === 0) return undefined;
+  if (builder.kind === 'classic') return needsBuildKit(service, needs, builder.reason);
+  const gaps = needs.flatMap((n) => {
+    const why = buildKitGap(bareKey(n.key), b);
+    return why ? [`\`${n.key}\` (${n.at}): ${why}`] : [];
+  });
+  if (gaps.length)
+    return badInput(
+      `service "${service.name}" cannot be built as written: ${gaps.length > 1 ? `\n  ${gaps.join('\n  ')}` : gaps[0]}`,
+      {
+        pos: service.pos,
+        hint: `build the image with \`docker buildx build -t ${service.image} ...\` (BuildKit's own API), then run berth with --no-build; or remove the key`,
+      },
+    );
+  // what Compose says of a build secret BuildKit cannot be given, before anything is built
+  for (const sec of b.secrets ?? []) {
+    const at = needs.find((n) => n.key.endsWith('.secrets'))?.at;
+    const where = at ? ` (${at})` : '';
+    if (sec.file === undefined && sec.environment === undefined)
+      return badInput(
+        `service "${service.name}": build secret \`${sec.source}\`${where}: build.secrets only supports environment or file-based secrets`,
+        {
+          pos: service.pos,
+          hint: `give the top-level secret \`${sec.source}\` a \`file:\` or an \`environment:\``,
+        },
+      );
+    if (sec.environment !== undefined && sec.value === undefined)
+      return badInput(
+        `service "${service.name}": environment variable ${sec.environment} required by build secret \`${sec.source}\`${where} is not set`,
+        { pos: service.pos, hint: `set ${sec.environment} (in the shell or the .env file)` },
+      );
+  }
+  const classic = classicOnly(b);
+  if (classic.length)
+    return badInput(
+      `service "${service.name}": ${needs.map((n) => `\`${n.key}\` (${n.at})`).join(', ')} need${needs.length > 1 ? '' : 's'} BuildKit, but ${classic.map((c) => `\`build.${c.key}\``).join(', ')} need${classic.length > 1 ? '' : 's'} the classic builder (${classic.map((c) => c.why).join('; ')})`,
+      {
+        pos: service.pos,
+        hint: `remove ${classic.map((c) => `\`build.${c.key}\``).join(', ')} or the BuildKit-only keys`,
+      },
+    );
+  return undefined;
+}
+
+/** A BuildKit-only key on an engine that builds with the classic builder, and why that builder is used. */
+export function needsBuildKit(
+  service: Service,
+  needs: Array<{ key: string; at: string }>,
+  why = "the engine's builder is the classic one",
+): BerthError {
   const list = needs.map((n) => `\`${n.key}\` (${n.at})`).join(', ');
   return badInput(
-    `service "${service.name}": ${list} ${needs.length > 1 ? 'need' : 'needs'} BuildKit; berth builds with the engine's classic builder, which cannot honour ${needs.length > 1 ? 'them' : 'it'}`,
+    `service "${service.name}": ${list} ${needs.length > 1 ? 'need' : 'needs'} BuildKit; berth builds with the engine's classic builder here (${why}), which cannot honour ${needs.length > 1 ? 'them' : 'it'}`,
     {
       pos: service.pos,
-      hint: `build the image with BuildKit yourself (\`docker buildx build -t ${service.image} ...\`), then run berth with --no-build; or remove the key`,
+      hint:
+        why === 'DOCKER_BUILDKIT=0'
+          ? 'unset DOCKER_BUILDKIT to build with BuildKit'
+          : `build the image with BuildKit yourself (\`docker buildx build -t ${service.image} ...\`), then run berth with --no-build; or remove the key`,
     },
   );
 }

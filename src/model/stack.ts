@@ -107,7 +107,12 @@ export interface BuildSpec {
   additional_contexts?: Record<string, string>;
   /** As written: `default`, `ID=path` (ssh agents or keys to forward). */
   ssh?: string[];
-  secrets?: Array<{ source: string; target?: string }>;
+  /**
+   * Build secrets; the id a Dockerfile mounts is `target`, else `source` (as Compose). `file` (absolute) or
+   * `environment` (the variable, and its value when set) is where the top-level secret comes from; neither:
+   * a secret BuildKit cannot be given (`content:`, `external:`).
+   */
+  secrets?: Array<{ source: string; target?: string; file?: string; environment?: string; value?: string }>;
   entitlements?: string[];
   privileged?: boolean;
   /** Services whose images this build uses (`additional_contexts: {x: service:NAME}`): built first. */

@@ -1,11 +1,14 @@
-// berth build on the real engine: contexts honour .dockerignore, args/target/inline Dockerfiles reach the
+// berth build on the real engine with the classic builder (DOCKER_BUILDKIT=0; BuildKit, the default on Docker,
+// has its own file: buildkit.test.ts): contexts honour .dockerignore, args/target/inline Dockerfiles reach the
 // engine, images are tagged `<stack>-<service>` and labelled, a failing step is reported as that step.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { docker, uniqueProject } from './helpers.js';
-import { berth, ROOT, tempCompose } from './up-cli.js';
+import { berth as berthCli, ROOT, tempCompose } from './up-cli.js';
+
+const berth = (args: string[]) => berthCli(args, { DOCKER_BUILDKIT: '0' });
 
 const name = uniqueProject('build');
 const context = path.join(ROOT, 'fixtures/build/app');

@@ -15,6 +15,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Healthcheck, PortSpec, Service, Stack } from '../../src/model/stack.js';
 import { EngineError, type EngineErrorKind } from '../../src/engine/errors.js';
 import type {
+  BuilderInfo,
   BuildOptions,
   CommitOptions,
   ContainerSpec,
@@ -1189,8 +1190,16 @@ export class FakeEngine implements Engine {
     });
   }
 
+  /** The builder this fake claims to build with (tests of the BuildKit policy set it). */
+  builderInfo: BuilderInfo = { kind: 'classic', reason: 'the fake engine has the classic builder only' };
+
+  builder(): Promise<BuilderInfo> {
+    return Promise.resolve(this.builderInfo);
+  }
+
   buildImage(service: Service, opts: BuildOptions): Promise<string> {
     return this.call('buildImage', service.name, [service, opts], async () => {
+      if (this.builderInfo.refused) throw new EngineError('invalid', this.builderInfo.refused);
       opts.onLine?.(`Step 1/1 : FROM scratch (fake build of ${service.name})`);
       const id = this.addImage(service.image, {
         labels: { ...service.build?.labels, ...(opts.stack ? { [Label.stack]: opts.stack } : {}) },

@@ -44,7 +44,8 @@ describe('BuildKit-only build keys', () => {
       'services.app.build.privileged compose.yaml:16',
     ]);
     expect(b.ssh).toEqual(['default']);
-    expect(b.secrets).toEqual([{ source: 'token' }]);
+    // the secret's source, as the builder hands it to BuildKit (Compose's `environment` secret: the value)
+    expect(b.secrets).toEqual([{ source: 'token', environment: 'TOKEN', value: 't' }]);
     expect(b.entitlements).toEqual(['network.host']);
     expect(b.privileged).toBe(true);
     expect(stack.services.base!.build!.needsBuildKit).toBeUndefined();
@@ -101,6 +102,7 @@ describe('building with the classic builder', () => {
     expect(err?.message).toContain('`services.app.build.ssh` (compose.yaml:13)');
     expect(err?.message).toContain('`services.app.build.additional_contexts` (compose.yaml:9)');
     expect(err?.message).toContain('need BuildKit');
+    expect(err?.message).toContain('the fake engine has the classic builder only');
     expect(engine.callsOf(['buildImage'])).toEqual([]);
   });
 
