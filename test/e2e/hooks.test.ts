@@ -77,8 +77,15 @@ esac
   );
   chmodSync(path.join(bin, 'docker-bthooks'), 0o755);
   const cli = stackCli(project, file, { PATH: `${bin}:${process.env.PATH}` });
+  // `down` without -v keeps the anonymous volumes (as Compose's does), and they carry no label to find them by
+  const anonymous: string[] = [];
   afterAll(async () => {
     await cleanupProject(project);
+    for (const name of anonymous)
+      await docker
+        .getVolume(name)
+        .remove()
+        .catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -128,6 +135,10 @@ esac
     expect((await engineContainers(project)).map((c) => c.id)).toEqual(ids);
     expect(await readVolume(volume, '/v/log')).toBe('pre\npost-hook\n');
 
+    for (const id of ids) {
+      const { Mounts } = await docker.getContainer(id).inspect();
+      for (const m of Mounts) if (m.Type === 'volume' && m.Name && m.Name !== volume) anonymous.push(m.Name);
+    }
     ok(await cli.run('down'));
     expect(await readVolume(volume, '/v/log')).toBe('pre\npost-hook\nstop\n');
     expect(readFileSync(calls, 'utf8').trim().split('\n').at(-1)).toBe(
