@@ -31,7 +31,9 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['dockerode', 'ink', 'ink-*', 'react', 'react/*', 'react-dom', 'react-devtools-core'],
+  // yaml too: bundled, it is CommonJS behind a default export, and `const { stringify } = await import('yaml')`
+  // (config, swarm) found no `stringify`; node's own loader gives its named exports.
+  external: ['dockerode', 'ink', 'ink-*', 'react', 'react/*', 'react-dom', 'react-devtools-core', 'yaml'],
   // CommonJS packages in the bundle (commander, tar-stream) call require() for node's own modules: give every
   // module a real one.
   banner: {

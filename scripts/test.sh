@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: everything the tests need (engine, local images, a fresh build), then the unit and e2e tests.
 # `npm run test:long` (scripts/test.sh --long): the same set-up, then the long suite, which .ci/run runs after
-# `npm test`: vitest project `long` (the demo client stories, compat, the log flood; two files at a time), then
+# `npm test`: vitest project `long` (the demo and demo client stories, compat, the log flood; two files at a time), then
 # `alone` (races repeated many times and the swarm; one at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."

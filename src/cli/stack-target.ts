@@ -18,13 +18,9 @@ export interface StackTarget {
 export async function stackTarget(cmd: Command): Promise<StackTarget> {
   const g = globalsOf(cmd);
   try {
-    // Loaded lazily (and by name) so the verb starts fast; src/cli/load.ts is the one way to read the stack.
-    const loadPath = './load.js';
-    const { loadFromCli } = (await import(loadPath)) as {
-      loadFromCli: (
-        c: Command,
-      ) => import('../model/stack.js').Stack | Promise<import('../model/stack.js').Stack>;
-    };
+    // Loaded lazily so the verb starts fast; src/cli/load.ts is the one way to read the stack. A literal path:
+    // the build bundles what it can see, and an import by a variable name is not there at run time.
+    const { loadFromCli } = await import('./load.js');
     const stack = await loadFromCli(cmd);
     return {
       project: g.projectName ?? stack.project,
