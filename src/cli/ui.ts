@@ -3,6 +3,7 @@ import { badInput } from '../errors.js';
 import type { Stack } from '../model/stack.js';
 import { Label } from '../model/index.js';
 import { routerSettings, routeUrl } from '../stacks/router.js';
+import { hideCiFromInk } from '../tui/interactive-env.js';
 import { globalsOf } from './globals.js';
 import { loadStackOrProject } from './lifecycle.js';
 
@@ -69,6 +70,7 @@ export function register(program: Command): void {
       const tail = Number(flags.tail);
       if (!Number.isInteger(tail) || tail < 0) throw badInput(`--tail ${flags.tail}: expected a line count`);
       const { stack, project } = await loadStackOrProject(cmd);
+      hideCiFromInk();
       const [{ runUi }, { opContext }] = await Promise.all([
         import('../tui/index.js'),
         import('./lifecycle.js'),

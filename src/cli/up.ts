@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { runAbortController } from '../abort.js';
 import { badInput, ExitCode } from '../errors.js';
 import { isOneOff, projectSelector } from '../model/index.js';
+import { hideCiFromInk } from '../tui/interactive-env.js';
 import { globalsOf } from './globals.js';
 import {
   colorWanted,
@@ -215,6 +216,7 @@ async function attach(
   // On a terminal, attached `up` is the UI (src/tui): q or Ctrl-C there stops the stack, its progress shown in it.
   const plainOnly = opts.abort || opts.logServices !== undefined || opts.timestamps || watching;
   if (process.stdout.isTTY && process.stdin.isTTY && !plainOnly) {
+    hideCiFromInk();
     const [{ runUi }, { uiTargetOf, clientsOf }, { plainRenderer }] = await Promise.all([
       import('../tui/index.js'),
       import('./ui.js'),
