@@ -7,20 +7,21 @@ import { defineConfig } from 'vitest/config';
 process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 
 // The long suite (`npm run test:long`, also in .ci/run after `npm test`), in two groups.
-// `long`, two files at a time like e2e: stories too long for `npm test`'s few minutes. demo runs the demo
-// through eight stories on one bring-up; clients-demo runs two demo clients through switching, data snapshots
-// and the router; compat brings up 18 Compose files written by others, five at a time; logs-load floods the
-// log feed from ten writers.
-// `alone`, one file at a time after them: files that hold something of the whole engine. swarm turns the
+// `long`, two files at a time like e2e: stories too long for `npm test`'s few minutes. clients-demo runs two
+// demo clients through switching, data snapshots and the router; compat brings up 18 Compose files written by
+// others, five at a time; logs-load floods the log feed from ten writers.
+// `alone`, one file at a time after them: files that hold something of the whole engine. demo runs the demo
+// through eight stories on one bring-up and rebuilds berth/demo-app, the tag clients-demo's copy also builds
+// (BuildKit gives a build from another folder another image id: beside it, clients-demo saw "image changed"
+// recreates on a switch back, clean-clone CI of 14:25); swarm turns the
 // engine into a swarm manager (and leaves it); concurrency races berths against each other 20 times and counts
 // on the engine answering them, not a dozen other files.
 const LONG = [
-  'test/e2e/demo.test.ts',
   'test/e2e/clients-demo.test.ts',
   'test/e2e/compat.test.ts',
   'test/e2e/logs-load.test.ts',
 ];
-const ALONE = ['test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
+const ALONE = ['test/e2e/demo.test.ts', 'test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
 
 // Unit tests never need an engine. e2e tests need a real dockerd and the local images; every file uses its own
 // project names, free ports and temp folders, so two files run side by side (most of an e2e file's time is

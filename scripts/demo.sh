@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DOCKER=${DOCKER:-docker}
-export DOCKER_BUILDKIT=0
+# The docker CLI fallback builds with the classic builder (DOCKER_BUILDKIT=0 on that one command); berth
+# chooses its own builder, as for every other stack, so every build of berth/demo-app hits the same cache.
 FILE=fixtures/demo/berth.yaml
 DIR=$ROOT/fixtures/demo
 PROJECT=${BERTH_DEMO_PROJECT:-demo}
@@ -55,7 +56,7 @@ healthy() {
 }
 
 fallback_up() {
-  "$DOCKER" build -q -t berth/demo-app:latest "$DIR/app" >/tmp/berth-demo-build.log 2>&1 ||
+  DOCKER_BUILDKIT=0 "$DOCKER" build -q -t berth/demo-app:latest "$DIR/app" >/tmp/berth-demo-build.log 2>&1 ||
     { cat /tmp/berth-demo-build.log >&2; exit 1; }
   fallback_down
   "$DOCKER" network create --label dev.berth.project=$PROJECT ${PROJECT}_default >/dev/null
