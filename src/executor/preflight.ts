@@ -87,7 +87,7 @@ export async function hostPortClashes(
   const { clashes, probe } = portClashes(wanted, running, scope);
   const msgs = clashes.map(clashMessage);
   for (const w of probe) {
-    const code = await probePort(w.hostIp, w.port, w.protocol);
+    const code = await probeSettled(w);
     if (code === 'EADDRINUSE') msgs.push(clashMessage({ wanted: w, other: await processListening(w.port) }));
     else if (code === 'EADDRNOTAVAIL')
       msgs.push(
@@ -95,6 +95,21 @@ export async function hostPortClashes(
       );
   }
   return msgs;
+}
+
+/**
+ * A port found in use is probed again for up to RELEASE_GRACE_MS before it counts as taken: an engine may free a
+ * container's host port a moment after the stop returned (Podman's conmon does; seen in CI as `use globex`
+ * finding the port acme's web had just released). Only a port in use waits; a free one answers at once.
+ */
+const RELEASE_GRACE_MS = 3000;
+async function probeSettled(w: HostPort): Promise<Awaited<ReturnType<typeof probePort>>> {
+  const deadline = Date.now() + RELEASE_GRACE_MS;
+  for (;;) {
+    const code = await probePort(w.hostIp, w.port, w.protocol);
+    if (code !== 'EADDRINUSE' || Date.now() >= deadline) return code;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** dockerd's words, across versions, for a host port it could not bind when starting a container. */
