@@ -71,3 +71,18 @@ export async function execInContainer(id: string, cmd: string[]): Promise<{ out:
     out += buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString();
   return { out, code: (await exec.inspect()).ExitCode ?? -1 };
 }
+
+/** Poll until `check` returns a value (a rejection counts as not yet), or fail naming what was awaited. */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cleanupProject, docker, execInContainer, uniqueProject } from './helpers.js';
+import { cleanupProject, docker, execInContainer, uniqueProject, until } from './helpers.js';
 import { collect, engineContainers, type Run, stackCli, tempCompose } from './up-cli.js';
 
 const project = uniqueProject('watch');
@@ -31,17 +31,6 @@ services:
 const { dir, file } = tempCompose('watch', stackFile(project));
 const cli = stackCli(project, file);
 const dockerfile = (v: string) => `FROM berth/busybox\nENV VERSION=${v}\n`;
-
-/** Poll until `check` returns a value, or fail naming what was awaited. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function appContainer(p: string) {
   return (await engineContainers(p)).find(

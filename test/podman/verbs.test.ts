@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { berth, berthOk, ROOT, type Run } from '../e2e/clients-support.js';
-import { cleanupProject, docker, execIn, uniqueProject } from '../e2e/helpers.js';
+import { cleanupProject, docker, execIn, uniqueProject, until } from '../e2e/helpers.js';
 import { terminal } from '../e2e/terminal.js';
 import { collect, spawnBerth } from '../e2e/up-cli.js';
 
@@ -43,17 +43,6 @@ services:
 volumes:
   data:
 `;
-
-/** Poll until `check` returns a value, or fail naming what was awaited. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const filters = (...label: string[]) => JSON.stringify({ label });
 const containersLabelled = (...label: string[]) =>
