@@ -1,10 +1,19 @@
 // Cross-service checks at load time: what fails late and vaguely on the engine, reported at both lines.
 import type { NormalizeContext } from './normalize-common.js';
-import { type Path, pathKey } from './source.js';
+import type { Path } from './source.js';
 import type { PortSpec, Service } from '../model/stack.js';
 
-/** Where each normalized port came from (a range expands into several), for cross-service messages. */
-export const portOrigin = new WeakMap<PortSpec, Path>();
+/**
+ * The file lines a service's ports came from: `ports[from, from + count)` were written at `at`. A range expands
+ * into one PortSpec per port; the checks take a line's ports back together, so `1-65535:1-65535` is checked as
+ * one range, not 65,535 times.
+ */
+export interface PortLine {
+  at: Path;
+  from: number;
+  count: number;
+}
+export const portLines = new WeakMap<Service, PortLine[]>();
 
 function portRange(p: PortSpec): [number, number] | undefined {
   if (!p.published) return undefined;
@@ -12,10 +21,41 @@ function portRange(p: PortSpec): [number, number] | undefined {
   return [a, b ?? a];
 }
 
+/**
+ * The host port ranges a line's ports publish: consecutive single ports on one address and protocol (what a
+ * range expanded into) joined into one, each with its first PortSpec. Ports without a host port are left out.
+ */
+function* runs(ports: PortSpec[], from: number, to: number): Generator<[PortSpec, [number, number]]> {
+  let first: PortSpec | undefined;
+  let range: [number, number] = [0, 0];
+  for (let i = from; i < to; i++) {
+    const p = ports[i]!;
+    const r = portRange(p);
+    if (!r) continue;
+    const joins =
+      first !== undefined &&
+      r[0] === r[1] &&
+      range[1] + 1 === r[0] &&
+      p.host_ip === first.host_ip &&
+      p.protocol === first.protocol &&
+      !first.published!.includes('-');
+    if (joins) {
+      range[1] = r[0];
+      continue;
+    }
+    if (first) yield [first, range];
+    first = p;
+    range = r;
+  }
+  if (first) yield [first, range];
+}
+
 const anyIp = (ip: string) => ip === '0.0.0.0' || ip === '::' || ip === '';
 
 interface Published {
   svc: string;
+  /** The line of the file that published it. */
+  at: Path;
   port: PortSpec;
   range: [number, number];
   /** Order of publication: a clash names the first service that took the port. */
@@ -55,8 +95,8 @@ class PublishedPorts {
     return best;
   }
 
-  add(svc: string, port: PortSpec, range: [number, number]): void {
-    const entry: Published = { svc, port, range, seq: this.seq++ };
+  add(svc: string, at: Path, port: PortSpec, range: [number, number]): void {
+    const entry: Published = { svc, at, port, range, seq: this.seq++ };
     const proto = port.protocol;
     if (range[0] !== range[1]) {
       const list = this.wide.get(proto) ?? [];
@@ -86,14 +126,6 @@ export function crossChecks(
   err: (p: Path, msg: string, hint?: string) => void,
 ): void {
   const published = new PublishedPorts();
-  // A range expands into many ports: report each line of the file once, not once per port.
-  const reported = new Set<string>();
-  const once = (at: Path, msg: string, hint: string) => {
-    const k = pathKey(at);
-    if (reported.has(k)) return;
-    reported.add(k);
-    err(at, msg, hint);
-  };
   buildOrderChecks(services, err);
   for (const svc of Object.values(services)) {
     if (svc.network_mode === 'host' && svc.ports.length > 0) {
@@ -102,29 +134,33 @@ export function crossChecks(
       );
       continue;
     }
-    for (const port of svc.ports) {
-      const range = portRange(port);
-      if (!range) continue;
-      const at = portOrigin.get(port) ?? ['services', svc.name, 'ports'];
-      if (svc.replicas > 1 && range[0] === range[1]) {
-        once(
-          at,
-          `host port ${port.published} cannot be published by ${svc.replicas} replicas at once`,
-          `leave the host port out ("${port.target}") or give a range ("${range[0]}-${range[0] + svc.replicas - 1}:${port.target}")`,
-        );
-        continue;
+    const lines = portLines.get(svc) ?? [
+      { at: ['services', svc.name, 'ports'], from: 0, count: svc.ports.length },
+    ];
+    // one error per line of the file at most, however many ports its range expanded into
+    line: for (const { at, from, count } of lines) {
+      for (const [port, range] of runs(svc.ports, from, from + count)) {
+        // a host range of its own (`8000-8002:80`) gives each replica a port; single ports would be taken twice
+        if (svc.replicas > 1 && !port.published!.includes('-')) {
+          err(
+            at,
+            `host port ${port.published} cannot be published by ${svc.replicas} replicas at once`,
+            `leave the host port out ("${port.target}") or give a range ("${range[0]}-${range[0] + svc.replicas - 1}:${port.target}")`,
+          );
+          continue line;
+        }
+        const clash = published.clash(port, range);
+        if (clash) {
+          const where = ctx.sources.locate(clash.at);
+          err(
+            at,
+            `host port ${port.published!.includes('-') ? port.published : Math.max(range[0], clash.range[0])}/${port.protocol} is already published by service \`${clash.svc}\`${where ? ` (${where.pos.file}:${where.pos.line})` : ''}`,
+            'give one of them another host port',
+          );
+          continue line;
+        }
+        published.add(svc.name, at, port, range);
       }
-      const clash = published.clash(port, range);
-      if (clash) {
-        const where = ctx.sources.locate(portOrigin.get(clash.port) ?? ['services', clash.svc]);
-        once(
-          at,
-          `host port ${port.published}/${port.protocol} is already published by service \`${clash.svc}\`${where ? ` (${where.pos.file}:${where.pos.line})` : ''}`,
-          'give one of them another host port',
-        );
-        continue;
-      }
-      published.add(svc.name, port, range);
     }
   }
   const names = new Map<string, string>();

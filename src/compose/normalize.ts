@@ -4,7 +4,7 @@
 import { BerthError, BerthErrors } from '../errors.js';
 import { resourceName } from '../model/index.js';
 import { FileReadError, readBounded } from './bounded-read.js';
-import { crossChecks, portOrigin } from './checks.js';
+import { crossChecks, type PortLine, portLines } from './checks.js';
 import { envFileVars, parseEnvFile } from './envfile.js';
 import { hooks, preStartHooks, provider } from './hooks.js';
 import { oneMountPerTarget, toKvMap } from './merge.js';
@@ -38,6 +38,7 @@ import type {
   Healthcheck,
   MountSpec,
   NetworkSpec,
+  PortSpec,
   Resources,
   Service,
   ServiceNetwork,
@@ -244,6 +245,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
       'remove `networks`, or remove `network_mode` (Compose rejects both at once)',
     );
   const networks = networkMode ? {} : serviceNetworks(s.networks, [...at, 'networks'], ctx);
+  const lines: PortLine[] = [];
   const svc: Service = {
     name,
     image,
@@ -256,11 +258,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     command: commandOf(s.command, [...at, 'command'], ctx),
     entrypoint: commandOf(s.entrypoint, [...at, 'entrypoint'], ctx),
     environment: environment(s, at, ctx),
-    ports: list(s.ports).flatMap((p, i) => {
-      const out = ports(p, [...at, 'ports', i], ctx);
-      for (const spec of out) portOrigin.set(spec, [...at, 'ports', i]);
-      return out;
-    }),
+    ports: portsOf(s.ports, at, ctx, lines),
     expose: strList(s.expose),
     volumes: volumesOut,
     volumes_from: strList(s.volumes_from),
@@ -330,6 +328,7 @@ function service(name: string, s: Obj, at: Path, ctx: SvcCtx): Service {
     pos: ctx.sources.locate(at, 'key')?.pos,
     refs: refsOf(s, at, ctx),
   };
+  portLines.set(svc, lines);
   // Compose adds the dependencies links, volumes_from and service: namespaces imply; so does berth, marked, so
   // the executor waits for them like any other and messages can say why.
   const implied: Array<[string, NonNullable<Dependency['implicit']>]> = [
@@ -573,6 +572,19 @@ function healthcheck(raw: unknown, at: Path, ctx: SvcCtx): Healthcheck | undefin
     retries: raw.retries === undefined ? undefined : Number(raw.retries),
     disable,
   };
+}
+
+/** The service's ports, noting in `lines` which of them each line of the file expanded into. */
+function portsOf(raw: unknown, at: Path, ctx: SvcCtx, lines: PortLine[]): PortSpec[] {
+  const all: PortSpec[] = [];
+  list(raw).forEach((p, i) => {
+    const line = [...at, 'ports', i];
+    const out = ports(p, line, ctx);
+    lines.push({ at: line, from: all.length, count: out.length });
+    // a loop, not push(...out): a range of 65,535 ports is too many arguments for one call
+    for (const spec of out) all.push(spec);
+  });
+  return all;
 }
 
 function serviceNetworks(raw: unknown, at: Path, ctx: SvcCtx): Record<string, ServiceNetwork> {

@@ -11,9 +11,11 @@ const SEED = 20261130;
 const BUDGET_MS = 50_000;
 // A fixed number of cases, so a fast machine does not run into cases a slow one never reaches; the budget only
 // bounds the run on a busy one. 1,400 includes case 1372 (a 64 KiB unknown key: ~9.8 s of CPU in the "did you
-// mean" edit distances until they skipped keys too far apart in length), which is also run on its own below.
+// mean" edit distances until they skipped keys too far apart in length), which is also run on its own below,
+// and case 413 (400 services publishing `1-65535:1-65535`: 2.1 s of CPU in CI until the port checks took each
+// line's range as one).
 const MAX_CASES = 1400;
-const FOUND = [1372];
+const FOUND = [413, 1372];
 
 test('the corpus is there to seed the fuzzer', () => {
   expect(corpusDir(), 'expected ../shared/corpus next to the checkout').toBeDefined();
@@ -41,7 +43,11 @@ test(`fuzzed stack files load or fail cleanly (seed ${SEED})`, { timeout: 120_00
     const { outcome, cpuMs } = runCase(path.join(work, 'case'), makeCase(SEED, n, seeds));
     counts[outcome.kind]++;
     if (outcome.kind === 'crash') findings.push(`case ${n}: ${outcome.message.slice(0, 300)}`);
-    if (cpuMs > 2000) findings.push(`case ${n}: ${Math.round(cpuMs)} ms CPU`);
+    // a slow case is slow twice; once may be a collection of the garbage earlier cases left
+    if (cpuMs > 2000) {
+      const again = runCase(path.join(work, 'case'), makeCase(SEED, n, seeds)).cpuMs;
+      if (again > 2000) findings.push(`case ${n}: ${Math.round(cpuMs)} then ${Math.round(again)} ms CPU`);
+    }
   }
   console.log(`fuzz: ${n} cases in ${Date.now() - start} ms: ${JSON.stringify(counts)}`);
   expect(findings, `npm run fuzz -- --seed ${SEED} --case N reproduces one`).toEqual([]);

@@ -65,14 +65,29 @@ describe('port ranges', () => {
       ['"0.0.0.0:9000:80"', '"127.0.0.1:9000:80"', /host port 9000\/tcp/],
       ['"127.0.0.2:9000:80"', '"127.0.0.1:9000:80"', null],
       ['"9000:80/udp"', '"9000:80"', null],
+      // ranges that expand into single ports are checked as one range: the first shared port is named
+      ['"8000-8010:8000-8010"', '"8005:81"', /host port 8005\/tcp is already published by service `a`/],
+      ['"8000-8010:8000-8010"', '"8005-8020:8005-8020"', /host port 8005\/tcp is already published/],
+      ['"8000-8010:8000-8010"', '"8011-8020:8011-8020"', null],
+      ['"8000-8010:8000-8010"', '"8010-8020:80"', /host port 8010-8020\/tcp is already published/],
     ];
     for (const [a, b, expected] of cases) {
       const files = {
         'compose.yaml': `services:\n  a:\n    image: x\n    ports: [${a}]\n  b:\n    image: x\n    ports: [${b}]\n`,
       };
       if (expected) expect(loadError(files), `${a} then ${b}`).toMatch(expected);
-      else expect(load(files).services.b!.ports, `${a} then ${b}`).toHaveLength(1);
+      else expect(load(files).services.b!.ports.length, `${a} then ${b}`).toBeGreaterThan(0);
     }
+  });
+
+  test('replicas cannot share the single host ports a range expands into; a host range per replica is fine', () => {
+    const stack = (ports: string) => ({
+      'compose.yaml': `services:\n  a:\n    image: x\n    deploy: {replicas: 2}\n    ports: [${ports}]\n`,
+    });
+    expect(loadError(stack('"8000-8001:8000-8001"'))).toMatch(
+      /^compose\.yaml:5:13: .*host port 8000 cannot be published by 2 replicas at once/,
+    );
+    expect(load(stack('"8000-8001:80"')).services.a!.ports).toHaveLength(1);
   });
 });
 
