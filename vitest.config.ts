@@ -9,7 +9,9 @@ process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 // The long suite (`npm run test:long`, also in .ci/run after `npm test`), in two groups.
 // `long`, two files at a time like e2e: stories too long for `npm test`'s few minutes. clients-demo runs two
 // demo clients through switching, data snapshots and the router; compat brings up 18 Compose files written by
-// others, five at a time; logs-load floods the log feed from ten writers.
+// others, five at a time; logs-load floods the log feed from ten writers; sigint interrupts a ten-service
+// `up` and a recreate on the engine and brings them back (the executor's every interrupt point is unit-tested
+// on the fake engine in `npm test`); isolation runs two clients and a second stack side by side.
 // `alone`, one file at a time after them: files that hold something of the whole engine. demo runs the demo
 // through eight stories on one bring-up and rebuilds berth/demo-app, the tag clients-demo's copy also builds
 // (BuildKit gives a build from another folder another image id: beside it, clients-demo saw "image changed"
@@ -20,6 +22,8 @@ const LONG = [
   'test/e2e/clients-demo.test.ts',
   'test/e2e/compat.test.ts',
   'test/e2e/logs-load.test.ts',
+  'test/e2e/sigint.test.ts',
+  'test/e2e/isolation.test.ts',
 ];
 const ALONE = ['test/e2e/demo.test.ts', 'test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
 
