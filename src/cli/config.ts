@@ -24,9 +24,10 @@ export function register(program: Command): void {
       }
       const { loadFromCli } = await import('./load.js');
       const stack = loadFromCli(cmd, { quiet: Boolean(o.quiet) });
+      // the load checked the graph (cycles, missing services); the order is only for printing
+      if (o.quiet) return;
       const { buildGraph, startOrder } = await import('../graph/index.js');
       const order = startOrder(buildGraph(stack));
-      if (o.quiet) return;
       let out: string;
       const swarm = await import('./swarm.js');
       if (

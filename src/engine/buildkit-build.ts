@@ -5,13 +5,14 @@
 // and, on failure, `errorDetail`. Progress is rendered as `docker build --progress=plain` prints it.
 import { existsSync, promises as fsp } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Service } from '../model/stack.js';
 import { parseDockerignore } from './build-context.js';
 import { type Vertex, decodeStatusResponse } from './buildkit-proto.js';
 import { type SessionOptions, openSession } from './buildkit-session.js';
 import { EngineError } from './errors.js';
+import { type KeyAgent, startKeyAgent } from './ssh-agent.js';
 
 export interface BuildKitResult {
   id?: string;
@@ -26,26 +27,48 @@ export async function sessionFor(
 ): Promise<{ session: SessionOptions; dockerfile: string; cleanup: () => Promise<void> }> {
   const b = service.build!;
   const ssh: Record<string, string> = {};
-  for (const entry of b.ssh ?? []) {
-    const eq = entry.indexOf('=');
-    const id = eq < 0 ? entry : entry.slice(0, eq);
-    const path = eq < 0 ? env.SSH_AUTH_SOCK : entry.slice(eq + 1);
-    // as Compose: `default` without a path is the agent of SSH_AUTH_SOCK, and there must be one
-    if (!path) throw new Error(`build.ssh \`${id}\` forwards the SSH agent, but SSH_AUTH_SOCK is not set`);
-    const st = await fsp.stat(path).catch(() => undefined);
-    if (!st?.isSocket())
-      throw new Error(
-        `build.ssh \`${id}\`: ${path} is ${st ? 'not a socket' : 'not there'}; berth forwards SSH agent sockets, not key files`,
-      );
-    ssh[id] = path;
+  const agents: KeyAgent[] = [];
+  let cleanup = async () => {
+    await Promise.all(agents.map((a) => a.close()));
+  };
+  try {
+    for (const entry of b.ssh ?? []) {
+      const eq = entry.indexOf('=');
+      const id = eq < 0 ? entry : entry.slice(0, eq);
+      const value = eq < 0 ? env.SSH_AUTH_SOCK : entry.slice(eq + 1);
+      // as Compose: `default` without a path is the agent of SSH_AUTH_SOCK, and there must be one
+      if (!value) throw new Error(`build.ssh \`${id}\` forwards the SSH agent, but SSH_AUTH_SOCK is not set`);
+      // as buildx: an agent's socket, or key files (comma-separated) served by an agent of berth's own
+      const paths = value.split(',').map((p) => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : p));
+      const stats = await Promise.all(paths.map((p) => fsp.stat(p).catch(() => undefined)));
+      const missing = paths.find((_, i) => !stats[i]);
+      if (missing) throw new Error(`build.ssh \`${id}\`: ${missing} is not there`);
+      if (paths.length === 1 && stats[0]!.isSocket()) {
+        ssh[id] = paths[0]!;
+        continue;
+      }
+      const agent = await startKeyAgent(paths).catch((e: Error) => {
+        throw new Error(
+          `build.ssh \`${id}\`: ${e.message}${/passphrase/.test(e.message) ? '; load it into an agent (`ssh-add`) and give the agent instead' : ''}`,
+        );
+      });
+      agents.push(agent);
+      ssh[id] = agent.socket;
+    }
+  } catch (e) {
+    await cleanup();
+    throw e;
   }
   let dockerfileAbs = isAbsolute(b.dockerfile) ? b.dockerfile : resolve(b.context, b.dockerfile);
-  let cleanup = async () => {};
   if (b.dockerfile_inline !== undefined) {
     const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-inline-'));
     dockerfileAbs = join(dir, 'Dockerfile');
     await fsp.writeFile(dockerfileAbs, b.dockerfile_inline);
-    cleanup = () => fsp.rm(dir, { recursive: true, force: true });
+    const closeAgents = cleanup;
+    cleanup = async () => {
+      await closeAgents();
+      await fsp.rm(dir, { recursive: true, force: true });
+    };
   }
   // berth's own ignore rules on top of the engine's: `<Dockerfile>.dockerignore` first, as the classic path
   const ignoreFiles = [

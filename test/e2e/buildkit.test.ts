@@ -5,7 +5,7 @@
 // cannot pass (or the classic builder, with DOCKER_BUILDKIT=0) stop with the key and its line. Local base
 // images only and no `# syntax=` line: nothing is pulled.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -49,6 +49,10 @@ services:
     build:
       context: ./agent
       ssh: [default]
+  keyed:
+    build:
+      context: ./keyed
+      ssh: ["deploy=\${KEY_FILE:-./no-key}"]
 secrets:
   from_file:
     file: ./secret.txt
@@ -65,6 +69,15 @@ secrets:
     `FROM berth/python:latest
 USER root
 RUN --mount=type=ssh python3 -c "import os, socket; s = socket.socket(socket.AF_UNIX); s.connect(os.environ['SSH_AUTH_SOCK']); s.sendall(bytes([0, 0, 0, 1, 11])); print(s.recv(64).hex())" > /tmp/agent.out
+`,
+  );
+  // the same question to the agent berth serves for a key file (id `deploy`)
+  mkdirSync(path.join(dir, 'keyed'));
+  writeFileSync(
+    path.join(dir, 'keyed/Dockerfile'),
+    `FROM berth/python:latest
+USER root
+RUN --mount=type=ssh,id=deploy python3 -c "import os, socket; s = socket.socket(socket.AF_UNIX); s.connect(os.environ['SSH_AUTH_SOCK']); s.sendall(bytes([0, 0, 0, 1, 11])); print(s.recv(4096).hex())" > /tmp/agent.out
 `,
   );
   writeFileSync(path.join(dir, 'secret.txt'), 'secret-from-file\n');
@@ -169,6 +182,28 @@ test('build.ssh default forwards the SSH_AUTH_SOCK agent into RUN --mount=type=s
   } finally {
     agent.close();
   }
+});
+
+test('build.ssh with a key file: berth serves the key through an agent of its own, which the build reaches', async () => {
+  const keyFile = path.resolve(import.meta.dirname, '../../fixtures/ssh/id_ed25519');
+  const pub = readFileSync(`${keyFile}.pub`, 'utf8').split(' ');
+  const r = await berth(['-f', file, 'build', '--no-cache', 'keyed'], { KEY_FILE: keyFile });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const answer = Buffer.from(runImage(image('keyed'), ['cat', '/tmp/agent.out']).trim(), 'hex');
+  // SSH2_AGENT_IDENTITIES_ANSWER (12) with one key: the .pub file's blob and comment
+  expect(answer[4]).toBe(12);
+  expect(answer.readUInt32BE(5)).toBe(1);
+  expect(answer.includes(Buffer.from(pub[1]!, 'base64'))).toBe(true);
+  expect(answer.includes(Buffer.from(pub[2]!.trim()))).toBe(true);
+  // and a passphrase-protected key stops the build with the file named and what to do
+  const locked = await berth(['-f', file, 'build', 'keyed'], {
+    KEY_FILE: `${keyFile.replace(/id_ed25519$/, 'id_locked')}`,
+  });
+  expect(locked.code).not.toBe(0);
+  expect(locked.stderr).toMatch(
+    /id_locked is protected by a passphrase; load it into an agent \(`ssh-add`\)/,
+  );
 });
 
 test('named contexts cannot go through the engine API: exit 2 with the key, its line and why', async () => {

@@ -356,7 +356,7 @@ describe('the build request and session', () => {
       /`default` forwards the SSH agent, but SSH_AUTH_SOCK is not set/,
     );
     await expect(sessionFor(s, { SSH_AUTH_SOCK: join(ctx, 'tok.txt') })).rejects.toThrow(
-      /is not a socket; berth forwards SSH agent sockets, not key files/,
+      /tok\.txt is not a private key berth can read \(OpenSSH or PEM\)/,
     );
     for (const srv of servers) srv.close();
     expect(dockerfile).toBe('Dockerfile');
