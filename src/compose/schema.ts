@@ -167,6 +167,8 @@ function* ancestors(path: string): Generator<string> {
   }
 }
 
+const MAX_SHOWN = 20;
+
 function mapErrors(doc: SourceDoc, errs: ErrorObject[]): BerthError[] {
   // Keep the most specific story: a generic "wrong type"/"no branch matched" at a path is dropped when a more
   // specific error (unknown key, missing key) exists at or below it, and type errors merge into one line.
@@ -193,9 +195,19 @@ function mapErrors(doc: SourceDoc, errs: ErrorObject[]): BerthError[] {
     ((e.parentSchema as { expect?: string } | undefined)?.expect ? 0 : 1) +
     (e.keyword === 'anyOf' || e.keyword === 'oneOf' ? 0 : 2);
   kept.sort((a, b) => (a.instancePath === b.instancePath ? rank(a) - rank(b) : 0));
+  // the types each path was expected to have, for "expected a string or a list" (one pass, not one per error)
+  const typesAt = new Map<string, Array<string | string[]>>();
+  for (const o of errs) {
+    if (o.keyword !== 'type') continue;
+    const list = typesAt.get(o.instancePath) ?? [];
+    list.push((o.params as { type: string | string[] }).type);
+    typesAt.set(o.instancePath, list);
+  }
   const out: BerthError[] = [];
   const done = new Set<string>();
   for (const e of kept) {
+    // twenty are shown; building the rest (each with its code frame) is work nobody reads
+    if (out.length === MAX_SHOWN) break;
     const path = toPath(e.instancePath);
     if (e.keyword === 'additionalProperties') {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
@@ -222,9 +234,7 @@ function mapErrors(doc: SourceDoc, errs: ErrorObject[]): BerthError[] {
     } else if (e.keyword === 'pattern') {
       what = `${JSON.stringify(e.data)} is not valid here; expected ${expect ?? `a value matching ${(e.params as { pattern: string }).pattern}`}`;
     } else {
-      const types = errs
-        .filter((o) => o.instancePath === e.instancePath && o.keyword === 'type')
-        .flatMap((o) => (o.params as { type: string | string[] }).type);
+      const types = typesAt.get(e.instancePath) ?? [];
       const expected =
         expect ??
         (types.length
@@ -234,7 +244,7 @@ function mapErrors(doc: SourceDoc, errs: ErrorObject[]): BerthError[] {
     }
     out.push(errorAt(doc, path, what, { hint: hintFor(path, e.data) }));
   }
-  return out.slice(0, 20);
+  return out;
 }
 
 const COMMON_SERVICE_KEYS = new Set(
