@@ -20,6 +20,7 @@ interface UpFlags {
   build?: boolean;
   deps?: boolean;
   forceRecreate?: boolean;
+  renewAnonVolumes?: boolean;
   recreate?: boolean;
   removeOrphans?: boolean;
   dryRun?: boolean;
@@ -93,6 +94,10 @@ export function register(program: Command): void {
     .option('--no-deps', 'do not start the services the named ones depend on')
     .option('--force-recreate', 'recreate containers even when their configuration did not change')
     .option('--no-recreate', 'keep existing containers even when their configuration changed')
+    .option(
+      '-V, --renew-anon-volumes',
+      'give recreated containers fresh anonymous volumes instead of the old containers’ (the data in them is left behind)',
+    )
     .option('--remove-orphans', 'remove containers of services that are no longer in the stack file')
     .option('--dry-run', 'print what would be done and change nothing')
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect, [])
@@ -143,6 +148,7 @@ export function register(program: Command): void {
           build: flags.build,
           forceRecreate: flags.forceRecreate,
           noRecreate: flags.recreate === false,
+          renewAnonVolumes: flags.renewAnonVolumes,
           removeOrphans: flags.removeOrphans,
           scale,
           wait: flags.wait,

@@ -2,6 +2,7 @@
 // replica-independent template (what the config hash covers) and the per-replica finishing touches (name,
 // replica label, hash label), so the hash changes exactly when the container would come out different.
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type Docker from 'dockerode';
 import { networkKeysByPriority } from '../compose/normalize-common.js';
 import { BerthError, ExitCode } from '../errors.js';
@@ -104,6 +105,54 @@ function mount(stack: Stack, m: MountSpec): Docker.MountSettings {
   }
   if (m.consistency) out.Consistency = m.consistency;
   return out as unknown as Docker.MountSettings;
+}
+
+/** A mount of an existing container, as the engine's inspect shows it. */
+export interface InspectedMount {
+  Type?: string;
+  Name?: string;
+  Source?: string;
+  Destination: string;
+  RW?: boolean;
+}
+
+/**
+ * The mounts a recreated container takes over from the one it replaces, as Compose's recreate does: the old
+ * container's volumes at the paths that are anonymous in the new one — a `volumes:` entry without a source, or
+ * a VOLUME of the new image no mount of the service covers. Named volumes and binds come from the file anyway.
+ */
+export function inheritedMounts(
+  service: Service,
+  old: readonly InspectedMount[],
+  imageVolumes: readonly string[],
+): Docker.MountSettings[] {
+  const clean = (p: string) => path.posix.normalize(p).replace(/(.)\/$/, '$1');
+  const anonymous = new Set(
+    service.volumes.filter((m) => m.type === 'volume' && !m.source).map((m) => clean(m.target)),
+  );
+  const covered = new Set(
+    service.volumes.filter((m) => m.type !== 'volume' || m.source).map((m) => clean(m.target)),
+  );
+  for (const v of imageVolumes) if (!covered.has(clean(v))) anonymous.add(clean(v));
+  const out: Docker.MountSettings[] = [];
+  for (const m of old) {
+    if (m.Type !== 'volume' || !m.Name || !anonymous.has(clean(m.Destination))) continue;
+    out.push({
+      Type: 'volume',
+      Source: m.Name,
+      Target: clean(m.Destination),
+      ReadOnly: m.RW === false,
+    } as Docker.MountSettings);
+  }
+  return out;
+}
+
+/** The create options with `inherited` mounts in place of the anonymous mounts at the same paths. */
+export function withInherited(options: CreateOptions, inherited: Docker.MountSettings[]): CreateOptions {
+  if (!inherited.length) return options;
+  const targets = new Set(inherited.map((m) => m.Target));
+  const mounts = (options.HostConfig?.Mounts ?? []).filter((m) => !targets.has(m.Target));
+  return { ...options, HostConfig: { ...options.HostConfig, Mounts: [...mounts, ...inherited] } };
 }
 
 const isBind = (m: MountSpec) => m.type === 'bind' && m.bind?.create_host_path !== false && !!m.source;

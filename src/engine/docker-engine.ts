@@ -19,7 +19,15 @@ import {
   Label,
   replicaOf,
 } from '../model/index.js';
-import { type ContainerPlan, containerForReplica, containerTemplate } from './create-options.js';
+import {
+  type ContainerPlan,
+  type CreateOptions,
+  containerForReplica,
+  containerTemplate,
+  type InspectedMount,
+  inheritedMounts,
+  withInherited,
+} from './create-options.js';
 import type { DockerApi } from './docker-api.js';
 import { EngineError, engineMessage, isEngineError } from './errors.js';
 import { fileArchive } from './file-archive.js';
@@ -52,6 +60,7 @@ import type {
   PathStat,
   ProcessList,
   PullOptions,
+  ReplicaSpec,
   ResourceSpec,
   Session,
   SessionIO,
@@ -427,7 +436,9 @@ export class DockerEngine implements Engine {
     const plan = this.plan(spec);
     let id: string;
     try {
-      ({ id } = await this.api.createContainer(plan.options));
+      const options =
+        spec.kind === 'replica' && spec.inherit ? await this.inheriting(spec, plan.options) : plan.options;
+      ({ id } = await this.api.createContainer(options));
     } catch (err) {
       throw refusalNamingKey(err, plan.keyAt);
     }
@@ -446,6 +457,23 @@ export class DockerEngine implements Engine {
       }
     }
     return id;
+  }
+
+  /** The options with the anonymous volumes of the container being replaced in place of fresh ones. */
+  private async inheriting(spec: ReplicaSpec, options: CreateOptions): Promise<CreateOptions> {
+    const svc = spec.stack.services[spec.service]!;
+    const [old, image] = await Promise.all([
+      this.api
+        .getContainer(spec.inherit!)
+        .inspect()
+        .catch(swallow(['not-found'])),
+      this.api.inspectImage(String(options.Image)).catch(swallow(['not-found'])),
+    ]);
+    if (!old) return options;
+    const imageVolumes = Object.keys(
+      (image as { Config?: { Volumes?: object } } | undefined)?.Config?.Volumes ?? {},
+    );
+    return withInherited(options, inheritedMounts(svc, (old.Mounts ?? []) as InspectedMount[], imageVolumes));
   }
 
   startContainer(id: string): Promise<void> {

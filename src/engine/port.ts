@@ -44,6 +44,12 @@ export interface ReplicaSpec {
   hash: string;
   /** Name to create it under (a recreate uses a temporary name, then renames). */
   name: string;
+  /**
+   * The container this one replaces (a recreate): its anonymous volumes — the service's `volumes:` entries
+   * without a source and the image's VOLUMEs — carry over to the new container, as Compose's recreate does
+   * (unless `up --renew-anon-volumes`), so their data survives a configuration change.
+   */
+  inherit?: string;
 }
 
 /** A one-off container of a service (`berth run`): the service's definition with the run's overrides. */

@@ -30,6 +30,8 @@ export interface ServiceContext {
   removals: Removals;
   pending: PendingSuccessors;
   beforeStart?: (service: string) => Promise<void>;
+  /** `up --renew-anon-volumes`: a recreated container starts with fresh anonymous volumes. */
+  renewAnonVolumes?: boolean;
 }
 
 export async function runService(ctx: ServiceContext, name: string): Promise<void> {
@@ -86,6 +88,7 @@ async function runServiceSteps(
             replica: a.replica,
             hash: a.hash,
             name: tmp,
+            ...(a.kind === 'recreate' && !ctx.renewAnonVolumes ? { inherit: a.old.id } : {}),
           });
           run.names.set(id, a.name);
           if (a.kind === 'recreate') ctx.pending.add(id);

@@ -41,6 +41,8 @@ export interface UpOptions {
    * at once.
    */
   beforeStart?: (service: string) => Promise<void>;
+  /** `--renew-anon-volumes`: recreated containers get fresh anonymous volumes instead of the old ones'. */
+  renewAnonVolumes?: boolean;
 }
 
 export interface UpResult {
@@ -93,7 +95,17 @@ export async function runUp(
   for (const c of plan.unchanged) run.names.set(c.id, c.name);
   const waits = new ConditionWaits(run, waiter, probeFor, runs);
   const pending = new PendingSuccessors();
-  const ctx = { run, plan, edges, runs, waits, removals, pending, beforeStart: opts.beforeStart };
+  const ctx = {
+    run,
+    plan,
+    edges,
+    runs,
+    waits,
+    removals,
+    pending,
+    beforeStart: opts.beforeStart,
+    renewAnonVolumes: opts.renewAnonVolumes,
+  };
 
   const tasks = order.map(async (name) => {
     const service = runs.get(name)!;

@@ -24,6 +24,8 @@ export interface UpOptions {
   build?: boolean;
   forceRecreate?: boolean;
   noRecreate?: boolean;
+  /** Recreated containers start with fresh anonymous volumes (`-V`), not the old containers'. */
+  renewAnonVolumes?: boolean;
   removeOrphans?: boolean;
   scale?: Record<string, number>;
   wait?: boolean;
@@ -208,6 +210,7 @@ async function converge(
     waitTimeoutMs: opts.waitTimeoutMs,
     afterService: testHold(ctx, emit),
     beforeStart: portsReleased(stack, opts.releasing),
+    renewAnonVolumes: opts.renewAnonVolumes,
   });
   if (owed.length && !result.interrupted) {
     const failed = new Set(result.failures.map((f) => f.service));

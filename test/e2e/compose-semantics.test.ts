@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { cleanupProject, docker, uniqueProject } from './helpers.js';
+import { cleanupProject, docker, execIn, uniqueProject } from './helpers.js';
 import { freePort, ok, stackCli, tempCompose } from './up-cli.js';
 
 describe('Compose semantics on the engine', () => {
@@ -69,5 +69,69 @@ describe('Compose semantics on the engine', () => {
     });
     expect(info.HostConfig.ExtraHosts).toEqual(['db:10.0.0.1', 'db:10.0.0.2']);
     expect(info.Config.Env).toContain('RAW="quoted" $HOME');
+  });
+});
+
+describe('anonymous volumes across a recreate', () => {
+  const project = uniqueProject('anon-volumes');
+  let dir = '';
+  const made = new Set<string>();
+  afterAll(async () => {
+    await cleanupProject(project);
+    // the volumes -V left behind (as Compose does): not attached to any container any more
+    await Promise.all(
+      [...made].map((v) =>
+        docker
+          .getVolume(v)
+          .remove()
+          .catch(() => {}),
+      ),
+    );
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a recreate keeps the old container’s anonymous volumes (as Compose does); -V gives fresh ones', async () => {
+    const t = tempCompose(
+      'anon-volumes',
+      [
+        'services:',
+        '  app:',
+        '    image: berth/busybox',
+        '    command: ["sleep", "3600"]',
+        '    stop_signal: SIGKILL',
+        '    environment: {REV: "${REV:-1}"}',
+        '    volumes: ["/scratch", "named:/named"]',
+        'volumes:',
+        '  named: {}',
+        '',
+      ].join('\n'),
+    );
+    dir = t.dir;
+    const cli = (rev: string) => stackCli(project, t.file, { REV: rev });
+    const container = async () => {
+      const [c] = await docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: [`dev.berth.project=${project}`] }),
+      });
+      const info = await docker.getContainer(c!.Id).inspect();
+      const scratch = info.Mounts.find((m) => m.Destination === '/scratch')!;
+      made.add(scratch.Name!);
+      return { id: info.Id, scratch: scratch.Name!, exec: (cmd: string[]) => execIn(project, 'app', cmd) };
+    };
+    ok(await cli('1').run('up', '-d'));
+    const first = await container();
+    await first.exec(['sh', '-c', 'echo kept > /scratch/mark']);
+
+    ok(await cli('2').run('up', '-d'));
+    const second = await container();
+    expect(second.id).not.toBe(first.id);
+    expect(second.scratch).toBe(first.scratch);
+    expect(await second.exec(['cat', '/scratch/mark'])).toBe('kept\n');
+
+    ok(await cli('3').run('up', '-d', '--renew-anon-volumes'));
+    const third = await container();
+    expect(third.id).not.toBe(second.id);
+    expect(third.scratch).not.toBe(first.scratch);
+    expect(await third.exec(['ls', '/scratch'])).toBe('');
   });
 });

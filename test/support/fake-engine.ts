@@ -291,6 +291,8 @@ interface FakeContainer {
   hasHealthcheck: boolean;
   networks: string[];
   volumes: string[];
+  /** Its anonymous volumes by container path (a `volumes:` entry without a source). */
+  anonymous: Record<string, string>;
   ports: PortSpec[];
   bound: PublishedPort[];
   /** `container:<name>` namespaces it joins (network_mode, ipc, pid: service:x). */
@@ -450,6 +452,7 @@ export class FakeEngine implements Engine {
   private readonly containers = new Map<string, FakeContainer>();
   private readonly networks = new Map<string, FakeResource>();
   private readonly volumes = new Map<string, FakeResource>();
+  private anonymousVolumes = 0;
   private readonly images = new Map<string, FakeImage>();
   private readonly pullable = new Map<string, FakeImage>();
   private readonly behaviours = new Map<string, Behaviour>();
@@ -752,7 +755,20 @@ export class FakeEngine implements Engine {
       if (spec.kind === 'oneoff' && spec.volumesFrom && !from)
         throw notFound(`No such container: ${spec.volumesFrom}`);
       if (from) volumes.push(...from.volumes);
+      const anonymous: Record<string, string> = {};
+      // a recreate's successor takes over the anonymous volumes of the container it replaces, as dockerd
+      // does when given them as mounts (Compose and berth pass them unless `up -V`)
+      const inherit = spec.kind === 'replica' && spec.inherit ? this.containers.get(spec.inherit) : undefined;
       for (const m of from ? [] : svc.volumes) {
+        if (m.type === 'volume' && !m.source) {
+          const name =
+            inherit?.anonymous[m.target] ??
+            hex(`anonymous:${++this.anonymousVolumes}:${spec.name}:${m.target}`);
+          if (!this.volumes.has(name)) this.volumes.set(name, { id: name, name, labels: {} });
+          anonymous[m.target] = name;
+          volumes.push(name);
+          continue;
+        }
         if (m.type !== 'volume' || !m.source) continue;
         const name = resourceName(spec.stack.project, m.source, spec.stack.volumes[m.source]?.name);
         // dockerd makes a missing named volume on the fly, without labels
@@ -800,6 +816,7 @@ export class FakeEngine implements Engine {
         hasHealthcheck: !!healthcheck || !!this.behaviourOf(svc.name, spec.name).imageHealthcheck,
         networks,
         volumes,
+        anonymous,
         ports: spec.kind === 'oneoff' ? spec.ports : svc.ports,
         bound: [],
         joins,
@@ -895,6 +912,10 @@ export class FakeEngine implements Engine {
         this.containers.delete(c.id);
         for (const f of this.logFollowers.get(c.id) ?? []) f(undefined);
         this.emit(c, 'destroy');
+        // `v`: its anonymous volumes go with it, unless another container still uses one
+        if (opts.volumes)
+          for (const v of Object.values(c.anonymous))
+            if (![...this.containers.values()].some((o) => o.volumes.includes(v))) this.volumes.delete(v);
       },
       true,
     );

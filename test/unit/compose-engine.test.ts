@@ -3,7 +3,9 @@ import {
   containerForReplica,
   containerName,
   containerTemplate,
+  inheritedMounts,
   serviceNetworks,
+  withInherited,
 } from '../../src/engine/create-options.js';
 import { service, stack } from './stack-factory.js';
 
@@ -116,5 +118,46 @@ describe('engine spec', () => {
 
   test('container_name overrides the default name', () => {
     expect(containerName('demo', service('x', { container_name: 'fixed' }), 1)).toBe('fixed');
+  });
+});
+
+describe('anonymous volumes a recreate takes over', () => {
+  const app = service('app', {
+    volumes: [
+      { type: 'volume', target: '/scratch', read_only: false },
+      { type: 'volume', source: 'data', target: '/data', read_only: false },
+      { type: 'bind', source: '/host/conf', target: '/etc/app', read_only: false },
+    ],
+  });
+  const old = [
+    { Type: 'volume', Name: 'a1b2', Destination: '/scratch', RW: true },
+    { Type: 'volume', Name: 'proj_data', Destination: '/data', RW: true },
+    { Type: 'bind', Source: '/host/conf', Destination: '/etc/app', RW: true },
+    { Type: 'volume', Name: 'c3d4', Destination: '/var/lib/db/', RW: false },
+    { Type: 'volume', Name: 'e5f6', Destination: '/etc/app', RW: true },
+    { Type: 'tmpfs', Destination: '/tmp', RW: true },
+  ];
+
+  test("only the old container's volumes at paths that are anonymous now: source-less entries and image VOLUMEs", () => {
+    // /var/lib/db is a VOLUME of the image; /etc/app is one too, but the service binds over it
+    expect(inheritedMounts(app, old, ['/var/lib/db', '/etc/app'])).toEqual([
+      { Type: 'volume', Source: 'a1b2', Target: '/scratch', ReadOnly: false },
+      { Type: 'volume', Source: 'c3d4', Target: '/var/lib/db', ReadOnly: true },
+    ]);
+    // a path the new definition names a volume for is not inherited, nor one the image no longer declares
+    expect(inheritedMounts(service('app', { volumes: [] }), old, [])).toEqual([]);
+  });
+
+  test('they replace the fresh anonymous mounts at the same paths in the create options', () => {
+    const s = stack([app]);
+    const options = containerTemplate(s, s.services.app!);
+    const inherited = inheritedMounts(s.services.app!, old, ['/var/lib/db']);
+    const mounts = withInherited(options, inherited).HostConfig?.Mounts ?? [];
+    expect(mounts.filter((m) => m.Target === '/scratch')).toEqual([
+      { Type: 'volume', Source: 'a1b2', Target: '/scratch', ReadOnly: false },
+    ]);
+    // (the bind goes in HostConfig.Binds)
+    expect(mounts.map((m) => m.Target).sort()).toEqual(['/data', '/scratch', '/var/lib/db']);
+    expect(withInherited(options, [])).toBe(options);
   });
 });

@@ -151,3 +151,40 @@ describe('restart: true', () => {
     expect(f.callsOf(MUTATING).filter((c) => c.service === 'web')).toHaveLength(2); // the first up's create and start
   });
 });
+
+describe('anonymous volumes', () => {
+  const scratch = (s: ReturnType<typeof stack>) => {
+    s.services.app!.volumes = [{ type: 'volume', target: '/scratch', read_only: false }];
+  };
+  const volumeOf = (f: ReturnType<typeof fake>) =>
+    f.snapshot().volumes.find((v) => Object.keys(v.labels).length === 0)?.name;
+
+  test('a recreate hands the old container’s anonymous volume to its successor; -V gives a fresh one', async () => {
+    const f = fake();
+    const s = stack([svc('app')]);
+    scratch(s);
+    expect((await up(f, s)).result.ok).toBe(true);
+    const first = volumeOf(f);
+    expect(first).toBeDefined();
+
+    s.services.app!.environment = { V: '2' };
+    expect((await up(f, s)).result.ok).toBe(true);
+    expect(
+      f
+        .snapshot()
+        .volumes.filter((v) => Object.keys(v.labels).length === 0)
+        .map((v) => v.name),
+    ).toEqual([first]);
+
+    s.services.app!.environment = { V: '3' };
+    expect((await up(f, s, { renewAnonVolumes: true })).result.ok).toBe(true);
+    const anonymous = f
+      .snapshot()
+      .volumes.filter((v) => Object.keys(v.labels).length === 0)
+      .map((v) => v.name);
+    // the old one is left behind (as Compose leaves it), the successor has its own
+    expect(anonymous).toHaveLength(2);
+    expect(anonymous).toContain(first);
+    expect(problems(f, s)).toEqual([]);
+  });
+});
