@@ -27,9 +27,7 @@ export type ContextSource =
 export function classifyContext(value: string): ContextSource {
   if (value.startsWith('docker-image://')) {
     const ref = value.slice('docker-image://'.length);
-    return ref
-      ? { kind: 'image', ref }
-      : { kind: 'unsupported', why: '`docker-image://` names no image' };
+    return ref ? { kind: 'image', ref } : { kind: 'unsupported', why: '`docker-image://` names no image' };
   }
   if (value.startsWith('service:')) return { kind: 'service', service: value.slice('service:'.length) };
   if (value.startsWith('oci-layout://'))
@@ -40,7 +38,7 @@ export function classifyContext(value: string): ContextSource {
   if (value.startsWith('target:'))
     return {
       kind: 'unsupported',
-      why: '`target:` contexts are Bake\'s, not Compose\'s; use `service:NAME` for another service\'s image',
+      why: "`target:` contexts are Bake's, not Compose's; use `service:NAME` for another service's image",
     };
   if (/^(https?:\/\/|git@|git:\/\/|github\.com\/|ssh:\/\/)/.test(value))
     return {
@@ -88,13 +86,13 @@ interface Edit {
 
 /** A Dockerfile split into instructions as BuildKit's parser reads it (directives, continuations, comments, heredocs). */
 function instructions(lines: string[]): Instruction[] {
-  let escape = '\\';
+  let escapeChar = '\\';
   for (const line of lines) {
     const m = /^\s*#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S+)\s*$/.exec(line);
     if (!m) break;
-    if (m[1]!.toLowerCase() === 'escape' && (m[2] === '`' || m[2] === '\\')) escape = m[2];
+    if (m[1]!.toLowerCase() === 'escape' && (m[2] === '`' || m[2] === '\\')) escapeChar = m[2];
   }
-  const continued = new RegExp(`${escape === '\\' ? '\\\\' : '`'}[ \\t]*$`);
+  const continued = new RegExp(`${escapeChar === '\\' ? '\\\\' : '`'}[ \\t]*$`);
   const skip = (line: string) => /^\s*(#|$)/.test(line);
   const out: Instruction[] = [];
   let l = 0;

@@ -110,7 +110,9 @@ describe('rewriteDockerfile', () => {
     ].join('\n');
     const r = rw(df);
     expect(r.text).toBe(
-      df.replace('  base', '  proj-base').replace('from=files', 'from=berth-context/proj-app-files:0123456789ab'),
+      df
+        .replace('  base', '  proj-base')
+        .replace('from=files', 'from=berth-context/proj-app-files:0123456789ab'),
     );
     expect(lines(r.text)).toBe(lines(df));
   });
@@ -142,7 +144,9 @@ describe('rewriteDockerfile', () => {
     const df = 'ARG BASE=nothing\nFROM ${BASE}\n';
     expect(rw(df).text).toBe(df);
     expect(rw(df, { BASE: 'base' }).text).toBe('ARG BASE=nothing\nFROM proj-base\n');
-    expect(rw('ARG B=files\nFROM $B\n').text).toBe('ARG B=files\nFROM berth-context/proj-app-files:0123456789ab\n');
+    expect(rw('ARG B=files\nFROM $B\n').text).toBe(
+      'ARG B=files\nFROM berth-context/proj-app-files:0123456789ab\n',
+    );
     expect(rw('ARG B\nFROM ${B:-base}\n').text).toBe('ARG B\nFROM proj-base\n');
   });
 
