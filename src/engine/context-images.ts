@@ -93,8 +93,9 @@ export async function prepareNamedContexts(
         );
     }
   }
-  // only the folders the Dockerfile uses become images
+  // only the folders the Dockerfile uses become images; a Dockerfile that uses none is sent as it is
   const { used } = rewriteDockerfile(text, images, b.args);
+  if (used.length === 0) return undefined;
   const made: string[] = [];
   const cleanup = async () => {
     for (const ref of made.splice(0)) await engine.removeImage(ref).catch(() => {});
