@@ -79,10 +79,10 @@ export function register(program: Command): void {
             signal,
             onLine: flags.quiet ? undefined : (line) => process.stdout.write(`${prefix(s.name)}${line}\n`),
           });
-          built.get(s.name)?.settle(true);
           const secs = ((Date.now() - t0) / 1000).toFixed(1);
           if (flags.quiet) process.stdout.write(`${id}\n`);
           else process.stdout.write(`${prefix(s.name)}built ${s.image} (${id.slice(7, 19)}) in ${secs}s\n`);
+          built.get(s.name)?.settle(true);
         },
         (s, err) => {
           built.get(s.name)?.settle(false);
