@@ -25,11 +25,12 @@ export interface PreparedContexts {
   cleanup: () => Promise<void>;
 }
 
-/** A name Docker accepts as one path component of a repository: lower case, `[a-z0-9._-]`. */
+/** A name Docker accepts as one path component of a repository: `[a-z0-9]` runs joined by one separator. */
 const component = (s: string) =>
   s
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/[._-]{2,}/g, '-')
     .replace(/^[._-]+|[._-]+$/g, '') || 'x';
 
 /** The tag of the image made of a named context's folder: berth's own namespace, a fingerprint of the files. */

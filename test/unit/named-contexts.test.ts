@@ -2,6 +2,7 @@
 // references BuildKit would resolve to a context (stages shadow names, a stage named like a context is
 // replaced by it, `scratch` never is), and that line numbers never move.
 import { describe, expect, test } from 'vitest';
+import { contextTag } from '../../src/engine/context-images.js';
 import { classifyContext, familiarName, rewriteDockerfile } from '../../src/engine/named-contexts.js';
 
 const images = {
@@ -196,5 +197,15 @@ describe('classifyContext', () => {
       'docker-image://',
     ])
       expect(classifyContext(v).kind).toBe('unsupported');
+  });
+});
+
+describe('contextTag', () => {
+  test("a folder's image is tagged in berth's namespace with a valid repository name", () => {
+    expect(contextTag('shop', 'web', 'Docs Site', 'abcdef0123456789')).toBe(
+      'berth-context/shop-web-docs-site:abcdef012345',
+    );
+    expect(contextTag('shop', 'web', '_x_', 'ff')).toBe('berth-context/shop-web-x:ff');
+    expect(contextTag('Shop', 'web', 'a..b', 'ff')).toBe('berth-context/shop-web-a-b:ff');
   });
 });
