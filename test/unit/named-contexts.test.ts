@@ -2,7 +2,9 @@
 // references BuildKit would resolve to a context (stages shadow names, a stage named like a context is
 // replaced by it, `scratch` never is), and that line numbers never move.
 import { describe, expect, test } from 'vitest';
-import { contextTag } from '../../src/engine/context-images.js';
+import { contextTag, prepareNamedContexts } from '../../src/engine/context-images.js';
+import { type Service, plainService } from '../../src/model/stack.js';
+import { FakeEngine } from '../support/fake-engine.js';
 import { classifyContext, familiarName, rewriteDockerfile } from '../../src/engine/named-contexts.js';
 
 const images = {
@@ -207,5 +209,66 @@ describe('contextTag', () => {
     );
     expect(contextTag('shop', 'web', '_x_', 'ff')).toBe('berth-context/shop-web-x:ff');
     expect(contextTag('Shop', 'web', 'a..b', 'ff')).toBe('berth-context/shop-web-a-b:ff');
+  });
+});
+
+describe('prepareNamedContexts', () => {
+  const svc = (build: Partial<NonNullable<Service['build']>>): Service => ({
+    ...plainService('app', 'app:dev'),
+    build: { context: '/nowhere', dockerfile: 'Dockerfile', args: {}, labels: {}, ...build },
+  });
+  const noDocker = async () => {
+    throw new Error('no engine call is needed for images and services');
+  };
+
+  test('service and image contexts need no image of their own: the Dockerfile is rewritten', async () => {
+    const p = await prepareNamedContexts(
+      noDocker,
+      new FakeEngine(),
+      svc({
+        dockerfile_inline: 'FROM base\nCOPY --from=tools /bin/sh /sh\n',
+        additional_contexts: { base: 'service:base', tools: 'docker-image://berth/busybox:latest' },
+        serviceImages: { base: 'shop-base' },
+      }),
+      {},
+    );
+    expect(p?.dockerfile).toBe('FROM shop-base\nCOPY --from=berth/busybox:latest /bin/sh /sh\n');
+    expect(p?.made).toEqual([]);
+  });
+
+  test('a missing folder stops the build; a Dockerfile that uses no context is sent as it is', async () => {
+    const p = await prepareNamedContexts(
+      noDocker,
+      new FakeEngine(),
+      svc({ dockerfile_inline: 'FROM busybox\n', additional_contexts: { docs: '/nowhere/docs' } }),
+      {},
+    ).catch((e: Error) => e);
+    // the folder is checked first, as buildx checks every local context
+    expect((p as { exitCode?: number }).exitCode).toBe(2);
+    expect((p as Error).message).toMatch(/`docs`: the folder \/nowhere\/docs does not exist/);
+    const none = await prepareNamedContexts(
+      noDocker,
+      new FakeEngine(),
+      svc({ dockerfile_inline: 'FROM busybox\n', additional_contexts: { img: 'docker-image://x' } }),
+      {},
+    );
+    expect(none).toBeUndefined();
+  });
+
+  test('a value berth cannot serve stops at its line', async () => {
+    const at = { file: 'compose.yaml', line: 7, col: 17 };
+    const err = (await prepareNamedContexts(
+      noDocker,
+      new FakeEngine(),
+      svc({
+        dockerfile_inline: 'FROM src\n',
+        additional_contexts: { src: 'oci-layout:///tmp/l' },
+        contextsAt: { src: at },
+      }),
+      {},
+    ).catch((e: unknown) => e)) as { exitCode: number; pos: unknown; message: string };
+    expect(err.exitCode).toBe(2);
+    expect(err.pos).toEqual(at);
+    expect(err.message).toMatch(/`oci-layout:\/\/\/tmp\/l` is not supported on this engine/);
   });
 });
