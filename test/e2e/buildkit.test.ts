@@ -94,7 +94,7 @@ secrets:
 RUN echo this-stage-is-overwritten-by-the-context > /never
 FROM base
 COPY --from=extra extra.txt /extra.txt
-COPY --from=tools /bin/busybox /tools-busybox
+COPY --from=tools /bin/busybox /opt/tools/busybox
 RUN --mount=from=extra,target=/mnt ls -A /mnt /mnt/sub | tr '\\n' ' ' > /extra.list
 RUN --mount=from=tools,target=/t test ! -e /t/never && test ! -e /t/base.txt && echo overwritten > /tools.check
 `,
@@ -102,7 +102,7 @@ RUN --mount=from=tools,target=/t test ! -e /t/never && test ! -e /t/base.txt && 
   // the classic builder has no RUN --mount
   writeFileSync(
     path.join(dir, 'named/classic.Dockerfile'),
-    'from base\ncopy --from=extra extra.txt /extra.txt\nCOPY --from=tools /bin/busybox /tools-busybox\nCOPY . /ctx/\n',
+    'from base\ncopy --from=extra extra.txt /extra.txt\nCOPY --from=tools /bin/busybox /opt/tools/busybox\nCOPY . /ctx/\n',
   );
   writeFileSync(path.join(dir, 'extra/extra.txt'), 'from-a-folder\n');
   writeFileSync(path.join(dir, 'extra/sub/kept.txt'), 'kept\n');
@@ -263,8 +263,8 @@ test('named contexts: service:base is built first and is the FROM, a folder and 
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   // base was built too, and before anything of named's build started
-  const baseBuilt = r.stdout.search(/^base \| built /m);
-  const namedFirst = r.stdout.search(/^named \| /m);
+  const baseBuilt = r.stdout.search(/^base +\| built /m);
+  const namedFirst = r.stdout.search(/^named +\| /m);
   expect(baseBuilt).toBeGreaterThanOrEqual(0);
   expect(namedFirst).toBeGreaterThan(baseBuilt);
   expect(runImage(image('named'), ['cat', '/base.txt'])).toBe('from-base\n');
@@ -273,7 +273,7 @@ test('named contexts: service:base is built first and is the FROM, a folder and 
   expect(runImage(image('named'), ['cat', '/extra.list'])).toBe(
     '/mnt: .dockerignore extra.txt sub  /mnt/sub: kept.txt ',
   );
-  expect(runImage(image('named'), ['/tools-busybox', 'true'])).toBe('');
+  expect(runImage(image('named'), ['/opt/tools/busybox', 'echo', 'from-the-image'])).toBe('from-the-image\n');
   // the stage named like a context was overwritten by it
   expect(runImage(image('named'), ['cat', '/tools.check'])).toBe('overwritten\n');
   // the folder's image was berth's for the build only
@@ -284,11 +284,13 @@ test('DOCKER_BUILDKIT=0: the same contexts with the classic builder, and nothing
   const r = await berth(['-f', file, 'build', 'classic'], { DOCKER_BUILDKIT: '0' });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.stdout.search(/^classic \| /m)).toBeGreaterThan(r.stdout.search(/^base \| built /m));
-  expect(r.stdout).toMatch(/^classic \| Step 1\/4 : from .*-base$/im);
+  expect(r.stdout.search(/^classic +\| /m)).toBeGreaterThan(r.stdout.search(/^base +\| built /m));
+  expect(r.stdout).toMatch(/^classic +\| Step 1\/\d+ : from .*-base$/m);
   expect(runImage(image('classic'), ['cat', '/base.txt'])).toBe('from-base\n');
   expect(runImage(image('classic'), ['cat', '/extra.txt'])).toBe('from-a-folder\n');
-  expect(runImage(image('classic'), ['/tools-busybox', 'true'])).toBe('');
+  expect(runImage(image('classic'), ['/opt/tools/busybox', 'echo', 'from-the-image'])).toBe(
+    'from-the-image\n',
+  );
   // the rewritten Dockerfile travelled under a private name the engine dropped from the context
   expect(runImage(image('classic'), ['ls', '-A', '/ctx'])).toBe('Dockerfile\nclassic.Dockerfile\n');
   expect(await contextImages()).toEqual([]);
