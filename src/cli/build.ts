@@ -36,11 +36,23 @@ export function register(program: Command): void {
         process.stderr.write('berth: no service to build\n');
         return;
       }
-      const [{ opContext }, { eachService, throwFailures }, { buildRefusal }] = await Promise.all([
-        import('./lifecycle.js'),
-        import('../ops/each.js'),
-        import('../images/ensure.js'),
-      ]);
+      const [{ opContext }, { eachService, throwFailures }, { buildRefusal, withBuildDependencies }] =
+        await Promise.all([
+          import('./lifecycle.js'),
+          import('../ops/each.js'),
+          import('../images/ensure.js'),
+        ]);
+      // as Compose: the services a build's `service:NAME` contexts name are built too, and first
+      const ordered = withBuildDependencies(buildable, stack.services).filter((s) => s.build);
+      buildable.splice(0, buildable.length, ...ordered);
+      const built = new Map<string, { done: Promise<boolean>; settle: (ok: boolean) => void }>();
+      for (const s of buildable) {
+        let settle!: (ok: boolean) => void;
+        const done = new Promise<boolean>((r) => {
+          settle = r;
+        });
+        built.set(s.name, { done, settle });
+      }
       const { engine } = await opContext();
       // every build the engine's builder cannot honour is named before any build starts
       const builder = await engine.builder();
@@ -52,6 +64,13 @@ export function register(program: Command): void {
         buildable,
         parallel,
         async (s, signal) => {
+          // in this order a build only waits for builds that have started before it
+          for (const dep of s.build?.after ?? []) {
+            if (!(await (built.get(dep)?.done ?? true)))
+              throw new BerthError(
+                `service "${s.name}" was not built: the build of service "${dep}", which it builds from, failed`,
+              );
+          }
           const t0 = Date.now();
           const id = await engine.buildImage(s, {
             stack: stack.name,
@@ -63,11 +82,14 @@ export function register(program: Command): void {
           const secs = ((Date.now() - t0) / 1000).toFixed(1);
           if (flags.quiet) process.stdout.write(`${id}\n`);
           else process.stdout.write(`${prefix(s.name)}built ${s.image} (${id.slice(7, 19)}) in ${secs}s\n`);
+          built.get(s.name)?.settle(true);
         },
-        (s, err) =>
-          err instanceof BerthError
+        (s, err) => {
+          built.get(s.name)?.settle(false);
+          return err instanceof BerthError
             ? err
-            : new BerthError(`build of service "${s.name}" failed: ${(err as Error).message}`),
+            : new BerthError(`build of service "${s.name}" failed: ${(err as Error).message}`);
+        },
       );
       throwFailures(failures);
     });

@@ -99,6 +99,14 @@ export function normalizeStack(model: Obj, ctx: NormalizeContext): Stack {
     networks.default = network('default', {}, ctx.project);
   }
   if (errors.length === 0) crossChecks(services, ctx, err);
+  // a `service:NAME` context is NAME's image: its `image:`, or the name berth tags its build with
+  for (const svc of Object.values(services)) {
+    const after = svc.build?.after;
+    if (!after) continue;
+    svc.build!.serviceImages = Object.fromEntries(
+      after.flatMap((n) => (Object.hasOwn(services, n) ? [[n, services[n]!.image]] : [])),
+    );
+  }
   const web = webEntry(model['x-berth'], services, disabled, err);
   if (errors.length > 0) throw errors.length === 1 ? errors[0] : new BerthErrors(errors);
   return {
@@ -436,7 +444,8 @@ const CONTEXT_REF = /^(docker-image:\/\/|service:|oci-layout:\/\/|https?:\/\/|gi
 function buildKitKeys(b: Obj, at: Path, ctx: SvcCtx): Partial<BuildSpec> {
   const out: Partial<BuildSpec> = {};
   const needs: Array<{ key: string; at: string }> = [];
-  for (const key of ['additional_contexts', 'ssh', 'secrets', 'entitlements', 'privileged']) {
+  // additional_contexts is not among them: berth serves named contexts on every builder (named-contexts.ts)
+  for (const key of ['ssh', 'secrets', 'entitlements', 'privileged']) {
     if (b[key] === undefined || b[key] === null) continue;
     if (key === 'privileged' && !bool(b[key])) continue;
     const p = [...at, key];
@@ -471,6 +480,10 @@ function buildKitKeys(b: Obj, at: Path, ctx: SvcCtx): Partial<BuildSpec> {
       const value = v === null || v === undefined ? '' : str(v);
       if (value.startsWith('service:')) after.push(value.slice('service:'.length));
       contexts[name] = CONTEXT_REF.test(value) ? value : resolvePath(value, ctx);
+      const where =
+        ctx.sources.locate([...at, 'additional_contexts', name], 'value') ??
+        ctx.sources.locate([...at, 'additional_contexts'], 'key');
+      if (where) out.contextsAt = { ...out.contextsAt, [name]: where.pos };
     }
     out.additional_contexts = contexts;
     if (after.length > 0) out.after = after;

@@ -119,26 +119,38 @@ async function readIgnore(context: string, dockerfileAbs: string | undefined): P
   return [];
 }
 
-/** Pack a service's build context for the engine, honouring `.dockerignore`. */
-export async function prepareContext(build: BuildSpec): Promise<PreparedContext> {
+/**
+ * Pack a service's build context for the engine, honouring `.dockerignore`. `dockerfileText`: the Dockerfile
+ * to build instead of the file's own text (the named-context rewrite); the ignore rules stay the file's.
+ */
+export async function prepareContext(build: BuildSpec, dockerfileText?: string): Promise<PreparedContext> {
   const context = build.context;
   const dockerfileAbs = isAbsolute(build.dockerfile) ? build.dockerfile : resolve(context, build.dockerfile);
   const relDockerfile = relative(context, dockerfileAbs).split(sep).join('/');
-  const outside = relDockerfile.startsWith('../') || isAbsolute(relDockerfile);
+  const inline = build.dockerfile_inline !== undefined;
+  const outside = !inline && (relDockerfile.startsWith('../') || isAbsolute(relDockerfile));
 
-  // An inline Dockerfile, or one outside the context, travels inside the tar under a name no context uses.
+  // An inline, rewritten or out-of-context Dockerfile travels inside the tar under a name no context uses.
   let extra: { name: string; content: Buffer } | undefined;
-  if (build.dockerfile_inline !== undefined) {
-    extra = { name: generatedName(), content: Buffer.from(build.dockerfile_inline) };
-  } else if (outside) {
-    extra = { name: generatedName(), content: await fsp.readFile(dockerfileAbs) };
-  }
-  const patterns = await readIgnore(context, extra ? undefined : dockerfileAbs);
-  const keep = ['.dockerignore', ...(extra ? [] : [relDockerfile])];
+  if (dockerfileText !== undefined) extra = { name: generatedName(), content: Buffer.from(dockerfileText) };
+  else if (inline) extra = { name: generatedName(), content: Buffer.from(build.dockerfile_inline!) };
+  else if (outside) extra = { name: generatedName(), content: await fsp.readFile(dockerfileAbs) };
+  const own = !inline && !outside;
+  const patterns = await readIgnore(context, own ? dockerfileAbs : undefined);
+  const keep = ['.dockerignore', ...(own ? [relDockerfile] : [])];
   const entries = await listContext(context, contextFilter(patterns, keep));
 
   const tar = packEntries(context, entries, extra);
   return { tar, dockerfile: extra ? extra.name : relDockerfile, entries: entries.length };
+}
+
+/**
+ * A folder as a tar of its files without what its `.dockerignore` excludes: a named context's content, as
+ * `COPY . /` onto scratch would take it. `entries` lists what it holds, for a fingerprint.
+ */
+export async function packFolder(root: string): Promise<{ tar: Readable; entries: string[] }> {
+  const entries = await listContext(root, contextFilter(await readIgnore(root, undefined)));
+  return { tar: packEntries(root, entries), entries };
 }
 
 const generatedName = () => `.berth-dockerfile-${randomBytes(6).toString('hex')}`;
@@ -181,6 +193,7 @@ function packEntries(root: string, entries: string[], extra?: { name: string; co
       source.on('error', (err) => sink.destroy(err));
       source.pipe(sink);
     });
+  let sentIgnore = false;
   (async () => {
     const ahead: Array<Promise<Loaded>> = [];
     let next = 0;
@@ -201,6 +214,10 @@ function packEntries(root: string, entries: string[], extra?: { name: string; co
         uname: '',
         gname: '',
       };
+      if (extra && rel === '.dockerignore' && item.body) {
+        sentIgnore = true;
+        item.body = Buffer.concat([item.body, Buffer.from(`\n${extra.name}\n`)]);
+      }
       if (stat.isDirectory()) await write({ ...base, type: 'directory' });
       else if (item.linkname !== undefined)
         await write({ ...base, type: 'symlink', linkname: item.linkname });
@@ -208,8 +225,16 @@ function packEntries(root: string, entries: string[], extra?: { name: string; co
       else if (stat.isFile()) await streamFile({ ...base, type: 'file', size: stat.size }, join(root, rel));
       // fifos, devices: not part of a build context
     }
-    if (extra)
+    if (extra) {
       await write({ name: extra.name, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }, extra.content);
+      // As the docker CLI does with a Dockerfile from stdin: the ignore file names the generated Dockerfile,
+      // so the engine drops it from the context after reading it and `COPY . /x` never copies it.
+      if (!sentIgnore)
+        await write(
+          { name: '.dockerignore', mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 },
+          Buffer.from(`.dockerignore\n${extra.name}\n`),
+        );
+    }
     pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
   return pack as unknown as Readable;

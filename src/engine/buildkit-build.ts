@@ -6,7 +6,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { request } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Service } from '../model/stack.js';
 import { parseDockerignore } from './build-context.js';
 import { type Vertex, decodeStatusResponse } from './buildkit-proto.js';
@@ -20,10 +20,16 @@ export interface BuildKitResult {
   failure?: { message: string; step?: string; lines: string[] };
 }
 
-/** What goes on the session: the folders and secrets of a service's build (pure but for the inline Dockerfile). */
+/**
+ * What goes on the session: the folders and secrets of a service's build (pure but for the inline or
+ * rewritten Dockerfile). `dockerfileText`: the Dockerfile to build instead of the file's own text (the
+ * named-context rewrite), served from a folder of its own under the file's name, so BuildKit's messages name
+ * the user's Dockerfile; the ignore rules stay the file's.
+ */
 export async function sessionFor(
   service: Service,
   env: NodeJS.ProcessEnv = process.env,
+  dockerfileText?: string,
 ): Promise<{ session: SessionOptions; dockerfile: string; cleanup: () => Promise<void> }> {
   const b = service.build!;
   const ssh: Record<string, string> = {};
@@ -60,10 +66,12 @@ export async function sessionFor(
     throw e;
   }
   let dockerfileAbs = isAbsolute(b.dockerfile) ? b.dockerfile : resolve(b.context, b.dockerfile);
-  if (b.dockerfile_inline !== undefined) {
-    const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-inline-'));
-    dockerfileAbs = join(dir, 'Dockerfile');
-    await fsp.writeFile(dockerfileAbs, b.dockerfile_inline);
+  const ownFile = dockerfileAbs;
+  const text = dockerfileText ?? b.dockerfile_inline;
+  if (text !== undefined) {
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-dockerfile-'));
+    dockerfileAbs = join(dir, b.dockerfile_inline !== undefined ? 'Dockerfile' : basename(ownFile));
+    await fsp.writeFile(dockerfileAbs, text);
     const closeAgents = cleanup;
     cleanup = async () => {
       await closeAgents();
@@ -72,7 +80,7 @@ export async function sessionFor(
   }
   // berth's own ignore rules on top of the engine's: `<Dockerfile>.dockerignore` first, as the classic path
   const ignoreFiles = [
-    ...(b.dockerfile_inline === undefined ? [`${dockerfileAbs}.dockerignore`] : []),
+    ...(b.dockerfile_inline === undefined ? [`${ownFile}.dockerignore`] : []),
     join(b.context, '.dockerignore'),
   ];
   let excludes: string[] = [];
@@ -93,7 +101,7 @@ export async function sessionFor(
       secrets[id] = async () => Buffer.from(value);
     }
   }
-  const relInContext = relative(b.context, dockerfileAbs).split(sep).join('/');
+  const relInContext = relative(b.context, ownFile).split(sep).join('/');
   return {
     session: {
       dirs: {
@@ -239,9 +247,19 @@ export async function buildWithBuildKit(
   socketPath: string,
   service: Service,
   query: Record<string, unknown>,
-  opts: { onLine?: (line: string) => void; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+  opts: {
+    onLine?: (line: string) => void;
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+    /** The Dockerfile to build instead of the service's own (see sessionFor). */
+    dockerfileText?: string;
+  },
 ): Promise<BuildKitResult> {
-  const { session: sessionOpts, dockerfile, cleanup } = await sessionFor(service, opts.env);
+  const {
+    session: sessionOpts,
+    dockerfile,
+    cleanup,
+  } = await sessionFor(service, opts.env, opts.dockerfileText);
   const session = await openSession(socketPath, { ...sessionOpts, name: service.name }).catch(
     async (err: unknown) => {
       await cleanup();

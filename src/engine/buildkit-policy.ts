@@ -69,14 +69,13 @@ export function classicOnly(b: BuildSpec): Array<{ key: string; why: string }> {
 
 /**
  * Why BuildKit through the engine API cannot honour a BuildKit-only key of this build (undefined: it can).
- * The `/build` route passes no named contexts and no entitlements to BuildKit (the one entitlement it grants
- * is network.host, with `network: host`); Docker 20.10's built-in Dockerfile frontend (BuildKit 0.8) would
- * not know named contexts anyway (they came with the dockerfile 1.4 frontend, BuildKit 0.10).
+ * The `/build` route passes no entitlements to BuildKit (the one entitlement it grants is network.host, with
+ * `network: host`). It passes no named contexts either, and Docker 20.10's built-in Dockerfile frontend
+ * (BuildKit 0.8) predates them, but `additional_contexts` is no gap: berth serves them on every builder by
+ * making each one an image and rewriting the Dockerfile (named-contexts.ts).
  */
 export function buildKitGap(key: string, b: BuildSpec): string | undefined {
   switch (key) {
-    case 'additional_contexts':
-      return "the engine's /build API passes no named contexts to BuildKit (they need BuildKit's own API and the dockerfile 1.4 frontend, BuildKit 0.10+; Docker 20.10's built-in frontend is BuildKit 0.8's)";
     case 'privileged':
       return "the engine's /build API cannot grant the security.insecure entitlement a privileged build needs";
     case 'entitlements': {

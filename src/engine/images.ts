@@ -115,9 +115,17 @@ export async function buildImage(
   if (!service.build) throw new Error(`service ${service.name} has no build section`);
   const previous = await engine.inspectImage(service.image);
   refuseForeignTarget(service, previous);
-  const outcome = buildkit
-    ? await buildKitBuild(buildkit, service, opts)
-    : await classicBuild(await docker(), service, opts);
+  // named contexts: images made ready and a rewritten Dockerfile (the builder sees no named contexts)
+  const { prepareNamedContexts } = await import('./context-images.js');
+  const contexts = await prepareNamedContexts(docker, engine, service, opts);
+  let outcome: BuildOutcome;
+  try {
+    outcome = buildkit
+      ? await buildKitBuild(buildkit, service, opts, contexts?.dockerfile)
+      : await classicBuild(await docker(), service, opts, contexts?.dockerfile);
+  } finally {
+    await contexts?.cleanup();
+  }
   if (outcome.failure)
     throw buildFailed(service, outcome.failure.step, outcome.failure.message, outcome.failure.lines);
   const id = outcome.id ?? (await engine.inspectImage(service.image))?.id;
@@ -133,13 +141,22 @@ interface BuildOutcome {
   failure?: { message: string; step?: string; lines?: string[] };
 }
 
-async function buildKitBuild(socket: string, service: Service, opts: BuildOptions): Promise<BuildOutcome> {
+async function buildKitBuild(
+  socket: string,
+  service: Service,
+  opts: BuildOptions,
+  dockerfileText?: string,
+): Promise<BuildOutcome> {
   const { buildWithBuildKit } = await import('./buildkit-build.js');
   const query = buildQuery(service, '', opts);
   delete query.dockerfile;
   let r: Awaited<ReturnType<typeof buildWithBuildKit>>;
   try {
-    r = await buildWithBuildKit(socket, service, query, { onLine: opts.onLine, signal: opts.signal });
+    r = await buildWithBuildKit(socket, service, query, {
+      onLine: opts.onLine,
+      signal: opts.signal,
+      dockerfileText,
+    });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     return { failure: { message: engineMessage(err) } };
@@ -147,10 +164,15 @@ async function buildKitBuild(socket: string, service: Service, opts: BuildOption
   return { id: r.id, failure: r.failure };
 }
 
-async function classicBuild(docker: Docker, service: Service, opts: BuildOptions): Promise<BuildOutcome> {
+async function classicBuild(
+  docker: Docker,
+  service: Service,
+  opts: BuildOptions,
+  dockerfileText?: string,
+): Promise<BuildOutcome> {
   // loaded only when building: `up` reads imageAction from this module on every run
   const { prepareContext } = await import('./build-context.js');
-  const ctx = await prepareContext(service.build!);
+  const ctx = await prepareContext(service.build!, dockerfileText);
   const query = buildQuery(service, ctx.dockerfile, opts);
   let stream: NodeJS.ReadableStream;
   try {

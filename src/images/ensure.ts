@@ -3,6 +3,7 @@
 import type { Service } from '../model/stack.js';
 import type { BuilderInfo, Engine, PullEvent } from '../engine/port.js';
 import { buildKitGap, classicOnly } from '../engine/buildkit-policy.js';
+import { classifyContext } from '../engine/named-contexts.js';
 import { BerthError, badInput } from '../errors.js';
 import { imageAction, type PullOverride } from './policy.js';
 
@@ -25,6 +26,11 @@ export interface EnsureOptions {
   signal?: AbortSignal;
   /** Clock for pull_policy daily/weekly (tests). */
   now?: Date;
+  /**
+   * Every service of the stack: a build's `service:NAME` contexts are made ready too when NAME is not among
+   * the services asked for, as Compose adds build dependencies.
+   */
+  all?: Record<string, Service>;
 }
 
 /** Make sure a service's image is on the engine (build, pull or nothing, per `imageAction`). Resolves to its ID. */
@@ -78,6 +84,8 @@ export async function ensureImages(
   services: Service[],
   opts: EnsureOptions & { concurrency?: number } = {},
 ): Promise<Map<string, string>> {
+  const asked = new Set(services.map((s) => s.name));
+  services = opts.all ? withBuildDependencies(services, opts.all) : services;
   // Before any build starts: a build the engine's builder cannot honour stops the run while nothing is half made.
   const builds = services.filter((s) => s.build);
   const builder = builds.length ? await engine.builder() : undefined;
@@ -119,18 +127,51 @@ export async function ensureImages(
   };
   await Promise.all(
     ordered.map(async (s) => {
-      ids.set(s.name, (await jobOf(s, new Set())).id);
+      const { id } = await jobOf(s, new Set());
+      if (asked.has(s.name)) ids.set(s.name, id);
     }),
   );
   return ids;
+}
+
+/**
+ * The services and, transitively, the services their builds' `service:NAME` contexts name (as Compose's
+ * `addBuildDependencies`), each after the services it needs: running them in this order, a few at a time,
+ * a build only waits for builds that have already started.
+ */
+export function withBuildDependencies(services: Service[], all: Record<string, Service>): Service[] {
+  const out: Service[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  // iterative depth-first walk; the loader has rejected circles, `open` only keeps a bad model from looping
+  for (const start of services) {
+    if (state.has(start.name)) continue;
+    const todo: Array<{ s: Service; deps: string[] }> = [{ s: start, deps: [...(start.build?.after ?? [])] }];
+    state.set(start.name, 'open');
+    while (todo.length > 0) {
+      const top = todo[todo.length - 1]!;
+      const next = top.deps.shift();
+      if (next === undefined) {
+        todo.pop();
+        state.set(top.s.name, 'done');
+        out.push(top.s);
+        continue;
+      }
+      const dep = Object.hasOwn(all, next) ? all[next] : undefined;
+      if (!dep || state.has(next)) continue;
+      state.set(next, 'open');
+      todo.push({ s: dep, deps: [...(dep.build?.after ?? [])] });
+    }
+  }
+  return out;
 }
 
 const bareKey = (key: string) => key.slice(key.lastIndexOf('.') + 1);
 
 /**
  * Why the engine's builder cannot build this service as its file says, or undefined when it can. The classic
- * builder has no named contexts, SSH forwarding, build secrets, entitlements or privileged builds; BuildKit
- * through the engine API has secrets and SSH, but no named contexts and no entitlements (buildkit-policy.ts).
+ * builder has no SSH forwarding, build secrets, entitlements or privileged builds; BuildKit through the engine
+ * API has secrets and SSH, but no entitlements (buildkit-policy.ts). Named contexts work on both, but for the
+ * values berth cannot make an image of.
  * Each key is named with its line, instead of building an image that silently lacks it.
  */
 export function buildRefusal(service: Service, builder: BuilderInfo): BerthError | undefined {
@@ -140,6 +181,8 @@ export function buildRefusal(service: Service, builder: BuilderInfo): BerthError
       hint: 'unset DOCKER_BUILDKIT (or set it to 0) to build with the classic builder',
     });
   const b = service.build;
+  const unsupported = b && contextRefusal(service, b);
+  if (unsupported) return unsupported;
   const needs = b?.needsBuildKit ?? [];
   if (!b || needs.length === 0) return undefined;
   if (builder.kind === 'classic') return needsBuildKit(service, needs, builder.reason);
@@ -182,6 +225,26 @@ export function buildRefusal(service: Service, builder: BuilderInfo): BerthError
         hint: `remove ${classic.map((c) => `\`build.${c.key}\``).join(', ')} or the BuildKit-only keys`,
       },
     );
+  return undefined;
+}
+
+/**
+ * A named context berth cannot serve on this engine (a git or URL context, an OCI layout, a Bake `target:`):
+ * berth makes each context an image and rewrites the Dockerfile (engine/named-contexts.ts), which needs the
+ * context's files or image at hand.
+ */
+function contextRefusal(service: Service, b: NonNullable<Service['build']>): BerthError | undefined {
+  for (const [name, value] of Object.entries(b.additional_contexts ?? {})) {
+    const c = classifyContext(value);
+    if (c.kind !== 'unsupported') continue;
+    return badInput(
+      `service "${service.name}": build.additional_contexts \`${name}\`: \`${value}\` is not supported on this engine: ${c.why}`,
+      {
+        pos: b.contextsAt?.[name] ?? service.pos,
+        hint: 'use a local folder, `docker-image://REF` or `service:NAME`; or build the image yourself and run berth with --no-build',
+      },
+    );
+  }
   return undefined;
 }
 

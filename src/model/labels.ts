@@ -28,6 +28,8 @@ export const Label = {
   role: 'dev.berth.role',
   /** On snapshot images: when the snapshot was taken. */
   snapshotTime: 'dev.berth.snapshot-time',
+  /** On the image berth makes of a folder named in `build.additional_contexts`, for one build: the name. */
+  namedContext: 'dev.berth.named-context',
 } as const;
 
 /** Who owns an object, as its labels say. */

@@ -117,9 +117,13 @@ export interface BuildSpec {
   privileged?: boolean;
   /** Services whose images this build uses (`additional_contexts: {x: service:NAME}`): built first. */
   after?: string[];
+  /** The image reference of each service in `after` (its `image:`, or the tag berth builds it as). */
+  serviceImages?: Record<string, string>;
+  /** Where each named context's value is written, for errors about it. */
+  contextsAt?: Record<string, SourcePos>;
   /**
    * Keys of this build the classic builder cannot honour (`build.ssh`, `build.secrets`, `build.entitlements`,
-   * `build.privileged`, `build.additional_contexts`), each with where it is written (`file:line`).
+   * `build.privileged`), each with where it is written (`file:line`).
    */
   needsBuildKit?: Array<{ key: string; at: string }>;
 }

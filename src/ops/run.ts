@@ -52,6 +52,7 @@ async function prepareRunLocked(
   }
   await ensureImages(ctx.engine, [stack.services[service]!], {
     stack: stack.name,
+    all: stack.services,
     build: opts.build ? true : undefined,
     signal: ctx.signal,
     onProgress: (p) => {

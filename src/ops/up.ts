@@ -160,6 +160,7 @@ async function converge(
   if (!ready && mode === 'apply') {
     imageIds = await ensureImages(engine, wanted, {
       stack: stack.name,
+      all: stack.services,
       build: opts.build,
       signal: ctx.signal,
       onProgress: (p) => {

@@ -1,9 +1,10 @@
 // Builds with BuildKit through the engine API (the default on Docker): `RUN --mount=type=secret` reads
 // `build.secrets` from a file and from an environment variable, `RUN --mount=type=cache` persists between
 // steps, `.dockerignore` keeps files out of the context sent through the session, a failing RUN names its
-// step with its last output lines, `up --build` builds and runs such a service, and the keys the engine API
-// cannot pass (or the classic builder, with DOCKER_BUILDKIT=0) stop with the key and its line. Local base
-// images only and no `# syntax=` line: nothing is pulled.
+// step with its last output lines, `up --build` builds and runs such a service, named contexts (a service's
+// image, a folder, an image) on BuildKit and on the classic builder, and the keys the engine API cannot pass
+// (or the classic builder, with DOCKER_BUILDKIT=0) stop with the key and its line. Local base images only and
+// no `# syntax=` line: nothing is pulled.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
@@ -42,9 +43,26 @@ services:
     build: ./bad
   named:
     build:
-      context: ./app
+      context: ./named
       additional_contexts:
-        extra: ./bad
+        base: service:base
+        extra: ./extra
+        tools: docker-image://berth/busybox:latest
+  classic:
+    build:
+      context: ./named
+      dockerfile: classic.Dockerfile
+      additional_contexts:
+        base: service:base
+        extra: ./extra
+        tools: docker-image://berth/busybox:latest
+  remote:
+    build:
+      context: ./named
+      additional_contexts:
+        src: https://github.com/acme/src.git
+  base:
+    build: ./base
   agent:
     build:
       context: ./agent
@@ -63,6 +81,33 @@ secrets:
   mkdirSync(path.join(dir, 'app/sub'), { recursive: true });
   mkdirSync(path.join(dir, 'bad'));
   mkdirSync(path.join(dir, 'agent'));
+  for (const d of ['named', 'extra/sub', 'base']) mkdirSync(path.join(dir, d), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'base/Dockerfile'),
+    'FROM berth/busybox:latest\nRUN echo from-base > /base.txt\n',
+  );
+  // the named contexts by every reference BuildKit resolves: FROM, COPY --from, RUN --mount from=; a stage
+  // named like a context is the context
+  writeFileSync(
+    path.join(dir, 'named/Dockerfile'),
+    `FROM base AS tools
+RUN echo this-stage-is-overwritten-by-the-context > /never
+FROM base
+COPY --from=extra extra.txt /extra.txt
+COPY --from=tools /bin/busybox /opt/tools/busybox
+RUN --mount=from=extra,target=/mnt ls -A /mnt /mnt/sub | tr '\\n' ' ' > /extra.list
+RUN --mount=from=tools,target=/t test ! -e /t/never && test ! -e /t/base.txt && echo overwritten > /tools.check
+`,
+  );
+  // the classic builder has no RUN --mount
+  writeFileSync(
+    path.join(dir, 'named/classic.Dockerfile'),
+    'from base\ncopy --from=extra extra.txt /extra.txt\nCOPY --from=tools /bin/busybox /opt/tools/busybox\nCOPY . /ctx/\n',
+  );
+  writeFileSync(path.join(dir, 'extra/extra.txt'), 'from-a-folder\n');
+  writeFileSync(path.join(dir, 'extra/sub/kept.txt'), 'kept\n');
+  writeFileSync(path.join(dir, 'extra/skipped.log'), 'must not reach the context image\n');
+  writeFileSync(path.join(dir, 'extra/.dockerignore'), '*.log\n');
   // asks the forwarded agent for its identities (SSH2_AGENTC_REQUEST_IDENTITIES) and keeps the answer
   writeFileSync(
     path.join(dir, 'agent/Dockerfile'),
@@ -206,13 +251,59 @@ test('build.ssh with a key file: berth serves the key through an agent of its ow
   );
 });
 
-test('named contexts cannot go through the engine API: exit 2 with the key, its line and why', async () => {
+/** The images berth made of named-context folders for this stack that are still there. */
+const contextImages = async () =>
+  docker.listImages({
+    all: true,
+    filters: JSON.stringify({ label: [`dev.berth.stack=${name}`, 'dev.berth.named-context'] }),
+  });
+
+test('named contexts: service:base is built first and is the FROM, a folder and an image are COPY --from sources', async () => {
   const r = await berth(['-f', file, 'build', 'named']);
-  expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(
-    /`services.named.build.additional_contexts` \(.*compose\.yaml:20\): the engine's \/build API passes no named contexts/,
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  // base was built too, and before anything of named's build started
+  const baseBuilt = r.stdout.search(/^base +\| built /m);
+  const namedFirst = r.stdout.search(/^named +\| /m);
+  expect(baseBuilt).toBeGreaterThanOrEqual(0);
+  expect(namedFirst).toBeGreaterThan(baseBuilt);
+  expect(runImage(image('named'), ['cat', '/base.txt'])).toBe('from-base\n');
+  expect(runImage(image('named'), ['cat', '/extra.txt'])).toBe('from-a-folder\n');
+  // the folder's .dockerignore holds for the context, as the folder's own build context
+  expect(runImage(image('named'), ['cat', '/extra.list'])).toBe(
+    '/mnt: .dockerignore extra.txt sub  /mnt/sub: kept.txt ',
   );
-  await expect(docker.getImage(image('named')).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  expect(runImage(image('named'), ['/opt/tools/busybox', 'echo', 'from-the-image'])).toBe('from-the-image\n');
+  // the stage named like a context was overwritten by it
+  expect(runImage(image('named'), ['cat', '/tools.check'])).toBe('overwritten\n');
+  // the folder's image was berth's for the build only
+  expect(await contextImages()).toEqual([]);
+});
+
+test('DOCKER_BUILDKIT=0: the same contexts with the classic builder, and nothing of berth left in the image', async () => {
+  const r = await berth(['-f', file, 'build', 'classic'], { DOCKER_BUILDKIT: '0' });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout.search(/^classic +\| /m)).toBeGreaterThan(r.stdout.search(/^base +\| built /m));
+  expect(r.stdout).toMatch(/^classic +\| Step 1\/\d+ : from .*-base$/m);
+  expect(runImage(image('classic'), ['cat', '/base.txt'])).toBe('from-base\n');
+  expect(runImage(image('classic'), ['cat', '/extra.txt'])).toBe('from-a-folder\n');
+  expect(runImage(image('classic'), ['/opt/tools/busybox', 'echo', 'from-the-image'])).toBe(
+    'from-the-image\n',
+  );
+  // the rewritten Dockerfile travelled under a private name the engine dropped from the context
+  expect(runImage(image('classic'), ['ls', '-A', '/ctx'])).toBe('Dockerfile\nclassic.Dockerfile\n');
+  expect(await contextImages()).toEqual([]);
+});
+
+test('a git context cannot be served here: exit 2 at its line, naming the value and why', async () => {
+  const r = await berth(['-f', file, 'build', 'remote']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/compose\.yaml:36:\d+/);
+  expect(r.stderr).toMatch(
+    /build\.additional_contexts `src`: `https:\/\/github\.com\/acme\/src\.git` is not supported on this engine: a remote \(git or URL\) context/,
+  );
+  await expect(docker.getImage(image('remote')).inspect()).rejects.toMatchObject({ statusCode: 404 });
 });
 
 test('DOCKER_BUILDKIT=0: a build with secrets stops before building, naming the key and its line', async () => {

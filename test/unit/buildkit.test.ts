@@ -403,7 +403,8 @@ describe('which builder', () => {
     expect(classicOnly({ ...b, extra_hosts: ['h:::1'] }).map((c) => c.key)).toEqual(['extra_hosts']);
     expect(buildKitGap('secrets', b)).toBeUndefined();
     expect(buildKitGap('ssh', b)).toBeUndefined();
-    expect(buildKitGap('additional_contexts', b)).toMatch(/named contexts/);
+    // named contexts are served by a Dockerfile rewrite on every builder (named-contexts.ts)
+    expect(buildKitGap('additional_contexts', b)).toBeUndefined();
     expect(buildKitGap('privileged', b)).toMatch(/security.insecure/);
     expect(
       buildKitGap('entitlements', { ...b, entitlements: ['network.host'], network: 'host' }),
@@ -423,13 +424,20 @@ describe('which builder', () => {
       /`services.app.build.secrets` \(compose.yaml:7\) needs BuildKit; .*\(DOCKER_BUILDKIT=0\)/,
     );
     const contexts = buildRefusal(
-      s({ needsBuildKit: [{ key: 'services.app.build.additional_contexts', at: 'compose.yaml:9' }] }),
+      s({ additional_contexts: { base: 'service:base', docs: '/c/docs', img: 'docker-image://x' } }),
+      { kind: 'classic', reason: 'DOCKER_BUILDKIT=0' },
+    );
+    expect(contexts).toBeUndefined();
+    const remote = buildRefusal(
+      s({
+        additional_contexts: { src: 'git@github.com:acme/src.git' },
+        contextsAt: { src: { file: 'compose.yaml', line: 9, col: 14 } },
+      }),
       kit,
     );
-    expect(contexts?.exitCode).toBe(2);
-    expect(contexts?.message).toMatch(
-      /`services.app.build.additional_contexts` \(compose.yaml:9\): .*named contexts/,
-    );
+    expect(remote?.exitCode).toBe(2);
+    expect(remote?.pos).toEqual({ file: 'compose.yaml', line: 9, col: 14 });
+    expect(remote?.message).toMatch(/`src`: `git@github.com:acme\/src.git` is not supported on this engine/);
     expect(buildRefusal(s({ ...secrets, shm_size: 1 << 20 }), kit)?.message).toMatch(
       /needs BuildKit, but `build.shm_size` needs the classic builder/,
     );

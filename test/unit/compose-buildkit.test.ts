@@ -1,6 +1,8 @@
-// Build keys only BuildKit honours (`additional_contexts`, `ssh`, `secrets`, `entitlements`, `privileged`):
-// a file that uses them is a valid Compose file and loads; a build that would need them on berth's classic
-// builder stops before anything is built, naming each key and its line; `service:NAME` contexts order builds.
+// Build keys only BuildKit honours (`ssh`, `secrets`, `entitlements`, `privileged`): a file that uses them is
+// a valid Compose file and loads; a build that would need them on berth's classic builder stops before
+// anything is built, naming each key and its line. `additional_contexts` works on every builder (berth
+// rewrites the Dockerfile): `service:NAME` contexts order builds, pull in their services, and a value berth
+// cannot serve stops the build at its own line.
 import { describe, expect, test } from 'vitest';
 import { ensureImages } from '../../src/images/ensure.js';
 import { FakeEngine } from '../support/fake-engine.js';
@@ -36,8 +38,9 @@ describe('BuildKit-only build keys', () => {
     expect(b.additional_contexts?.base).toBe('service:base');
     expect(b.additional_contexts?.alpine).toBe('docker-image://alpine:3.19');
     expect(b.additional_contexts?.docs).toMatch(/\/proj\/docs$/);
+    expect(b.serviceImages).toEqual({ base: 'proj-base' });
+    expect(b.contextsAt?.docs).toMatchObject({ file: expect.stringMatching(/compose\.yaml$/), line: 11 });
     expect(b.needsBuildKit?.map((n) => `${n.key} ${n.at}`)).toEqual([
-      'services.app.build.additional_contexts compose.yaml:9',
       'services.app.build.ssh compose.yaml:13',
       'services.app.build.secrets compose.yaml:14',
       'services.app.build.entitlements compose.yaml:15',
@@ -100,7 +103,7 @@ describe('building with the classic builder', () => {
     );
     expect(err?.exitCode).toBe(2);
     expect(err?.message).toContain('`services.app.build.ssh` (compose.yaml:13)');
-    expect(err?.message).toContain('`services.app.build.additional_contexts` (compose.yaml:9)');
+    expect(err?.message).not.toContain('additional_contexts');
     expect(err?.message).toContain('need BuildKit');
     expect(err?.message).toContain('the fake engine has the classic builder only');
     expect(engine.callsOf(['buildImage'])).toEqual([]);
@@ -131,8 +134,6 @@ describe('building with the classic builder', () => {
     build: .
 `;
     const stack = load({ 'compose.yaml': text });
-    // the classic builder cannot use the contexts; the order is what is checked here
-    for (const s of Object.values(stack.services)) if (s.build) s.build.needsBuildKit = undefined;
     const engine = new FakeEngine();
     engine.latency = 5;
     await ensureImages(engine, Object.values(stack.services), { concurrency: 4 });
@@ -142,5 +143,52 @@ describe('building with the classic builder', () => {
     expect(span('top').startedAt).toBeGreaterThan(span('mid').endedAt!);
     // independent builds still run side by side
     expect(span('other').startedAt).toBeLessThan(span('low').endedAt!);
+  });
+
+  test('`up top` alone makes the images of its `service:` contexts first, as Compose adds build dependencies', async () => {
+    const text = `services:
+  top:
+    build:
+      context: .
+      additional_contexts: {mid: "service:mid"}
+  mid:
+    build:
+      context: .
+      additional_contexts: {low: "service:low"}
+  low:
+    build: .
+  other:
+    build: .
+`;
+    const stack = load({ 'compose.yaml': text });
+    const engine = new FakeEngine();
+    const ids = await ensureImages(engine, [stack.services.top!], { all: stack.services });
+    const built = engine.callsOf(['buildImage']).map((c) => c.target);
+    expect(built).toEqual(['low', 'mid', 'top']);
+    // only what was asked for is answered
+    expect([...ids.keys()]).toEqual(['top']);
+  });
+
+  test('a context value berth cannot serve stops the build at its own line, on either builder', async () => {
+    const text = `services:
+  app:
+    build:
+      context: .
+      additional_contexts:
+        ok: ./docs
+        remote: https://github.com/acme/docs.git
+`;
+    const stack = load({ 'compose.yaml': text });
+    const engine = new FakeEngine();
+    const err = await ensureImages(engine, [stack.services.app!]).then(
+      () => undefined,
+      (e: unknown) => e as { message: string; exitCode: number; pos?: { line: number } },
+    );
+    expect(err?.exitCode).toBe(2);
+    expect(err?.pos?.line).toBe(7);
+    expect(err?.message).toMatch(
+      /build\.additional_contexts `remote`: `https:\/\/github\.com\/acme\/docs\.git` is not supported on this engine: a remote \(git or URL\) context/,
+    );
+    expect(engine.callsOf(['buildImage'])).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import {
   type ContextFilter,
   contextFilter,
   listContext,
+  packFolder,
   parseDockerignore,
   prepareContext,
 } from '../../src/engine/build-context.js';
@@ -252,5 +253,33 @@ describe('the tar sent to the engine', () => {
     const tar = await untar(ctx.tar);
     expect(tar.get(ctx.dockerfile)).toBe('FROM outside\n');
     expect(tar.get('a.txt')).toBe('a');
+  });
+
+  test('a generated Dockerfile is named in the ignore file, so `COPY . /x` never copies it (as the docker CLI)', async () => {
+    const bare = await untar(
+      (await prepareContext(build(makeContext({ 'x.txt': 'x' }), { dockerfile_inline: 'FROM a\n' }))).tar,
+    );
+    const name = [...bare.keys()].find((k) => k.startsWith('.berth-dockerfile-'))!;
+    expect(bare.get('.dockerignore')).toBe(`.dockerignore\n${name}\n`);
+    // the user's ignore file keeps its rules and gains the name
+    const root = makeContext({ Dockerfile: 'FROM base\n', '.dockerignore': '*.log', 'x.txt': 'x' });
+    const ctx = await prepareContext(build(root), 'FROM proj-base\n');
+    const tar = await untar(ctx.tar);
+    expect(tar.get(ctx.dockerfile)).toBe('FROM proj-base\n');
+    expect(tar.get('.dockerignore')).toBe(`*.log\n${ctx.dockerfile}\n`);
+    // the user's own Dockerfile is still sent, as Docker sends it
+    expect(tar.get('Dockerfile')).toBe('FROM base\n');
+  });
+
+  test('packFolder: a named context folder without what its .dockerignore excludes', async () => {
+    const root = makeContext({
+      'a.txt': 'a',
+      'skip.log': 'no',
+      'sub/b.txt': 'b',
+      '.dockerignore': '*.log\n',
+    });
+    const { tar, entries } = await packFolder(root);
+    expect(entries).toEqual(['.dockerignore', 'a.txt', 'sub', 'sub/b.txt']);
+    expect([...(await untar(tar)).keys()].sort()).toEqual(['.dockerignore', 'a.txt', 'sub/b.txt']);
   });
 });
