@@ -507,6 +507,9 @@ export class DockerEngine implements Engine {
   }
 
   async removeContainer(id: string, opts: { volumes?: boolean; force?: boolean } = {}): Promise<void> {
+    // With `v`, the engine removes the volumes it made for this container, but not one it was given by name:
+    // the anonymous volume a recreate handed over (create-options.ts inheritedMounts) would outlive `down -v`.
+    const handedOver = opts.volumes ? await this.inheritedVolumes(id) : [];
     try {
       await this.api.getContainer(id).remove({ v: opts.volumes ?? false, force: opts.force ?? false });
     } catch (err) {
@@ -515,6 +518,27 @@ export class DockerEngine implements Engine {
       if (isEngineError(err, 'conflict') && /already in progress/.test(err.engineMessage)) return;
       throw err;
     }
+    // still used by another container (a replica's volumes_from): the engine refuses, and it stays
+    await Promise.all(handedOver.map((v) => this.api.removeVolume(v).catch(() => {})));
+  }
+
+  /** Volumes mounted by name that are anonymous ones (a 64-hex name, no labels): what a recreate handed over. */
+  private async inheritedVolumes(id: string): Promise<string[]> {
+    const info = await this.api
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined);
+    const names = (info?.Mounts ?? [])
+      .filter((m) => m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name))
+      .map((m) => m.Name!);
+    if (!names.length) return [];
+    const listed = await this.api
+      .listVolumes({ filters: JSON.stringify({ name: names }) })
+      .catch(() => ({ Volumes: [] }));
+    const unlabelled = new Set(
+      (listed.Volumes ?? []).filter((v) => Object.keys(v.Labels ?? {}).length === 0).map((v) => v.Name),
+    );
+    return names.filter((n) => unlabelled.has(n));
   }
 
   async renameContainer(id: string, name: string): Promise<void> {

@@ -128,10 +128,17 @@ describe('anonymous volumes across a recreate', () => {
     expect(second.scratch).toBe(first.scratch);
     expect(await second.exec(['cat', '/scratch/mark'])).toBe('kept\n');
 
+    // down -v removes the volume the successor was handed, though the engine only removes its own ones
+    ok(await cli('2').run('down', '-v'));
+    await expect(docker.getVolume(first.scratch).inspect()).rejects.toMatchObject({ statusCode: 404 });
+
+    ok(await cli('1').run('up', '-d'));
+    const fresh = await container();
+    await fresh.exec(['sh', '-c', 'echo old > /scratch/mark']);
     ok(await cli('3').run('up', '-d', '--renew-anon-volumes'));
-    const third = await container();
-    expect(third.id).not.toBe(second.id);
-    expect(third.scratch).not.toBe(first.scratch);
-    expect(await third.exec(['ls', '/scratch'])).toBe('');
+    const renewed = await container();
+    expect(renewed.id).not.toBe(fresh.id);
+    expect(renewed.scratch).not.toBe(fresh.scratch);
+    expect(await renewed.exec(['ls', '/scratch'])).toBe('');
   });
 });
