@@ -11,7 +11,9 @@ process.env.BERTH_CACHE_DIR ??= path.join(tmpdir(), 'berth-test-parse-cache');
 // demo clients through switching, data snapshots and the router; compat brings up 18 Compose files written by
 // others, five at a time; logs-load floods the log feed from ten writers; sigint interrupts a ten-service
 // `up` and a recreate on the engine and brings them back (the executor's every interrupt point is unit-tested
-// on the fake engine in `npm test`); isolation runs two clients and a second stack side by side.
+// on the fake engine in `npm test`); isolation runs two clients and a second stack side by side; buildkit
+// builds through BuildKit sessions (secrets, SSH agents and key files, named contexts on both builders: the
+// `build` verb itself is build.test in `npm test`).
 // `alone`, one file at a time after them: files that hold something of the whole engine. demo runs the demo
 // through eight stories on one bring-up and rebuilds berth/demo-app, the tag clients-demo's copy also builds
 // (BuildKit gives a build from another folder another image id: beside it, clients-demo saw "image changed"
@@ -24,6 +26,7 @@ const LONG = [
   'test/e2e/logs-load.test.ts',
   'test/e2e/sigint.test.ts',
   'test/e2e/isolation.test.ts',
+  'test/e2e/buildkit.test.ts',
 ];
 const ALONE = ['test/e2e/demo.test.ts', 'test/e2e/swarm.test.ts', 'test/e2e/concurrency.test.ts'];
 
