@@ -118,8 +118,8 @@ describe('building with the classic builder', () => {
     expect(engine.callsOf(['buildImage'])).toEqual([]);
   });
 
-  test('`service:NAME` contexts build NAME first, even when listed last and with room for both at once', async () => {
-    const text = `services:
+  /** top needs mid's image, mid needs low's; other needs nothing. */
+  const CHAIN = `services:
   top:
     build:
       context: .
@@ -133,7 +133,9 @@ describe('building with the classic builder', () => {
   other:
     build: .
 `;
-    const stack = load({ 'compose.yaml': text });
+
+  test('`service:NAME` contexts build NAME first, even when listed last and with room for both at once', async () => {
+    const stack = load({ 'compose.yaml': CHAIN });
     const engine = new FakeEngine();
     engine.latency = 5;
     await ensureImages(engine, Object.values(stack.services), { concurrency: 4 });
@@ -146,21 +148,7 @@ describe('building with the classic builder', () => {
   });
 
   test('`up top` alone makes the images of its `service:` contexts first, as Compose adds build dependencies', async () => {
-    const text = `services:
-  top:
-    build:
-      context: .
-      additional_contexts: {mid: "service:mid"}
-  mid:
-    build:
-      context: .
-      additional_contexts: {low: "service:low"}
-  low:
-    build: .
-  other:
-    build: .
-`;
-    const stack = load({ 'compose.yaml': text });
+    const stack = load({ 'compose.yaml': CHAIN });
     const engine = new FakeEngine();
     const ids = await ensureImages(engine, [stack.services.top!], { all: stack.services });
     const built = engine.callsOf(['buildImage']).map((c) => c.target);
