@@ -271,6 +271,8 @@ export class DockerEngine implements Engine {
   private readonly templates = new WeakMap<object, Map<string, Docker.ContainerCreateOptions>>();
 
   private builderCache?: Promise<BuilderInfo>;
+  /** The API version in the ping's headers. */
+  private pingedApi?: string;
 
   constructor(
     private readonly api: DockerApi,
@@ -293,6 +295,8 @@ export class DockerEngine implements Engine {
   async ping(): Promise<void> {
     const answer = await this.api.ping();
     this.pinged ??= productOfPing(answer?.headers);
+    const api = answer?.headers?.['api-version'];
+    if (typeof api === 'string' && api) this.pingedApi ??= api;
     const podman = infoOfPing(answer?.headers);
     if (podman) this.infoCache ??= Promise.resolve(podman);
   }
@@ -308,6 +312,10 @@ export class DockerEngine implements Engine {
   /** Docker or Podman: from the ping's headers, or else the engine's `/version`. */
   async product(): Promise<Product> {
     return this.pinged ?? productOf(await this.version());
+  }
+
+  async engineApi(): Promise<string> {
+    return this.pingedApi ?? (await this.version()).ApiVersion;
   }
 
   info(): Promise<EngineInfo> {

@@ -185,10 +185,7 @@ export async function checkEngineSupport(engine: Engine, stack: Stack, plan: Pla
   ];
   const asks = services.some((s) => (stack.services[s]?.needsApi ?? []).length > 0);
   const api = asks
-    ? await engine.info().then(
-        (i) => i.apiVersion,
-        () => undefined,
-      )
+    ? await engine.engineApi().catch(() => undefined)
     : '999.0';
   const errors = createBlockers(stack, services, api);
   if (errors.length === 1) throw errors[0];

@@ -26,10 +26,7 @@ export async function startProbes(engine: Engine, stack: Stack): Promise<StartPr
     (s) => s.healthcheck?.startIntervalMs && !s.healthcheck.disable,
   );
   if (!wanting.length) return () => undefined;
-  const api = await engine.info().then(
-    (v) => v.apiVersion,
-    () => undefined,
-  );
+  const api = await engine.engineApi().catch(() => undefined);
   if (engineHonoursStartInterval(api)) return () => undefined;
   const probes = new Map<string, StartProbe>();
   for (const svc of wanting) {

@@ -117,7 +117,7 @@ async function converge(
   const refs = [...new Set(wanted.map((s) => s.image))];
   // The engine's version decides whether berth runs start_interval probes itself; asked now (it is cached), it
   // is not a serial call in front of the first start. (/info alone took 2.6 s at load 40.)
-  if (mode === 'apply' && wanted.some((s) => s.healthcheck?.startIntervalMs)) engine.info().catch(() => {});
+  if (mode === 'apply' && wanted.some((s) => s.healthcheck?.startIntervalMs)) engine.engineApi().catch(() => {});
   const [{ observed, everything }, images] = reuse
     ? [reuse, reuse.images]
     : await Promise.all([

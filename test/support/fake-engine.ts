@@ -651,6 +651,10 @@ export class FakeEngine implements Engine {
 
   // ------------------------------------------------------------------------------------------ the port
 
+  engineApi(): Promise<string> {
+    return this.call('engineApi', 'engine', [], async () => this.apiVersion);
+  }
+
   info(): Promise<EngineInfo> {
     return this.call('info', 'engine', [], async () => ({
       version: 'fake 1.0',
