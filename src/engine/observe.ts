@@ -10,7 +10,8 @@ export function listProjectContainers(engine: Engine, project: string): Promise<
 
 /** Running containers of every berth project: to name the project holding a port. */
 export function listAllBerthContainers(engine: Engine): Promise<ObservedContainer[]> {
-  return engine.listContainers({ labels: [Label.project] });
+  // A container whose project label is empty (made from a snapshot image, which clears it) is nobody's.
+  return engine.listContainers({ labels: [Label.project] }).then((cs) => cs.filter((c) => c.project));
 }
 
 export async function observe(engine: Engine, project: string): Promise<ObservedState> {

@@ -28,6 +28,15 @@ export const Label = {
   role: 'dev.berth.role',
   /** On snapshot images: when the snapshot was taken. */
   snapshotTime: 'dev.berth.snapshot-time',
+  /**
+   * On snapshot images: where the snapshot came from. Not `project`/`service`: a container made from the image
+   * inherits its labels, and with those it would pass for a replica of the project (and `up` would remove it
+   * as an interrupted recreate's leftover).
+   */
+  snapshotProject: 'dev.berth.snapshot-project',
+  snapshotStack: 'dev.berth.snapshot-stack',
+  snapshotService: 'dev.berth.snapshot-service',
+  snapshotClient: 'dev.berth.snapshot-client',
   /** On the image berth makes of a folder named in `build.additional_contexts`, for one build: the name. */
   namedContext: 'dev.berth.named-context',
 } as const;

@@ -21,7 +21,8 @@ export async function berthContainers(
 ): Promise<ContainerFacts[]> {
   const labels = [opts.project ? `${Label.project}=${opts.project}` : Label.project];
   if (opts.stack) labels.push(`${Label.stack}=${opts.stack}`);
-  const list = await ctx.engine.listContainers({ all: true, labels });
+  // An empty project label (a container made from a snapshot image) is nobody's project.
+  const list = (await ctx.engine.listContainers({ all: true, labels })).filter((c) => c.project);
   const { default: PQueue } = await import('p-queue');
   const queue = new PQueue({ concurrency: 16 });
   return Promise.all(

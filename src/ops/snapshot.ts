@@ -62,12 +62,13 @@ export async function snapshot(ctx: OpContext, opts: CommitOptions): Promise<Sna
   const tag = opts.tag ?? timestampTag(now);
   const repo = snapshotRepo(opts.project, opts.service);
   const labels: Record<string, string> = {
-    [Label.project]: opts.project,
-    [Label.stack]: opts.stack,
-    [Label.service]: opts.service,
+    ...identityCleared(c.labels),
+    [Label.snapshotProject]: opts.project,
+    [Label.snapshotStack]: opts.stack,
+    [Label.snapshotService]: opts.service,
     [Label.snapshotTime]: now.toISOString(),
   };
-  if (opts.client) labels[Label.client] = opts.client;
+  if (opts.client) labels[Label.snapshotClient] = opts.client;
   const previous = await engine.inspectImage(`${repo}:${tag}`);
   const id = await engine.commitContainer(c.id, {
     repo,
@@ -92,27 +93,43 @@ export async function snapshot(ctx: OpContext, opts: CommitOptions): Promise<Sna
   };
 }
 
+/**
+ * The container's berth and Compose labels, emptied: a commit copies them into the image, and every container
+ * made from it would carry them (an engine cannot drop an inherited label, only change its value). With an
+ * empty project label no query of berth's, nor Compose's, counts such a container as a project's.
+ */
+function identityCleared(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels))
+    if (k.startsWith('dev.berth.') || k.startsWith('com.docker.compose.')) out[k] = '';
+  return out;
+}
+
+/** Where a snapshot image came from: its origin labels, or (berth before 2026-11-30) its identity labels. */
+function originOf(l: Record<string, string>) {
+  return {
+    project: l[Label.snapshotProject] ?? l[Label.project] ?? '',
+    stack: l[Label.snapshotStack] ?? l[Label.stack] ?? '',
+    service: l[Label.snapshotService] ?? l[Label.service] ?? '',
+    client: (l[Label.snapshotClient] ?? l[Label.client]) || undefined,
+  };
+}
+
 /** Snapshots of a stack (every client) or of one project, from their labels. */
 export async function listSnapshots(
   ctx: OpContext,
   where: { stack?: string; project?: string; service?: string },
 ): Promise<SnapshotInfo[]> {
-  const labels: string[] = [Label.snapshotTime];
-  if (where.stack) labels.push(`${Label.stack}=${where.stack}`);
-  if (where.project) labels.push(projectSelector(where.project));
-  if (where.service) labels.push(`${Label.service}=${where.service}`);
   const out: SnapshotInfo[] = [];
-  for (const img of await ctx.engine.listImages({ labels })) {
+  for (const img of await ctx.engine.listImages({ labels: [Label.snapshotTime] })) {
     const l = img.labels;
-    const base = {
-      id: img.id,
-      project: l[Label.project] ?? '',
-      stack: l[Label.stack] ?? '',
-      service: l[Label.service] ?? '',
-      client: l[Label.client] || undefined,
-      time: l[Label.snapshotTime] ?? '',
-      sizeBytes: img.sizeBytes,
-    };
+    const base = { id: img.id, ...originOf(l), time: l[Label.snapshotTime] ?? '', sizeBytes: img.sizeBytes };
+    if (
+      (where.stack && base.stack !== where.stack) ||
+      (where.project && base.project !== where.project) ||
+      (where.service && base.service !== where.service)
+    )
+      continue;
     if (img.tags.length === 0) out.push({ ...base, ref: img.id.replace(/^sha256:/, '').slice(0, 12) });
     for (const ref of img.tags) out.push({ ...base, ref });
   }

@@ -64,12 +64,40 @@ test('snapshot commits a labelled image that a client overlay runs again, with t
   expect(r.stdout.trim()).toBe(`${repo}:t1`);
   const info = await docker.getImage(`${repo}:t1`).inspect();
   expect(info.Config.Labels).toMatchObject({
-    'dev.berth.project': shop.project('acme'),
-    'dev.berth.stack': shop.name,
-    'dev.berth.service': 'web',
-    'dev.berth.client': 'acme',
+    'dev.berth.snapshot-project': shop.project('acme'),
+    'dev.berth.snapshot-stack': shop.name,
+    'dev.berth.snapshot-service': 'web',
+    'dev.berth.snapshot-client': 'acme',
   });
   expect(Date.parse(info.Config.Labels!['dev.berth.snapshot-time']!)).toBeGreaterThan(Date.now() - 120_000);
+  // the container's identity labels, which a container made from the image would inherit, are emptied
+  const identity = Object.entries(info.Config.Labels!).filter(
+    ([k]) =>
+      !k.startsWith('dev.berth.snapshot-') &&
+      (k.startsWith('dev.berth.') || k.startsWith('com.docker.compose.')),
+  );
+  expect(identity.map(([k]) => k)).toEqual(
+    expect.arrayContaining(['dev.berth.project', 'dev.berth.replica']),
+  );
+  expect(identity.filter(([, v]) => v !== '')).toEqual([]);
+
+  // a container someone makes from the snapshot is nobody's project: `up` leaves it alone, `ls` ignores it
+  const copy = await docker.createContainer({
+    Image: `${repo}:t1`,
+    name: `${shop.project('acme')}-copy`,
+    Cmd: ['true'],
+  });
+  try {
+    const again = await berthOk(['--client', 'acme', 'up', '-d'], shop.dir);
+    expect(again.stdout + again.stderr).not.toMatch(/Removed|orphan/);
+    expect((await copy.inspect()).Name).toBe(`/${shop.project('acme')}-copy`);
+    const ls = JSON.parse((await berthOk(['ls', '--all', '--format', 'json'], shop.dir)).stdout) as Array<{
+      name: string;
+    }>;
+    expect(ls.map((r) => r.name)).not.toContain('');
+  } finally {
+    await copy.remove({ force: true, v: true });
+  }
 
   // taking t1 again moves the tag and removes the superseded snapshot image
   await berthOk(['--client', 'acme', 'snapshot', 'web', '--tag', 't1'], shop.dir);

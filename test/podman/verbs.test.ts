@@ -72,7 +72,11 @@ afterAll(async () => {
       .getVolume(v.Name)
       .remove()
       .catch(() => {});
-  for (const i of await docker.listImages({ filters: filters(`dev.berth.stack=${project}`) }))
+  const images = [
+    ...(await docker.listImages({ filters: filters(`dev.berth.stack=${project}`) })),
+    ...(await docker.listImages({ filters: filters(`dev.berth.snapshot-project=${project}`) })),
+  ];
+  for (const i of images)
     await docker
       .getImage(i.Id)
       .remove({ force: true })
@@ -147,9 +151,13 @@ test('snapshot: the container committed, labelled, listed, with the file written
     Cmd: ['cat', '/tinker.txt'],
     Labels: { 'dev.berth.project': project },
   });
-  await c.start();
-  expect((await c.wait()).StatusCode).toBe(0);
-  expect((await c.logs({ stdout: true })).toString()).toContain('tinkered');
+  try {
+    await c.start();
+    expect((await c.wait()).StatusCode).toBe(0);
+    expect((await c.logs({ stdout: true })).toString()).toContain('tinkered');
+  } finally {
+    await c.remove({ v: true }); // and the anonymous volumes the image's VOLUMEs gave it
+  }
 });
 
 test('snapshot --data and restore: the named volume copied and put back', async () => {

@@ -779,7 +779,9 @@ export class FakeEngine implements Engine {
         if (!this.volumes.has(name)) this.volumes.set(name, { id: name, name, labels: {} });
         volumes.push(name);
       }
+      // an image's labels are the container's too, under its own (as dockerd merges Config.Labels)
       const labels: Labels = {
+        ...img?.labels,
         ...svc.labels,
         ...ownerLabels(spec.stack),
         [Label.service]: svc.name,
@@ -1082,8 +1084,9 @@ export class FakeEngine implements Engine {
 
   commitContainer(id: string, opts: CommitOptions): Promise<string> {
     return this.call('commitContainer', id, [id, opts], async () => {
-      this.must(id);
-      return this.addImage(`${opts.repo}:${opts.tag}`, { labels: { ...opts.labels } });
+      // a commit keeps the container's labels; LABEL changes set values over them (none can be dropped)
+      const c = this.must(id);
+      return this.addImage(`${opts.repo}:${opts.tag}`, { labels: { ...c.labels, ...opts.labels } });
     });
   }
 
