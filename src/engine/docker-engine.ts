@@ -119,6 +119,15 @@ function refusalNamingKey(err: unknown, keyAt: Record<string, string> | undefine
   );
 }
 
+/**
+ * An anonymous volume, as the engine made it for a container: a 64-hex name, and no labels but the one Docker 23+
+ * puts on them (`com.docker.volume.anonymous`). A named volume of a project carries berth's labels.
+ */
+export function isAnonymousVolume(name: string, labels: Record<string, string> | null | undefined): boolean {
+  if (!/^[0-9a-f]{64}$/.test(name)) return false;
+  return Object.keys(labels ?? {}).every((k) => k === 'com.docker.volume.anonymous');
+}
+
 export function toObservedContainer(c: Docker.ContainerInfo): ObservedContainer {
   const labels = c.Labels ?? {};
   return {
@@ -530,7 +539,7 @@ export class DockerEngine implements Engine {
     await Promise.all(handedOver.map((v) => this.api.removeVolume(v).catch(() => {})));
   }
 
-  /** Volumes mounted by name that are anonymous ones (a 64-hex name, no labels): what a recreate handed over. */
+  /** Volumes mounted by name that are anonymous ones: what a recreate handed over. */
   private async inheritedVolumes(id: string): Promise<string[]> {
     const info = await this.api
       .getContainer(id)
@@ -543,10 +552,10 @@ export class DockerEngine implements Engine {
     const listed = await this.api
       .listVolumes({ filters: JSON.stringify({ name: names }) })
       .catch(() => ({ Volumes: [] }));
-    const unlabelled = new Set(
-      (listed.Volumes ?? []).filter((v) => Object.keys(v.Labels ?? {}).length === 0).map((v) => v.Name),
+    const anonymous = new Set(
+      (listed.Volumes ?? []).filter((v) => isAnonymousVolume(v.Name, v.Labels)).map((v) => v.Name),
     );
-    return names.filter((n) => unlabelled.has(n));
+    return names.filter((n) => anonymous.has(n));
   }
 
   async renameContainer(id: string, name: string): Promise<void> {

@@ -7,6 +7,7 @@ import {
   serviceNetworks,
   withInherited,
 } from '../../src/engine/create-options.js';
+import { isAnonymousVolume } from '../../src/engine/docker-engine.js';
 import { service, stack } from './stack-factory.js';
 
 describe('engine spec', () => {
@@ -146,6 +147,15 @@ describe('anonymous volumes a recreate takes over', () => {
     ]);
     // a path the new definition names a volume for is not inherited, nor one the image no longer declares
     expect(inheritedMounts(service('app', { volumes: [] }), old, [])).toEqual([]);
+  });
+
+  test("an anonymous volume: 64-hex name, no labels but Docker 23+'s anonymous mark", () => {
+    const hex = 'ab'.repeat(32);
+    expect(isAnonymousVolume(hex, {})).toBe(true);
+    expect(isAnonymousVolume(hex, null)).toBe(true);
+    expect(isAnonymousVolume(hex, { 'com.docker.volume.anonymous': '' })).toBe(true);
+    expect(isAnonymousVolume(hex, { 'dev.berth.project': 'p' })).toBe(false);
+    expect(isAnonymousVolume('proj_data', {})).toBe(false);
   });
 
   test('they replace the fresh anonymous mounts at the same paths in the create options', () => {
