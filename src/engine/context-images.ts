@@ -155,7 +155,6 @@ async function folderImage(
     o.made.push(tag);
     return tag;
   }
-  const colon = tag.lastIndexOf(':');
   const labels: Record<string, string> = {
     [Label.stack]: o.stack,
     [Label.service]: o.service,
@@ -164,8 +163,9 @@ async function folderImage(
   let body = '';
   try {
     const importOpts: Record<string, unknown> = {
-      repo: tag.slice(0, colon),
-      tag: tag.slice(colon + 1),
+      // The whole reference in `repo`, as Docker's import also takes it: Podman 4.3 ignores `tag`, tags the
+      // import `:latest`, and the build then looked for (and tried to pull) the tag it was given.
+      repo: tag,
       changes: Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
       abortSignal: o.signal,
     };

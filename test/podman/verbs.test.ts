@@ -1,8 +1,9 @@
-// berth on Podman beyond up/down: build (the classic builder through podman's compat API), pre_start and
-// post_start hooks, run, cp both ways, snapshot (a container commit) with --list and diff, snapshot --data and
-// restore (volumes), watch (sync) and the UI. One stack is built and brought up once; the tests run in order on
-// it, each leaving it running. Every engine call goes to podman's socket (the project's DOCKER_HOST); nothing is
-// pulled: the build is FROM berth/busybox, which the global setup loaded into podman.
+// berth on Podman beyond up/down: build (the classic builder through podman's compat API, with a named
+// context), pre_start and post_start hooks, run, cp both ways, snapshot (a container commit) with --list and
+// diff, snapshot --data and restore (volumes), watch (sync) and the UI. One stack is built and brought up once;
+// the tests run in order on it, each leaving it running. Every engine call goes to podman's socket (the
+// project's DOCKER_HOST); nothing is pulled: the build is FROM berth/busybox, which the global setup loaded into
+// podman.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,10 @@ const stack = `name: ${project}
 services:
   app:
     image: ${image}
-    build: .
+    build:
+      context: .
+      additional_contexts:
+        extra: ./extra
     command: ["sh", "-c", "cat /scratch/x /data/pre > /data/saw; echo app up; exec sleep 1000000"]
     stop_signal: SIGKILL
     volumes:
@@ -52,9 +56,11 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'berth-parity-'));
   mkdirSync(path.join(dir, 'src'));
   writeFileSync(path.join(dir, 'src/baked.txt'), 'baked in\n');
+  mkdirSync(path.join(dir, 'extra'));
+  writeFileSync(path.join(dir, 'extra/named.txt'), 'from a named context\n');
   writeFileSync(
     path.join(dir, 'Dockerfile'),
-    'FROM berth/busybox\nCOPY src/baked.txt /baked.txt\nENV FLAVOUR=podman\n',
+    'FROM berth/busybox\nCOPY src/baked.txt /baked.txt\nCOPY --from=extra named.txt /named.txt\nENV FLAVOUR=podman\n',
   );
   writeFileSync(path.join(dir, 'berth.yaml'), stack);
   built = await berth(['build'], dir);
@@ -91,6 +97,9 @@ test('build: the classic builder through podman, the image tagged and labelled, 
   const info = await docker.getImage(image).inspect();
   expect(info.Config.Labels).toMatchObject({ 'dev.berth.service': 'app', 'dev.berth.stack': project });
   expect(await execIn(project, 'app', ['cat', '/baked.txt'])).toBe('baked in\n');
+  // a folder named in additional_contexts (imported as an image for the build, then removed)
+  expect(await execIn(project, 'app', ['cat', '/named.txt'])).toBe('from a named context\n');
+  expect(await docker.listImages({ filters: filters('dev.berth.named-context') })).toEqual([]);
   // built once: a second up finds the image and builds nothing
   const again = await berthOk(['up', '-d'], dir);
   expect(again.stdout + again.stderr).not.toMatch(/building|Recreated|Created/);
