@@ -1,5 +1,5 @@
 // Progress events of the executor: the plain renderer prints them, the TUI subscribes to the same stream.
-export type ResourceKind = 'Network' | 'Volume' | 'Container';
+export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image';
 
 export type ProgressStatus =
   | 'Creating'

@@ -1,9 +1,10 @@
-// `down`: stop and remove the project's containers (dependents first) and networks; named volumes only when
-// asked. Works from labels alone when there is no stack file.
+// `down`: stop and remove the project's containers (dependents first) and networks; named volumes and images
+// only when asked. Works from labels alone when there is no stack file.
 import { engineMessage } from '../engine/errors.js';
 import { observe } from '../engine/observe.js';
 import type { ObservedContainer } from '../model/index.js';
 import { emitter, type OpContext } from './context.js';
+import { imageCandidates, type RmiMode, removeImages } from './image-removal.js';
 import { stopContainers } from './lifecycle.js';
 import { withProjectLock } from './lock.js';
 import { releaseRouters, resyncRouters, routersOf } from './router.js';
@@ -17,6 +18,8 @@ export interface DownOptions {
   timeoutSec?: number;
   /** Remove what carries the project label even when another stack or checkout made it. */
   force?: boolean;
+  /** `--rmi`: also remove the images the services use (`all`) or only those berth built under its default name. */
+  rmi?: RmiMode;
 }
 
 export interface DownResult {
@@ -77,7 +80,23 @@ async function downLocked(ctx: OpContext, target: Target, opts: DownOptions): Pr
   );
   if (opts.volumes)
     await Promise.all(observed.volumes.map((v) => step('Volume', v.name, () => engine.removeVolume(v.name))));
+  // last, once no container of the project holds them (Compose's order leaves that to chance)
+  let imagesFound = 0;
+  if (opts.rmi) {
+    const orphanServices = opts.removeOrphans ? [...new Set(orphansOf(observed.containers, known))] : [];
+    const r = await removeImages(ctx, imageCandidates(opts.rmi, stack, observed.containers, orphanServices));
+    errors.push(...r.errors);
+    imagesFound = r.found;
+  }
   const nothing =
-    !observed.containers.length && !observed.networks.length && !(opts.volumes && observed.volumes.length);
+    !observed.containers.length &&
+    !observed.networks.length &&
+    !(opts.volumes && observed.volumes.length) &&
+    !imagesFound;
   return { orphans, nothing, errors };
+}
+
+/** Services of containers the stack file no longer has (none without a stack file: every service is known). */
+function orphansOf(containers: ObservedContainer[], known: Set<string> | undefined): string[] {
+  return known ? containers.map((c) => c.service).filter((s) => !known.has(s)) : [];
 }

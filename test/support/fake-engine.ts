@@ -1230,7 +1230,12 @@ export class FakeEngine implements Engine {
       if (this.builderInfo.refused) throw new EngineError('invalid', this.builderInfo.refused);
       opts.onLine?.(`Step 1/1 : FROM scratch (fake build of ${service.name})`);
       const id = this.addImage(service.image, {
-        labels: { ...service.build?.labels, ...(opts.stack ? { [Label.stack]: opts.stack } : {}) },
+        // as the adapter's build query labels it (src/engine/images.ts buildQuery)
+        labels: {
+          ...service.build?.labels,
+          [Label.service]: service.name,
+          ...(opts.stack ? { [Label.stack]: opts.stack } : {}),
+        },
       });
       opts.onLine?.(`Successfully built ${id.slice(7, 19)}`);
       return id;
