@@ -112,8 +112,8 @@ describe('the image of a folder context', () => {
           tar: AsyncIterable<Buffer>,
           o: { repo: string; tag: string; changes: string[] },
         ) => {
-          let bytes = 0;
-          for await (const chunk of tar) bytes += chunk.length;
+          // read to the end, as the engine does
+          for await (const _ of tar);
           const labels = Object.fromEntries(
             o.changes.map((c) => {
               const [k, v] = c.slice('LABEL '.length).split('=');
