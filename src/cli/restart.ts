@@ -16,7 +16,12 @@ export function register(program: Command): void {
       const { errors } = await stop(
         await opContext(await progressPrinter(cmd)),
         { stack, project: stack.project },
-        { services, timeoutSec: flags.timeout === undefined ? undefined : Number(flags.timeout) },
+        // providers: Compose's restart leaves provider services as they are
+        {
+          services,
+          timeoutSec: flags.timeout === undefined ? undefined : Number(flags.timeout),
+          providers: false,
+        },
       );
       if (errors.length) {
         process.exitCode = ExitCode.StackFailure;

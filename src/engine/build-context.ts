@@ -6,7 +6,7 @@
 // and carrying an inline or out-of-context Dockerfile in the tar under a generated name. The tar is written
 // with tar-stream: small files are read whole, a window ahead of the writer, which is what makes a context of
 // many small files (node_modules, src trees) fast; big files are streamed.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -146,11 +146,30 @@ export async function prepareContext(build: BuildSpec, dockerfileText?: string):
 
 /**
  * A folder as a tar of its files without what its `.dockerignore` excludes: a named context's content, as
- * `COPY . /` onto scratch would take it. `entries` lists what it holds, for a fingerprint.
+ * `COPY . /` onto scratch would take it. `digest` resolves, once the tar is fully written, to a SHA-256 of
+ * what it holds: paths, types, modes, link targets and file contents, not times (a `touch` is no change, as
+ * for BuildKit's content keys), computed from the bytes as they are packed, so the files are read once.
  */
-export async function packFolder(root: string): Promise<{ tar: Readable; entries: string[] }> {
+export async function packFolder(
+  root: string,
+): Promise<{ tar: Readable; entries: string[]; digest: Promise<string> }> {
   const entries = await listContext(root, contextFilter(await readIgnore(root, undefined)));
-  return { tar: packEntries(root, entries), entries };
+  const hash = createHash('sha256');
+  let done!: (hex: string) => void;
+  let failed!: (err: Error) => void;
+  const digest = new Promise<string>((res, rej) => {
+    done = res;
+    failed = rej;
+  });
+  // a caller that stops at the tar's error need not also handle the digest's
+  digest.catch(() => {});
+  const tar = packEntries(root, entries, undefined, {
+    update: (d) => hash.update(d),
+    end: () => done(hash.digest('hex')),
+  });
+  tar.once('error', failed);
+  tar.once('close', () => failed(new Error('the context tar was closed before it was complete')));
+  return { tar, entries, digest };
 }
 
 const generatedName = () => `.berth-dockerfile-${randomBytes(6).toString('hex')}`;
@@ -171,7 +190,12 @@ interface Loaded {
  * Write the listed paths into a tar stream, in order, honouring the reader's pace (tar-stream calls back
  * when it wants more). Owner is root and modes are as on disk, as Docker's CLI sends a build context.
  */
-function packEntries(root: string, entries: string[], extra?: { name: string; content: Buffer }): Readable {
+function packEntries(
+  root: string,
+  entries: string[],
+  extra?: { name: string; content: Buffer },
+  digest?: { update: (data: string | Buffer) => void; end: () => void },
+): Readable {
   const pack = tarStream.pack();
   const load = async (rel: string): Promise<Loaded> => {
     const abs = join(root, rel);
@@ -191,6 +215,7 @@ function packEntries(root: string, entries: string[], extra?: { name: string; co
       const sink = pack.entry(header, (err?: Error | null) => (err ? rej(err) : res()));
       const source = createReadStream(abs);
       source.on('error', (err) => sink.destroy(err));
+      if (digest) source.on('data', (chunk) => digest.update(chunk));
       source.pipe(sink);
     });
   let sentIgnore = false;
@@ -218,6 +243,15 @@ function packEntries(root: string, entries: string[], extra?: { name: string; co
         sentIgnore = true;
         item.body = Buffer.concat([item.body, Buffer.from(`\n${extra.name}\n`)]);
       }
+      // one record per entry, then a file's bytes: the size in the record keeps contents from running together
+      const mode = base.mode.toString(8);
+      if (stat.isDirectory()) digest?.update(`d\0${rel}\0${mode}\n`);
+      else if (item.linkname !== undefined)
+        digest?.update(`l\0${rel}\0${mode}\0${Buffer.byteLength(item.linkname)}\0${item.linkname}\n`);
+      else if (item.body) {
+        digest?.update(`f\0${rel}\0${mode}\0${item.body.length}\n`);
+        digest?.update(item.body);
+      } else if (stat.isFile()) digest?.update(`f\0${rel}\0${mode}\0${stat.size}\n`);
       if (stat.isDirectory()) await write({ ...base, type: 'directory' });
       else if (item.linkname !== undefined)
         await write({ ...base, type: 'symlink', linkname: item.linkname });
@@ -235,6 +269,7 @@ function packEntries(root: string, entries: string[], extra?: { name: string; co
           Buffer.from(`.dockerignore\n${extra.name}\n`),
         );
     }
+    digest?.end();
     pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
   return pack as unknown as Readable;

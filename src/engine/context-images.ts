@@ -6,9 +6,9 @@
 // `.dockerignore`, without a Dockerfile that a `COPY . /` would copy along, and the same on Docker, Podman and
 // both builders. Those images are berth's own: tagged under `berth-context/`, labelled, and removed once the
 // build is over (Compose users never see images for named contexts, which BuildKit reads directly).
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
 import { Label } from '../model/index.js';
@@ -33,9 +33,13 @@ const component = (s: string) =>
     .replace(/[._-]{2,}/g, '-')
     .replace(/^[._-]+|[._-]+$/g, '') || 'x';
 
+/** The repository of the images made of a named context's folder: berth's own namespace. */
+const contextRepo = (stack: string, service: string, name: string) =>
+  `berth-context/${component(`${stack}-${service}-${name}`)}`;
+
 /** The tag of the image made of a named context's folder: berth's own namespace, a fingerprint of the files. */
 export function contextTag(stack: string, service: string, name: string, fingerprint: string): string {
-  return `berth-context/${component(`${stack}-${service}-${name}`)}:${fingerprint.slice(0, 12)}`;
+  return `${contextRepo(stack, service, name)}:${fingerprint.slice(0, 12)}`;
 }
 
 /**
@@ -122,10 +126,12 @@ export async function prepareNamedContexts(
 }
 
 /**
- * The image of a folder's files, under a tag of its fingerprint (paths, types, modes, sizes, modification
- * times and link targets of what the folder's `.dockerignore` lets through). An image already at that tag is
- * used when it is berth's (a build of the same files that was interrupted before its clean-up); another
- * image there is never replaced.
+ * The image of a folder's files, under a tag of their content (paths, types, modes, link targets and bytes of
+ * what the folder's `.dockerignore` lets through; not times, so a `touch` keeps the tag and an edit that keeps
+ * size and time does not). The content is hashed while the import reads the tar, so the files are read once:
+ * the import goes to a provisional tag, which becomes the content tag once the hash is known. An image already
+ * at the content tag is used when it is berth's (a build of the same files that was interrupted before its
+ * clean-up) and the new import is dropped; another image there is never replaced.
  */
 async function folderImage(
   docker: () => Promise<Docker>,
@@ -134,38 +140,24 @@ async function folderImage(
   o: { stack: string; service: string; name: string; signal?: AbortSignal; made: string[] },
 ): Promise<string> {
   const { packFolder } = await import('./build-context.js');
-  const { tar, entries } = await packFolder(dir);
-  const hash = createHash('sha256');
-  for (const rel of entries) {
-    const st = await fsp.lstat(join(dir, rel));
-    const link = st.isSymbolicLink() ? await fsp.readlink(join(dir, rel)) : '';
-    hash.update(`${rel}\0${st.mode}\0${st.size}\0${st.mtimeMs}\0${link}\n`);
-  }
-  const tag = contextTag(o.stack, o.service, o.name, hash.digest('hex'));
-  const existing = await engine.inspectImage(tag);
-  if (existing) {
-    tar.destroy();
-    if (existing.labels[Label.namedContext] === undefined)
-      throw badInput(
-        `the image ${tag} exists and is not berth's: will not build named context \`${o.name}\` over it`,
-        {
-          hint: `remove it (\`docker rmi ${tag}\`) if you no longer need it`,
-        },
-      );
-    o.made.push(tag);
-    return tag;
-  }
+  const { tar, digest } = await packFolder(dir);
+  const repo = contextRepo(o.stack, o.service, o.name);
+  const provisional = `pending-${randomBytes(6).toString('hex')}`;
   const labels: Record<string, string> = {
     [Label.stack]: o.stack,
     [Label.service]: o.service,
     [Label.namedContext]: o.name,
   };
+  const failed = (why: string) =>
+    new EngineError('failed', `making an image of named context \`${o.name}\` (${dir}): ${why}`);
   let body = '';
+  // from here the provisional image may exist: the caller's clean-up removes what `made` lists
+  o.made.push(`${repo}:${provisional}`);
   try {
     const importOpts: Record<string, unknown> = {
       // The whole reference in `repo`, as Docker's import also takes it: Podman 4.3 ignores `tag`, tags the
       // import `:latest`, and the build then looked for (and tried to pull) the tag it was given.
-      repo: tag,
+      repo: `${repo}:${provisional}`,
       changes: Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
       abortSignal: o.signal,
     };
@@ -174,12 +166,8 @@ async function folderImage(
   } catch (err) {
     tar.destroy();
     if ((err as Error).name === 'AbortError') throw err;
-    throw new EngineError(
-      'failed',
-      `making an image of named context \`${o.name}\` (${dir}): ${engineMessage(err)}`,
-    );
+    throw failed(engineMessage(err));
   }
-  o.made.push(tag);
   for (const line of body.split('\n')) {
     if (!line.trim()) continue;
     let m: { error?: string; errorDetail?: { message?: string } };
@@ -188,11 +176,25 @@ async function folderImage(
     } catch {
       continue;
     }
-    if (m.error || m.errorDetail)
-      throw new EngineError(
-        'failed',
-        `making an image of named context \`${o.name}\` (${dir}): ${m.errorDetail?.message ?? m.error}`,
-      );
+    if (m.error || m.errorDetail) throw failed(m.errorDetail?.message ?? m.error ?? '');
   }
+  // The engine has read the whole tar, so the hash is complete (or the tar failed, and so did the import).
+  // Closing it makes an engine that answered before reading to the end an error, not a wait for ever.
+  tar.destroy();
+  const fingerprint = await digest.catch((err: Error) => {
+    throw failed(err.message);
+  });
+  const tag = contextTag(o.stack, o.service, o.name, fingerprint);
+  const existing = await engine.inspectImage(tag);
+  if (existing && existing.labels[Label.namedContext] === undefined)
+    throw badInput(
+      `the image ${tag} exists and is not berth's: will not build named context \`${o.name}\` over it`,
+      { hint: `remove it (\`docker rmi ${tag}\`) if you no longer need it` },
+    );
+  if (!existing) await engine.tagImage(`${repo}:${provisional}`, tag);
+  // untags the provisional name (the image stays under its content tag), or drops the new import when an
+  // earlier one of the same files is there
+  await engine.removeImage(`${repo}:${provisional}`);
+  o.made.splice(o.made.indexOf(`${repo}:${provisional}`), 1, tag);
   return tag;
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ObservedSwarmService, SwarmEngine, SwarmNode, SwarmTask } from '../engine/swarm-port.js';
 import { BerthError, ExitCode } from '../errors.js';
+import { withBuildDependencies } from '../images/ensure.js';
 import { LogDecoder } from '../logs/decode.js';
 import { Label, projectSelector } from '../model/labels.js';
 import type { Stack } from '../model/stack.js';
@@ -63,9 +64,12 @@ async function resolveImages(
 ): Promise<Record<string, string>> {
   const { engine, swarm } = ctx;
   const emit = emitter(ctx);
-  const out: Record<string, string> = {};
-  const localOnly: string[] = [];
-  for (const svc of Object.values(stack.services)) {
+  const chosen = new Map<string, string>();
+  const localOnly = new Set<string>();
+  // A build whose `service:NAME` context names another service's image runs after that service's build, as
+  // on the local engine (ensureImages): the same order, dependencies first, file order otherwise.
+  const services = Object.values(stack.services);
+  for (const svc of withBuildDependencies(services, stack.services)) {
     let local = await engine.inspectImage(svc.image);
     if (svc.build && (!local || opts.registry) && !opts.dryRun) {
       if (!local) {
@@ -77,21 +81,24 @@ async function resolveImages(
     if (svc.build && opts.registry && local) {
       // Content-derived: the same build pushes the same tag, and a new build is a new reference (a rollout).
       const ref = `${opts.registry}/${stack.name}-${svc.name}:${local.id.replace(/^sha256:/, '').slice(0, 12)}`;
-      out[svc.name] = ref;
+      chosen.set(svc.name, ref);
       if (!opts.dryRun) {
         await engine.tagImage(local.id, ref);
         emit({ type: 'image', service: svc.name, message: `${ref} pushing` });
         await swarm.pushImage(ref);
       }
     } else if (local) {
-      out[svc.name] = local.id;
-      localOnly.push(svc.name);
-    } else out[svc.name] = svc.image;
+      chosen.set(svc.name, local.id);
+      localOnly.add(svc.name);
+    } else chosen.set(svc.name, svc.image);
   }
-  if (localOnly.length && nodes.length > 1)
+  // reported and translated in file order, whatever order the builds ran in
+  const out = Object.fromEntries(services.map((s) => [s.name, chosen.get(s.name)!]));
+  const onlyHere = services.filter((s) => localOnly.has(s.name)).map((s) => s.name);
+  if (onlyHere.length && nodes.length > 1)
     emit({
       type: 'warning',
-      message: `${localOnly.join(', ')}: image only on this engine, run by its ID: every node needs it (\`--registry HOST:PORT\` pushes built images where every node can pull them)`,
+      message: `${onlyHere.join(', ')}: image only on this engine, run by its ID: every node needs it (\`--registry HOST:PORT\` pushes built images where every node can pull them)`,
     });
   return out;
 }

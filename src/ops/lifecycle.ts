@@ -38,11 +38,14 @@ async function startLocked(ctx: OpContext, stack: Stack, services?: string[]): P
   return result;
 }
 
-/** Stop (never remove) containers, dependents first. */
+/**
+ * Stop (never remove) containers, dependents first; then the provider services whose provider has a `stop`
+ * (as Compose's stop). `providers: false` leaves them running: restart starts only containers again.
+ */
 export async function stop(
   ctx: OpContext,
   target: Target,
-  opts: { services?: string[]; timeoutSec?: number } = {},
+  opts: { services?: string[]; timeoutSec?: number; providers?: boolean } = {},
 ): Promise<StopResult> {
   return withProjectLock(ctx, [target.project], async () => {
     const containers = serviceContainers(
@@ -52,6 +55,10 @@ export async function stop(
     const r = await stopContainers(ctx, target.stack, containers, { timeoutSec: opts.timeoutSec });
     // A routed client that stopped leaves the router (the others' connections are kept).
     await resyncRouters(ctx, routersOf(containers)).catch((err) => r.errors.push(`client router: ${err}`));
+    if (target.stack && opts.providers !== false) {
+      const { stopProviders } = await import('./providers.js');
+      r.errors.push(...(await stopProviders(ctx, target.stack, opts.services)));
+    }
     return r;
   });
 }
@@ -75,7 +82,8 @@ export async function restart(
   opts: { services?: string[]; timeoutSec?: number } = {},
 ): Promise<{ stopped: StopResult; started?: UpResult }> {
   return withProjectLock(ctx, [stack.project], async () => {
-    const stopped = await stop(ctx, { stack, project: stack.project }, opts);
+    // Compose's restart does not call providers: their resources stay as they are
+    const stopped = await stop(ctx, { stack, project: stack.project }, { ...opts, providers: false });
     if (stopped.errors.length) return { stopped };
     return { stopped, started: await start(ctx, stack, opts.services) };
   });

@@ -5,17 +5,20 @@
 // depends on it as `<SERVICE>_KEY`, the service name upper-cased as Compose does) and `rawsetenv` (`KEY=value`
 // as it is). berth runs the providers of the selected services before it plans, so their variables are part of
 // the dependents' configuration (a changed value recreates them, as in Compose). Before each command it asks
-// `<bin> compose metadata` for the parameters the command takes, as Compose does (see ProviderMetadata).
+// `<bin> compose metadata` for the parameters the command takes, as Compose does (see ProviderMetadata). `stop`
+// (berth stop, and Ctrl-C of an attached up) calls `<bin> compose … stop SERVICE` only on providers whose
+// metadata declares `stop`, as Compose does since 5.1 (docker/compose#13779); others are left running.
 import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { BerthError, ExitCode } from '../errors.js';
+import { buildGraph, startOrder } from '../graph/index.js';
 import type { Service, Stack } from '../model/stack.js';
 import { emitter, type OpContext } from './context.js';
 
-export type ProviderCommand = 'up' | 'down';
+export type ProviderCommand = 'up' | 'down' | 'stop';
 
 /** What a provider's `up` gave: variables for its dependents. */
 export interface ProviderOutput {
@@ -230,8 +233,9 @@ async function runOne(
   const emit = emitter(ctx);
   const out: ProviderOutput = { prefixed: {}, raw: {} };
   const t0 = Date.now();
-  const [going, gone] =
-    command === 'up' ? (['Creating', 'Created'] as const) : (['Removing', 'Removed'] as const);
+  const [going, gone] = (
+    { up: ['Creating', 'Created'], down: ['Removing', 'Removed'], stop: ['Stopping', 'Stopped'] } as const
+  )[command];
   emit({
     type: 'progress',
     kind: 'Container',
@@ -297,7 +301,7 @@ async function runOne(
       done: true,
       detail: failure,
     });
-    const action = command === 'up' ? 'create' : 'remove';
+    const action = { up: 'create', down: 'remove', stop: 'stop' }[command];
     throw new BerthError(`service "${svc.name}": failed to ${action} service provider: ${failure}`, {
       hint: stderr.length ? `the provider said:\n  ${stderr.join('\n  ')}` : undefined,
     });
@@ -359,6 +363,36 @@ export async function downProviders(
       const metadata = await providerMetadata(bin, ctx.signal);
       requireParameters(metadata, svc, 'down');
       return runOne(ctx, stack, svc, bin, 'down', metadata);
+    })().catch((err: BerthError) => errors.push(err.hint ? `${err.message}\n${err.hint}` : err.message));
+  }
+  return errors;
+}
+
+/**
+ * `stop` of the selected provider services (all when `names` is undefined), dependents first, each only when its
+ * provider's metadata declares `stop`: Compose's opt-in, so a provider written before the hook (or without
+ * metadata) is not called and its resource keeps running. No variables are read from a stop. Failures (a
+ * missing binary too) are returned as lines, as `stop` reports its others.
+ */
+export async function stopProviders(
+  ctx: OpContext,
+  stack: Stack,
+  names?: readonly string[],
+): Promise<string[]> {
+  const chosen = new Set(providerServices(stack, names).map((s) => s.name));
+  if (!chosen.size) return [];
+  const order = startOrder(buildGraph(stack))
+    .reverse()
+    .filter((n) => chosen.has(n));
+  const errors: string[] = [];
+  for (const name of order) {
+    const svc = stack.services[name]!;
+    await (async () => {
+      const [bin] = (await binaries([svc])).values();
+      const metadata = await providerMetadata(bin!, ctx.signal);
+      if (!metadata.stop) return;
+      requireParameters(metadata, svc, 'stop');
+      await runOne(ctx, stack, svc, bin!, 'stop', metadata);
     })().catch((err: BerthError) => errors.push(err.hint ? `${err.message}\n${err.hint}` : err.message));
   }
   return errors;

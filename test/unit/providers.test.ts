@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { RunEvent } from '../../src/executor/events.js';
+import { stop } from '../../src/ops/lifecycle.js';
 import {
   downProviders,
   findProviders,
@@ -13,6 +14,7 @@ import {
   parseProviderLine,
   parseProviderMetadata,
   providerArgs,
+  stopProviders,
   upProviders,
   withProviderEnv,
 } from '../../src/ops/providers.js';
@@ -222,5 +224,89 @@ case "$3" in up) echo '{"type":"setenv","message":"URL=db://declared"}';; esac`,
       exitCode: 2,
       message: 'provider `bt-no-such-provider` of service "db" not found',
     });
+  });
+
+  // Compose 5.1 (docker/compose#13779): `stop` calls `<provider> compose stop SERVICE` when the provider's
+  // metadata declares `stop`, dependents first; a provider without it is not called.
+  const stopMeta = {
+    up: { parameters: [{ name: 'size', required: true, type: 'string' }] },
+    stop: { parameters: [{ name: 'region', required: false, type: 'string' }] },
+  };
+  script(
+    'docker-pausable',
+    `case "$2" in metadata) echo '${JSON.stringify(stopMeta)}';; esac
+case "$3" in stop) echo '{"type":"info","message":"pausing"}';; esac`,
+  );
+  script(
+    'docker-stuck',
+    `case "$2" in metadata) echo '{"stop":{"parameters":null}}';; esac
+case "$3" in stop) echo '{"type":"error","message":"cannot pause a free tier"}'; exit 1;; esac`,
+  );
+  const pausable = () =>
+    stack([
+      service('cache', {
+        replicas: 0,
+        provider: { type: 'pausable', options: { region: ['eu'], size: ['s'] } },
+      }),
+      service('db', {
+        replicas: 0,
+        provider: { type: 'pausable', options: { size: ['m'] } },
+        depends_on: { cache: started },
+      }),
+      service('queue', { replicas: 0, provider: { type: 'demo', options: {} } }),
+      service('app', { depends_on: { db: started, queue: started } }),
+    ]);
+
+  test('stop: a provider that declares stop is called, dependents first, with its declared options only', async () => {
+    writeFileSync(log, '');
+    const events: RunEvent[] = [];
+    const s = pausable();
+    expect(await stopProviders(ctx(events), s)).toEqual([]);
+    expect(calls()).toEqual([
+      // the reverse of the start order (cache, db, queue): queue's provider (no metadata) is asked, never told
+      // to stop; db depends on cache, so db stops first
+      'compose metadata',
+      'compose metadata',
+      `compose --project-name=${s.project} stop db`,
+      'compose metadata',
+      `compose --project-name=${s.project} stop --region=eu cache`,
+    ]);
+    const progress = events.filter((e) => e.type === 'progress' && e.name === 'cache');
+    expect(progress.map((e) => (e.type === 'progress' ? [e.status, e.detail] : []))).toEqual([
+      ['Stopping', undefined],
+      ['Stopping', 'pausing'],
+      ['Stopped', undefined],
+    ]);
+  });
+
+  test('stop: only the services asked for; a failed stop is an error line naming the service', async () => {
+    writeFileSync(log, '');
+    const s = pausable();
+    expect(await stopProviders(ctx([]), s, ['app', 'cache'])).toEqual([]);
+    expect(calls()).toEqual([
+      'compose metadata',
+      `compose --project-name=${s.project} stop --region=eu cache`,
+    ]);
+    const stuck = withType('stuck');
+    expect(await stopProviders(ctx([]), stuck)).toEqual([
+      'service "db": failed to stop service provider: cannot pause a free tier',
+    ]);
+  });
+
+  test('berth stop (and Ctrl-C of up) stops the providers after the containers; restart leaves them', async () => {
+    const engine = new FakeEngine();
+    const s = pausable();
+    const op = { engine, onEvent: () => {} };
+    writeFileSync(log, '');
+    expect((await stop(op, { stack: s, project: s.project })).errors).toEqual([]);
+    expect(calls().filter((c) => c.includes(' stop '))).toEqual([
+      `compose --project-name=${s.project} stop db`,
+      `compose --project-name=${s.project} stop --region=eu cache`,
+    ]);
+    writeFileSync(log, '');
+    await stop(op, { stack: s, project: s.project }, { providers: false });
+    // without a stack file (stop by project name) there is no provider to call either
+    await stop(op, { project: s.project });
+    expect(readFileSync(log, 'utf8')).toBe('');
   });
 });
