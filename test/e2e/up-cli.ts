@@ -39,8 +39,30 @@ export function collect(child: ChildProcess): Promise<Run> {
   );
 }
 
-export const berth = (args: string[], env: Record<string, string> = {}, cwd = ROOT) =>
-  collect(spawnBerth(args, env, cwd));
+/**
+ * A run of berth to its end. A run still going after `watchdogMs` (as clients-support's 170 s) is interrupted,
+ * then killed, and returns what it printed so far: a berth that hangs fails its test with its output, where
+ * the test's own timeout (180 s) would say only "timed out" (up.test at load 16, 2026-11-30).
+ */
+export async function berth(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = ROOT,
+  watchdogMs = 170_000,
+): Promise<Run> {
+  const child = spawnBerth(args, env, cwd);
+  let fired = false;
+  const dog = setTimeout(() => {
+    fired = true;
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  }, watchdogMs);
+  const run = await collect(child);
+  clearTimeout(dog);
+  if (!fired) return run;
+  const note = `[test watchdog: \`berth ${args.join(' ')}\` still ran after ${watchdogMs / 1000} s; interrupted]`;
+  return { ...run, code: run.code === 0 ? -1 : run.code, stderr: `${run.stderr}\n${note}` };
+}
 
 /** `berth -p <project> -f <file> ...` */
 export const stackCli = (project: string, file: string, env: Record<string, string> = {}) => ({

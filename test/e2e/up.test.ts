@@ -22,10 +22,15 @@ describe('up on a busybox stack', () => {
     expect(idx('app-1')).toBeLessThan(idx('web-1'));
     expect(up.stdout).toMatch(new RegExp(`${project}-db-1 +Healthy`));
     // the relative bind mount ./www is served
-    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('hello from basic\n');
+    expect(
+      await (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(30_000) })).text(),
+    ).toBe('hello from basic\n');
     // `app` resolves to both replicas (DNS round-robin over the service alias)
     const { execFileSync } = await import('node:child_process');
-    const out = execFileSync('docker', ['exec', `${project}-web-1`, 'nslookup', 'app'], { encoding: 'utf8' });
+    const out = execFileSync('docker', ['exec', `${project}-web-1`, 'nslookup', 'app'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(out.match(/Address: \d+\.\d+\.\d+\.\d+/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
 
     const scaled = await cli.run('up', '-d', '--scale', 'app=3');
