@@ -266,32 +266,11 @@ export function register(program: Command): void {
       } finally {
         sigint.dispose();
       }
-      const { plan, result } = outcome;
       if (flags.dryRun) {
-        process.stdout.write(formatPlan(plan));
+        process.stdout.write(formatPlan(outcome.plan));
         return;
       }
-      if (!result) {
-        process.stdout.write(formatPlan({ ...plan, orphans: [] }));
-        if (detach) return;
-      } else {
-        if (result.interrupted) {
-          process.stderr.write(
-            plan.actions.length === 0
-              ? 'berth: interrupted; nothing was changed\n'
-              : 'berth: interrupted; the stack is partly up, and `berth up` again converges it\n',
-          );
-          process.exitCode = 130;
-          return;
-        }
-        if (!result.ok) {
-          const names = [...new Set(result.failures.map((f) => f.service))];
-          process.stderr.write(`berth: ${names.map((n) => `"${n}"`).join(', ')} failed; see above\n`);
-          process.exitCode = ExitCode.StackFailure;
-          return;
-        }
-        if (detach) return;
-      }
+      if (!reportOutcome(outcome, formatPlan) || detach) return;
       await attach(
         cmd,
         stack,
@@ -303,6 +282,36 @@ export function register(program: Command): void {
         flags.watch,
       );
     });
+}
+
+/**
+ * What an `up` (or `create`, `scale`) did, on stdout; false, with the exit code set, when it failed or was
+ * interrupted. With nothing to do there is no run, and the plan says so.
+ */
+export function reportOutcome(
+  { plan, result }: import('../ops/up.js').UpOutcome,
+  formatPlan: (p: import('../plan/types.js').Plan) => string,
+): boolean {
+  if (!result) {
+    process.stdout.write(formatPlan({ ...plan, orphans: [] }));
+    return true;
+  }
+  if (result.interrupted) {
+    process.stderr.write(
+      plan.actions.length === 0
+        ? 'berth: interrupted; nothing was changed\n'
+        : 'berth: interrupted; the stack is partly up, and `berth up` again converges it\n',
+    );
+    process.exitCode = 130;
+    return false;
+  }
+  if (!result.ok) {
+    const names = [...new Set(result.failures.map((f) => f.service))];
+    process.stderr.write(`berth: ${names.map((n) => `"${n}"`).join(', ')} failed; see above\n`);
+    process.exitCode = ExitCode.StackFailure;
+    return false;
+  }
+  return true;
 }
 
 /**
