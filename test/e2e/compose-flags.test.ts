@@ -1,0 +1,140 @@
+// Compose's create/up/scale flags on the real engine: `create` then `start`, `up --no-start`, `scale`,
+// `up --pull never` with a missing image, and `up -t 1` recreating a container that ignores SIGTERM.
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'vitest';
+import { cleanupProject, docker, uniqueProject } from './helpers.js';
+import { engineContainers, ok, stackCli, tempCompose } from './up-cli.js';
+
+const STACK = `
+services:
+  db:
+    image: berth/busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    volumes: [data:/data]
+  web:
+    image: berth/busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    depends_on: [db]
+  # sleep as PID 1 ignores SIGTERM: stopping it takes the whole grace period
+  stubborn:
+    image: berth/busybox
+    command: ["sleep", "3600"]
+    environment: {REV: "\${REV:-1}"}
+    profiles: [stubborn]
+  ghost:
+    image: berth/flags-never-pulled:none
+    profiles: [ghost]
+volumes:
+  data: {}
+`;
+
+const states = async (project: string) =>
+  Object.fromEntries((await engineContainers(project)).map((c) => [c.name, c.state]));
+
+describe('create, up --no-start, scale, --pull, -t', () => {
+  const { dir, file } = tempCompose('flags', STACK);
+  const projects: string[] = [];
+  const cliFor = (name: string, env: Record<string, string> = {}) => {
+    const project = uniqueProject(`flags-${name}`);
+    projects.push(project);
+    return { project, cli: stackCli(project, file, env) };
+  };
+  afterAll(async () => {
+    await Promise.all(projects.map(cleanupProject));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('create makes networks, volumes and containers and starts nothing; start starts them', async () => {
+    const { project, cli } = cliFor('create');
+    ok(await cli.run('create'));
+    expect(await states(project)).toEqual({
+      [`${project}-db-1`]: 'created',
+      [`${project}-web-1`]: 'created',
+    });
+    const nets = await docker.listNetworks({ filters: JSON.stringify({ name: [`${project}_default`] }) });
+    expect(nets.map((n) => n.Name)).toContain(`${project}_default`);
+    await docker.getVolume(`${project}_data`).inspect();
+    const ids = (await engineContainers(project)).map((c) => c.id).sort();
+
+    ok(await cli.run('start'));
+    expect(await states(project)).toEqual({
+      [`${project}-db-1`]: 'running',
+      [`${project}-web-1`]: 'running',
+    });
+    expect((await engineContainers(project)).map((c) => c.id).sort()).toEqual(ids);
+  });
+
+  test('up --no-start creates; a later up -d starts the same containers', async () => {
+    const { project, cli } = cliFor('nostart');
+    const created = ok(await cli.run('up', '--no-start'));
+    expect(created.stdout).toMatch(new RegExp(`${project}-web-1 +Created`));
+    expect(created.stdout).not.toMatch(/Started/);
+    expect(await states(project)).toEqual({
+      [`${project}-db-1`]: 'created',
+      [`${project}-web-1`]: 'created',
+    });
+    const ids = (await engineContainers(project)).map((c) => c.id).sort();
+    ok(await cli.run('up', '-d'));
+    expect(await states(project)).toEqual({
+      [`${project}-db-1`]: 'running',
+      [`${project}-web-1`]: 'running',
+    });
+    expect((await engineContainers(project)).map((c) => c.id).sort()).toEqual(ids);
+  });
+
+  test('scale web=2 adds a replica, scale web=1 removes it; db is left alone', async () => {
+    const { project, cli } = cliFor('scale');
+    ok(await cli.run('up', '-d'));
+    const db = (await engineContainers(project)).find((c) => c.name === `${project}-db-1`)!.id;
+    ok(await cli.run('scale', 'web=2'));
+    expect(await states(project)).toEqual({
+      [`${project}-db-1`]: 'running',
+      [`${project}-web-1`]: 'running',
+      [`${project}-web-2`]: 'running',
+    });
+    ok(await cli.run('scale', 'web=1'));
+    expect(await states(project)).toEqual({
+      [`${project}-db-1`]: 'running',
+      [`${project}-web-1`]: 'running',
+    });
+    expect((await engineContainers(project)).find((c) => c.name === `${project}-db-1`)!.id).toBe(db);
+    const bad = await cli.run('scale', 'web');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/invalid scale specifier: web/);
+  });
+
+  test('up --pull never with a missing image fails clearly and pulls nothing', async () => {
+    const { project, cli } = cliFor('pull');
+    const image = 'berth/flags-never-pulled:none';
+    await expect(docker.getImage(image).inspect()).rejects.toThrow();
+    const r = await cli.run('--profile', 'ghost', 'up', '-d', '--pull', 'never', 'ghost');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /image berth\/flags-never-pulled:none for service "ghost" is not present and pull_policy is never/,
+    );
+    expect(r.stdout).not.toMatch(/pull/i); // no progress line of a pull
+    expect(await engineContainers(project)).toEqual([]);
+    await expect(docker.getImage(image).inspect()).rejects.toThrow();
+    const wrong = await cli.run('up', '-d', '--pull', 'sometimes');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/invalid --pull option "sometimes"/);
+  });
+
+  test('up -t 1 recreates a container that ignores SIGTERM in about a second, not the default ten', async () => {
+    const { project, cli } = cliFor('timeout');
+    ok(await cli.run('--profile', 'stubborn', 'up', '-d', 'stubborn'));
+    const before = (await engineContainers(project)).find((c) => c.name === `${project}-stubborn-1`)!.id;
+    const { cli: changed } = { cli: stackCli(project, file, { REV: '2' }) };
+    const t0 = Date.now();
+    const r = ok(await changed.run('--profile', 'stubborn', 'up', '-d', '-t', '1', 'stubborn'));
+    const ms = Date.now() - t0;
+    expect(r.stdout).toMatch(/Recreated/);
+    const after = (await engineContainers(project)).find((c) => c.name === `${project}-stubborn-1`)!;
+    expect(after.id).not.toBe(before);
+    expect(after.state).toBe('running');
+    // measured ~3 s with -t 1 and ~12 s without it on an idle 2-core machine; loose for load
+    expect(ms).toBeLessThan(8000);
+  });
+});
