@@ -26,6 +26,21 @@ services:
   ghost:
     image: berth/flags-never-pulled:none
     profiles: [ghost]
+  # --abort-on-container-failure: fine exits 0 first (bad waits for it), then bad exits 3
+  fine:
+    image: berth/busybox
+    command: ["sh", "-c", "echo fine-done"]
+    profiles: [abort]
+  bad:
+    image: berth/busybox
+    command: ["sh", "-c", "echo bad-line; sleep 1; exit 3"]
+    depends_on: {fine: {condition: service_completed_successfully}}
+    profiles: [abort]
+  long:
+    image: berth/busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    profiles: [abort]
 volumes:
   data: {}
 `;
@@ -136,5 +151,17 @@ describe('create, up --no-start, scale, --pull, -t', () => {
     expect(after.state).toBe('running');
     // measured ~3 s with -t 1 and ~12 s without it on an idle 2-core machine; loose for load
     expect(ms).toBeLessThan(8000);
+  });
+
+  test('attached up --abort-on-container-failure --no-log-prefix: a zero exit goes on, a failure stops all', async () => {
+    const { project, cli } = cliFor('abort');
+    const r = await cli.run('--profile', 'abort', 'up', '--abort-on-container-failure', '--no-log-prefix');
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('bad-line'); // no `bad-1 | ` prefix
+    expect(lines).toContain('fine-done');
+    expect(r.stdout).toContain(`${project}-bad-1 exited with code 3`);
+    expect(r.stderr).toMatch(/Aborting on container failure/);
+    expect((await states(project))[`${project}-long-1`]).toBe('exited');
   });
 });
