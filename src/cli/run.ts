@@ -3,8 +3,10 @@ import { badInput, ExitCode } from '../errors.js';
 import type { PortSpec } from '../model/stack.js';
 import { colorWanted, loadStackFor, opContext, selectServices } from './lifecycle.js';
 import { collect, envEntries, openTerminal } from './terminal.js';
+import { PULL_OPTION, parsePull } from './up.js';
 
 interface RunFlags {
+  pull?: string;
   rm?: boolean;
   detach?: boolean;
   env: string[];
@@ -57,9 +59,11 @@ export function register(program: Command): void {
     )
     .option('--service-ports', "publish the service's own ports too (not done by default, as with Compose)")
     .option('--build', 'build the image before running')
+    .option(...PULL_OPTION)
     .passThroughOptions()
     .action(async (service: string, command: string[], flags: RunFlags, cmd: Command) => {
-      const stack = await loadStackFor(cmd, [service]);
+      const pull = parsePull(flags.pull);
+      const stack = (await import('../ops/up.js')).withPullPolicy(await loadStackFor(cmd, [service]), pull);
       selectServices(stack, [service], false);
       const ports = flags.publish.map(parsePublish);
       const { prepareRun, createOneOff, runAttached, oneOffName } = await import('../ops/run.js');

@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { runAbortController } from '../abort.js';
 import { badInput, ExitCode } from '../errors.js';
 import { isOneOff, projectSelector } from '../model/index.js';
+import type { PullFlag } from '../ops/up.js';
 import { hideCiFromInk } from '../tui/interactive-env.js';
 import { globalsOf } from './globals.js';
 import {
@@ -32,6 +33,15 @@ interface UpFlags {
   timestamps?: boolean;
   force?: boolean;
   watch?: boolean;
+  /** `--no-start` (commander's negation). */
+  start?: boolean;
+  pull?: string;
+  quietPull?: boolean;
+  timeout?: string;
+  /** `--no-log-prefix` (commander's negation). */
+  logPrefix?: boolean;
+  alwaysRecreateDeps?: boolean;
+  abortOnContainerFailure?: boolean;
 }
 
 /** What an attached `up` shows and when it ends: Compose's --attach, --no-attach, --abort-on-container-exit. */
@@ -39,8 +49,13 @@ export interface AttachOptions {
   /** Services whose logs are shown (all the started ones when undefined). */
   logServices?: string[];
   timestamps: boolean;
-  /** Stop everything when a container exits. */
+  /** Stop everything when a container exits (`onlyFailure`: exits non-zero). */
   abort: boolean;
+  onlyFailure: boolean;
+  /** Log lines without the `service-n | ` prefix (`--no-log-prefix`). */
+  noPrefix: boolean;
+  /** `-t`: grace period in seconds when the feed ends and the stack is stopped. */
+  timeoutSec?: number;
   /** The service whose exit code is berth's (implies abort). */
   exitCodeFrom?: string;
 }
@@ -49,14 +64,76 @@ export function attachOptions(flags: UpFlags, services: readonly string[]): Atta
   for (const s of [...flags.attach, ...flags.noAttach, ...(flags.exitCodeFrom ? [flags.exitCodeFrom] : [])])
     if (!services.includes(s))
       throw badInput(`no such service: ${s}`, { hint: `services: ${services.join(', ')}` });
-  const abort = Boolean(flags.abortOnContainerExit || flags.exitCodeFrom);
+  if (flags.abortOnContainerExit && flags.abortOnContainerFailure)
+    throw badInput('--abort-on-container-failure cannot be combined with --abort-on-container-exit');
+  // As Compose: --exit-code-from implies --abort-on-container-exit unless --abort-on-container-failure is given.
+  const onlyFailure = Boolean(flags.abortOnContainerFailure);
+  const abort = Boolean(flags.abortOnContainerExit || flags.exitCodeFrom || onlyFailure);
   if (abort && (flags.detach || flags.wait))
-    throw badInput('--abort-on-container-exit and --exit-code-from cannot be used with -d or --wait');
+    throw badInput(
+      '--abort-on-container-exit, --abort-on-container-failure and --exit-code-from cannot be used with -d or --wait',
+    );
+  if (flags.start === false && (abort || flags.attach.length || flags.wait || flags.watch))
+    throw badInput(
+      '--no-start cannot be used with --abort-on-container-exit, --abort-on-container-failure, --exit-code-from, --attach, --wait or --watch',
+    );
   const shown = flags.attach.length ? flags.attach : undefined;
   const logServices = flags.noAttach.length
     ? (shown ?? [...services]).filter((s) => !flags.noAttach.includes(s))
     : shown;
-  return { logServices, timestamps: Boolean(flags.timestamps), abort, exitCodeFrom: flags.exitCodeFrom };
+  return {
+    logServices,
+    timestamps: Boolean(flags.timestamps),
+    abort,
+    onlyFailure,
+    noPrefix: flags.logPrefix === false,
+    exitCodeFrom: flags.exitCodeFrom,
+    timeoutSec: parseTimeout(flags.timeout),
+  };
+}
+
+/** The values of Compose's `--pull` besides `policy` (here, not in ops/up.ts: verb modules stay light). */
+const PULL_FLAGS: readonly PullFlag[] = ['always', 'missing', 'never', 'build'];
+
+/** `--pull`: Compose's values; `policy` (its default) leaves each service's pull_policy as it is. */
+export function parsePull(value: string | undefined): PullFlag | undefined {
+  if (value === undefined || value === 'policy') return undefined;
+  if ((PULL_FLAGS as readonly string[]).includes(value)) return value as PullFlag;
+  throw badInput(`invalid --pull option "${value}"`, {
+    hint: `expected one of: ${[...PULL_FLAGS, 'policy'].join(', ')}`,
+  });
+}
+
+/** `-t, --timeout SECONDS`: a whole number of seconds, 0 included (stop at once), as Compose's int flag. */
+export function parseTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw badInput(`--timeout ${value}: expected a whole number of seconds`);
+  return Number(value);
+}
+
+/**
+ * `--always-recreate-deps`, as Compose: the services brought up only because a named one depends on them. With
+ * no service named, every service is named, so there are none.
+ */
+export function dependenciesOf(named: readonly string[], selected: readonly string[] | undefined): string[] {
+  if (!named.length) return [];
+  return (selected ?? []).filter((s) => !named.includes(s));
+}
+
+/** What `up` and `create` share: how images are made and which containers are replaced. */
+export function createFlags(flags: {
+  build?: boolean;
+  forceRecreate?: boolean;
+  recreate?: boolean;
+  renewAnonVolumes?: boolean;
+  alwaysRecreateDeps?: boolean;
+}): void {
+  if (flags.forceRecreate && flags.recreate === false)
+    throw badInput('--force-recreate and --no-recreate cannot be used together');
+  if (flags.alwaysRecreateDeps && flags.recreate === false)
+    throw badInput('--always-recreate-deps and --no-recreate cannot be used together');
+  if (flags.renewAnonVolumes && flags.recreate === false)
+    throw badInput('--no-recreate and --renew-anon-volumes cannot be used together');
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -81,6 +158,17 @@ function noAttachOption(): Option {
   return o;
 }
 
+/** `--pull`, as `up`, `create` and `run` take it. */
+export const PULL_OPTION = [
+  '--pull <policy>',
+  'pull images: always, missing, never, build, or policy (each service’s pull_policy; the default)',
+] as const;
+
+export const TIMEOUT_OPTION = [
+  '-t, --timeout <seconds>',
+  'seconds a container being stopped or recreated gets before it is killed (default: its stop_grace_period)',
+] as const;
+
 export function register(program: Command): void {
   program
     .command('up')
@@ -92,8 +180,16 @@ export function register(program: Command): void {
     .option('--build', 'build images before starting')
     .option('--no-build', 'never build, even a missing image')
     .option('--no-deps', 'do not start the services the named ones depend on')
+    .option('--no-start', 'create networks, volumes and containers, and start nothing (as `berth create`)')
+    .option(...PULL_OPTION)
+    .option('--quiet-pull', 'pull without printing progress')
+    .option(...TIMEOUT_OPTION)
     .option('--force-recreate', 'recreate containers even when their configuration did not change')
     .option('--no-recreate', 'keep existing containers even when their configuration changed')
+    .option(
+      '--always-recreate-deps',
+      'recreate the containers of the services the named ones depend on, changed or not',
+    )
     .option(
       '-V, --renew-anon-volumes',
       'give recreated containers fresh anonymous volumes instead of the old containers’ (the data in them is left behind)',
@@ -103,12 +199,17 @@ export function register(program: Command): void {
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect, [])
     .option('--abort-on-container-exit', 'stop every container when one exits (attached only)')
     .option(
+      '--abort-on-container-failure',
+      'stop every container when one exits with a non-zero code (attached only)',
+    )
+    .option(
       '--exit-code-from <service>',
       "exit with this service's exit code (implies --abort-on-container-exit)",
     )
     .option('--attach <service>', 'show the logs of these services only (repeatable)', collect, [])
     .addOption(noAttachOption())
     .option('--timestamps', 'show a timestamp on every log line')
+    .option('--no-log-prefix', 'log lines without the `service-n | ` prefix')
     .option(
       '--watch',
       'watch the services’ files and sync, restart or rebuild them as they change (develop.watch)',
@@ -132,14 +233,15 @@ export function register(program: Command): void {
           hint: 'run `berth watch` to watch a stack that is up in the background',
         });
       if (flags.watch) (await import('../ops/watch.js')).watchedServices(stack, services);
-      if (flags.forceRecreate && flags.recreate === false)
-        throw badInput('--force-recreate and --no-recreate cannot be used together');
+      createFlags(flags);
+      const pull = parsePull(flags.pull);
+      const noStart = flags.start === false;
       const [{ up }, { formatPlan }] = await Promise.all([
         import('../ops/up.js'),
         import('../plan/format.js'),
       ]);
       const print = await progressPrinter(cmd);
-      const detach = flags.detach || flags.wait;
+      const detach = flags.detach || flags.wait || noStart;
       const sigint = interruptOnSigint();
       let outcome: Awaited<ReturnType<typeof up>>;
       try {
@@ -148,9 +250,14 @@ export function register(program: Command): void {
           build: flags.build,
           forceRecreate: flags.forceRecreate,
           noRecreate: flags.recreate === false,
+          forceRecreateServices: flags.alwaysRecreateDeps ? dependenciesOf(names, services) : undefined,
           renewAnonVolumes: flags.renewAnonVolumes,
           removeOrphans: flags.removeOrphans,
           scale,
+          noStart,
+          pull,
+          quietPull: flags.quietPull,
+          timeoutSec: attaching.timeoutSec,
           wait: flags.wait,
           waitTimeoutMs,
           dryRun: flags.dryRun,
@@ -159,32 +266,11 @@ export function register(program: Command): void {
       } finally {
         sigint.dispose();
       }
-      const { plan, result } = outcome;
       if (flags.dryRun) {
-        process.stdout.write(formatPlan(plan));
+        process.stdout.write(formatPlan(outcome.plan));
         return;
       }
-      if (!result) {
-        process.stdout.write(formatPlan({ ...plan, orphans: [] }));
-        if (detach) return;
-      } else {
-        if (result.interrupted) {
-          process.stderr.write(
-            plan.actions.length === 0
-              ? 'berth: interrupted; nothing was changed\n'
-              : 'berth: interrupted; the stack is partly up, and `berth up` again converges it\n',
-          );
-          process.exitCode = 130;
-          return;
-        }
-        if (!result.ok) {
-          const names = [...new Set(result.failures.map((f) => f.service))];
-          process.stderr.write(`berth: ${names.map((n) => `"${n}"`).join(', ')} failed; see above\n`);
-          process.exitCode = ExitCode.StackFailure;
-          return;
-        }
-        if (detach) return;
-      }
+      if (!reportOutcome(outcome, formatPlan) || detach) return;
       await attach(
         cmd,
         stack,
@@ -196,6 +282,36 @@ export function register(program: Command): void {
         flags.watch,
       );
     });
+}
+
+/**
+ * What an `up` (or `create`, `scale`) did, on stdout; false, with the exit code set, when it failed or was
+ * interrupted. With nothing to do there is no run, and the plan says so.
+ */
+export function reportOutcome(
+  { plan, result }: import('../ops/up.js').UpOutcome,
+  formatPlan: (p: import('../plan/types.js').Plan) => string,
+): boolean {
+  if (!result) {
+    process.stdout.write(formatPlan({ ...plan, orphans: [] }));
+    return true;
+  }
+  if (result.interrupted) {
+    process.stderr.write(
+      plan.actions.length === 0
+        ? 'berth: interrupted; nothing was changed\n'
+        : 'berth: interrupted; the stack is partly up, and `berth up` again converges it\n',
+    );
+    process.exitCode = 130;
+    return false;
+  }
+  if (!result.ok) {
+    const names = [...new Set(result.failures.map((f) => f.service))];
+    process.stderr.write(`berth: ${names.map((n) => `"${n}"`).join(', ')} failed; see above\n`);
+    process.exitCode = ExitCode.StackFailure;
+    return false;
+  }
+  return true;
 }
 
 /**
@@ -250,7 +366,7 @@ async function attach(
   process.once('SIGTERM', quit);
   const sink = streamSink(
     process.stdout,
-    { color, prefix: true, timestamps: opts.timestamps },
+    { color, prefix: !opts.noPrefix, timestamps: opts.timestamps },
     Object.keys(stack.services),
   );
   // --abort-on-container-exit: the first container of the started services to exit ends the feed, once the
@@ -275,18 +391,21 @@ async function attach(
     ? await docker.watchContainerEvents({ labels: [projectSelector(stack.project)] }, (e) => {
         if (e.action !== 'die' || exited || isOneOff(e.attributes)) return;
         if (services && !services.includes(e.service ?? '')) return;
-        exited = { service: e.service ?? '', name: e.name, code: Number(e.attributes.exitCode ?? 0) };
+        const code = Number(e.attributes.exitCode ?? 0);
+        if (opts.onlyFailure && code === 0) return;
+        exited = { service: e.service ?? '', name: e.name, code };
         endFeed();
       })
     : undefined;
   if (watch && !exited) {
     // one that exited before the subscription counts too
-    const gone = (await docker.listContainers({ all: true, labels: [projectSelector(stack.project)] })).find(
-      (c) => !c.oneoff && c.state === 'exited' && (!services || services.includes(c.service)),
-    );
-    const info = gone && (await docker.inspectContainer(gone.id));
-    if (gone && info && !exited) {
-      exited = { service: gone.service, name: gone.name, code: info.exitCode };
+    const gone = (
+      await docker.listContainers({ all: true, labels: [projectSelector(stack.project)] })
+    ).filter((c) => !c.oneoff && c.state === 'exited' && (!services || services.includes(c.service)));
+    for (const c of gone) {
+      const info = await docker.inspectContainer(c.id);
+      if (!info || exited || (opts.onlyFailure && info.exitCode === 0)) continue;
+      exited = { service: c.service, name: c.name, code: info.exitCode };
       endFeed();
     }
   }
@@ -336,11 +455,13 @@ async function attach(
   if (!stopped) return; // the stack went away by itself
   if (exited) process.stdout.write(`${exited.name} exited with code ${exited.code}\n`);
   process.stderr.write(
-    exited ? 'Aborting on container exit...\n' : 'Gracefully stopping... (press Ctrl-C again to force)\n',
+    exited
+      ? `Aborting on container ${opts.onlyFailure ? 'failure' : 'exit'}...\n`
+      : 'Gracefully stopping... (press Ctrl-C again to force)\n',
   );
   const force = () => process.exit(130);
   process.once('SIGINT', force);
-  await stop({ ...ctx, onEvent: print }, target, { services });
+  await stop({ ...ctx, onEvent: print }, target, { services, timeoutSec: opts.timeoutSec });
   process.removeListener('SIGINT', force);
   if (!exited) {
     process.exitCode = 130;

@@ -48,8 +48,10 @@ export async function replaceContainer(
   const stopping = run.step(
     () =>
       old?.pre_stop?.length && a.old.state === 'running'
-        ? runExecHooks(engine, a.old.id, old, 'pre_stop').then(() => engine.stopContainer(a.old.id))
-        : engine.stopContainer(a.old.id),
+        ? runExecHooks(engine, a.old.id, old, 'pre_stop').then(() =>
+            engine.stopContainer(a.old.id, run.stopTimeoutSec),
+          )
+        : engine.stopContainer(a.old.id, run.stopTimeoutSec),
     1,
   );
   stopping.catch(() => {}); // awaited below, once the successor exists

@@ -26,7 +26,7 @@ export function startRemovals(run: UpRun, plan: Plan): Removals {
         if (a.reason !== 'leftover' && a.container.state === 'running') {
           const svc = run.stack.services[a.service];
           if (svc?.pre_stop?.length) await runExecHooks(engine, a.container.id, svc, 'pre_stop');
-          await engine.stopContainer(a.container.id);
+          await engine.stopContainer(a.container.id, run.stopTimeoutSec);
         }
         await engine.removeContainer(a.container.id, { force: true });
         run.progress('Container', a.name, 'Removed', true, t0, a.service, a.reason);

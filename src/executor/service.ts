@@ -32,6 +32,8 @@ export interface ServiceContext {
   beforeStart?: (service: string) => Promise<void>;
   /** `up --renew-anon-volumes`: a recreated container starts with fresh anonymous volumes. */
   renewAnonVolumes?: boolean;
+  /** `create`, `up --no-start`: containers are made (and swapped in), none started. */
+  noStart?: boolean;
 }
 
 export async function runService(ctx: ServiceContext, name: string): Promise<void> {
@@ -99,6 +101,7 @@ async function runServiceSteps(
     );
   }
   for (const p of created.values()) p.catch(() => {});
+  if (ctx.noStart) return createOnly(ctx, name, actions, created);
 
   for (const d of deps) {
     const dep = d.dep;
@@ -227,6 +230,35 @@ async function runServiceSteps(
     );
     throw new ServiceFailed(msg);
   }
+}
+
+/**
+ * `create` / `up --no-start`, as Compose: the containers are made and a recreate's successor takes its
+ * predecessor's place, but nothing starts, so no dependency's condition is waited for and no hook runs.
+ */
+async function createOnly(
+  ctx: ServiceContext,
+  name: string,
+  actions: ContainerAction[],
+  created: Map<Action, Promise<string>>,
+): Promise<void> {
+  const { run } = ctx;
+  const made = await Promise.allSettled(
+    actions.map(async (a) => {
+      if (a.kind === 'create') return created.get(a)!;
+      if (a.kind === 'recreate') return replaceContainer(run, a, created.get(a)!, ctx.pending, Date.now());
+      return a.container.id; // a start or restart is not in a no-start plan; the container stays as it is
+    }),
+  );
+  for (const r of made) if (r.status === 'fulfilled') ctx.runs.get(name)!.ids.push(r.value);
+  const bad = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!bad) return;
+  if (bad.reason instanceof Interrupted) throw bad.reason;
+  const a = actions[made.indexOf(bad)]!;
+  const msg = engineMessage(bad.reason);
+  run.progress('Container', a.name, 'Error', true, undefined, name, msg);
+  await run.fail(name, `service "${name}" could not be created: ${msg}`, undefined, a.name);
+  throw new ServiceFailed(msg);
 }
 
 /** A failed hook's output, shown in place of the container's log lines. */

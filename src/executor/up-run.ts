@@ -12,6 +12,8 @@ export interface UpRun {
   readonly signal?: AbortSignal;
   readonly emit: RunListener;
   readonly failures: Failure[];
+  /** `up -t`: the grace period, in seconds, of the containers this run stops (recreated, scaled down). */
+  readonly stopTimeoutSec?: number;
   /** A queued engine step; refused once interrupted, so nothing new starts after Ctrl-C. */
   step<T>(fn: () => Promise<T>, priority?: number): Promise<T>;
   progress(
@@ -39,6 +41,7 @@ export function upRun(
   queue: PQueue,
   signal: AbortSignal | undefined,
   emit: RunListener,
+  stopTimeoutSec?: number,
 ): UpRun {
   const failures: Failure[] = [];
   const names = new Map<string, string>();
@@ -48,6 +51,7 @@ export function upRun(
     signal,
     emit,
     failures,
+    stopTimeoutSec,
     names,
     step: <T>(fn: () => Promise<T>, priority = 0): Promise<T> =>
       queue.add(

@@ -43,6 +43,13 @@ export interface UpOptions {
   beforeStart?: (service: string) => Promise<void>;
   /** `--renew-anon-volumes`: recreated containers get fresh anonymous volumes instead of the old ones'. */
   renewAnonVolumes?: boolean;
+  /** `up -t`: grace period in seconds for the containers the run stops (recreates, scale-down). */
+  timeoutSec?: number;
+  /**
+   * `create`, `up --no-start`: containers are created (recreated) and nothing is started, so nothing waits for
+   * a dependency's condition and no start hook runs. The plan carries no start or restart actions then.
+   */
+  noStart?: boolean;
 }
 
 export interface UpResult {
@@ -69,7 +76,7 @@ export async function runUp(
   const order = startOrder(graph).filter((s) => plan.services.includes(s));
   const queue = new PQueue({ concurrency: opts.concurrency ?? 16 });
   const signal = opts.signal;
-  const run = upRun(engine, stack, queue, signal, opts.onEvent ?? (() => {}));
+  const run = upRun(engine, stack, queue, signal, opts.onEvent ?? (() => {}), opts.timeoutSec);
   const { failures } = run;
   const waiter = new ContainerWaiter(engine, stack.project, signal);
   const probeFor = await startProbes(engine, stack);
@@ -105,6 +112,7 @@ export async function runUp(
     pending,
     beforeStart: opts.beforeStart,
     renewAnonVolumes: opts.renewAnonVolumes,
+    noStart: opts.noStart,
   };
 
   const tasks = order.map(async (name) => {

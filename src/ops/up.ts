@@ -23,6 +23,8 @@ export interface UpOptions {
   /** true: build first (`--build`); false: never build (`--no-build`); undefined: only what is missing. */
   build?: boolean;
   forceRecreate?: boolean;
+  /** Recreated changed or not: `--always-recreate-deps` names the dependencies the named services pulled in. */
+  forceRecreateServices?: string[];
   noRecreate?: boolean;
   /** Recreated containers start with fresh anonymous volumes (`-V`), not the old containers'. */
   renewAnonVolumes?: boolean;
@@ -39,6 +41,36 @@ export interface UpOptions {
    * clashes, and the services publishing host ports start only once `stopped` settles.
    */
   releasing?: { ids: readonly string[]; stopped: Promise<unknown> };
+  /** `create`, `up --no-start`: create networks, volumes and containers; start nothing. */
+  noStart?: boolean;
+  /** `--pull`: every service's pull_policy for this run, as Compose's flag sets it. */
+  pull?: PullFlag;
+  /** `--quiet-pull`: no progress lines for pulls. */
+  quietPull?: boolean;
+  /** `-t`: grace period in seconds for the containers this run stops (recreates, scale-down). */
+  timeoutSec?: number;
+}
+
+/** The values of Compose's `--pull` (besides `policy`, the default: each service's own pull_policy). */
+export type PullFlag = 'always' | 'missing' | 'never' | 'build';
+
+/** Compose's `--pull X` is every service's `pull_policy: X` for the run (pull_policy is not in the hash). */
+export function withPullPolicy(stack: Stack, pull: PullFlag | undefined): Stack {
+  if (!pull) return stack;
+  const services = Object.fromEntries(
+    Object.entries(stack.services).map(([k, s]) => [k, { ...s, pull_policy: pull }]),
+  );
+  return { ...stack, services };
+}
+
+/**
+ * `create`, `up --no-start`: the plan without its starts and restarts. A stopped container stays stopped; a
+ * running one owed a restart stays running as it is (it is still what the file asks for).
+ */
+export function withoutStarts(plan: Plan): Plan {
+  const kept = plan.actions.filter((a) => a.kind !== 'start' && a.kind !== 'restart');
+  const running = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.container] : []));
+  return { ...plan, actions: kept, unchanged: [...plan.unchanged, ...running] };
 }
 
 export interface UpOutcome {
@@ -47,7 +79,8 @@ export interface UpOutcome {
   result?: UpResult;
 }
 
-export async function up(ctx: OpContext, stack: Stack, opts: UpOptions = {}): Promise<UpOutcome> {
+export async function up(ctx: OpContext, given: Stack, opts: UpOptions = {}): Promise<UpOutcome> {
+  const stack = withPullPolicy(given, opts.pull);
   if (opts.dryRun) return (await converge(ctx, stack, opts, 'dry-run')).outcome!;
   // The common case, an `up` with nothing to do, changes nothing and so needs no lock: look first, and take the
   // lock (two more engine calls, and a wait behind another berth) only when something is to be changed.
@@ -117,7 +150,8 @@ async function converge(
   const refs = [...new Set(wanted.map((s) => s.image))];
   // The engine's version decides whether berth runs start_interval probes itself; asked now (it is cached), it
   // is not a serial call in front of the first start. (/info alone took 2.6 s at load 40.)
-  if (mode === 'apply' && wanted.some((s) => s.healthcheck?.startIntervalMs)) engine.engineApi().catch(() => {});
+  if (mode === 'apply' && wanted.some((s) => s.healthcheck?.startIntervalMs))
+    engine.engineApi().catch(() => {});
   const [{ observed, everything }, images] = reuse
     ? [reuse, reuse.images]
     : await Promise.all([
@@ -164,26 +198,29 @@ async function converge(
       build: opts.build,
       signal: ctx.signal,
       onProgress: (p) => {
-        if (p.kind === 'status')
-          emit({ type: 'image', service: p.service, message: `${p.image} ${p.message}` });
+        if (p.kind !== 'status') return;
+        if (opts.quietPull && (p.message === 'pulling' || p.message === 'pulled')) return;
+        emit({ type: 'image', service: p.service, message: `${p.image} ${p.message}` });
       },
     });
   }
   // The probe's plan stands when its look does and no image was made since (the plan names image IDs).
   look.owed = reuse?.owed ?? (await readOwed(stack.project));
   const { planUp } = await import('../plan/plan.js');
-  const plan =
+  const planned =
     reuse?.plan && ready
       ? reuse.plan
       : planUp(stack, observed, {
           imageIds: Object.fromEntries(imageIds),
           services: opts.services,
           forceRecreate: opts.forceRecreate,
+          forceRecreateServices: opts.forceRecreateServices,
           noRecreate: opts.noRecreate,
           removeOrphans: opts.removeOrphans,
           scale: opts.scale,
           owedRestarts: look.owed,
         });
+  const plan = opts.noStart ? withoutStarts(planned) : planned;
   look.plan = plan;
   if (mode === 'dry-run') return { outcome: { plan } };
   if (mode === 'probe' && plan.actions.length > 0) return { look };
@@ -199,7 +236,8 @@ async function converge(
     import('../executor/up.js'),
   ]);
   await checkEngineSupport(engine, stack, plan);
-  await checkPorts(engine, stack, plan, opts.releasing?.ids);
+  // Creating binds no port: a clash is for the later `start` to find, as in Compose.
+  if (!opts.noStart) await checkPorts(engine, stack, plan, opts.releasing?.ids);
   await testHook('BERTH_TEST_HOOK_AFTER_PREFLIGHT');
   // Written down before a dependency is replaced, paid off once its dependents were restarted.
   const owed = plan.actions.flatMap((a) => (a.kind === 'restart' ? [a.service] : []));
@@ -212,6 +250,8 @@ async function converge(
     afterService: testHold(ctx, emit),
     beforeStart: portsReleased(stack, opts.releasing),
     renewAnonVolumes: opts.renewAnonVolumes,
+    timeoutSec: opts.timeoutSec,
+    noStart: opts.noStart,
   });
   if (owed.length && !result.interrupted) {
     const failed = new Set(result.failures.map((f) => f.service));

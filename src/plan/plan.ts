@@ -15,6 +15,8 @@ export interface PlanOptions {
   /** Services to bring up (already including their dependencies unless --no-deps); default: all. */
   services?: string[];
   forceRecreate?: boolean;
+  /** Services recreated changed or not (`up --always-recreate-deps`: the dependencies of the named ones). */
+  forceRecreateServices?: readonly string[];
   noRecreate?: boolean;
   removeOrphans?: boolean;
   /** `--scale svc=N` overrides. */
@@ -158,7 +160,7 @@ function recreateReason(
   expectedNetworks: string[],
   opts: PlanOptions,
 ): RecreateReason | undefined {
-  if (opts.forceRecreate) return 'forced';
+  if (opts.forceRecreate || opts.forceRecreateServices?.includes(c.service)) return 'forced';
   if (c.hash !== hash)
     return imageId && c.imageId && c.imageId !== imageId ? 'image changed' : 'config changed';
   if (expectedNetworks.some((n) => !c.networks.includes(n)) && c.state === 'running')
