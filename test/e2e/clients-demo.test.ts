@@ -100,7 +100,9 @@ async function visitOwn(): Promise<Visit> {
   const deadline = Date.now() + 240_000;
   for (;;) {
     const left = deadline - Date.now();
-    const v = JSON.parse(await httpGet(`${base}/api/visit`, Math.max(left, 1000))) as Visit & {
+    // one attempt may take haproxy's whole 30 s (it answers 504 itself by then): never abandon a visit the app
+    // may still count
+    const v = JSON.parse(await httpGet(`${base}/api/visit`, Math.max(left, 1000), 45_000)) as Visit & {
       error?: string;
     };
     if (!v.error) return v;

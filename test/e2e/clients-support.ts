@@ -127,13 +127,18 @@ export async function containersOf(project: string): Promise<Map<string, { id: s
   return new Map(list.map((c) => [c.Names[0]!.replace(/^\//, ''), { id: c.Id, state: c.State }]));
 }
 
-/** GET a URL on the loopback, retrying while the service comes up. */
-export async function httpGet(url: string, timeoutMs = 20_000): Promise<string> {
+/**
+ * GET a URL on the loopback, retrying while the service comes up. `attemptMs` bounds one request: a request
+ * that counts something (the demo's /api/visit) needs one longer than the stack's own proxy timeouts, or a
+ * slow answer is abandoned while the server still counts it, and the retry counts again (clients-demo at
+ * load 25: one visit counted twice after a restore).
+ */
+export async function httpGet(url: string, timeoutMs = 20_000, attemptMs = 3000): Promise<string> {
   const t0 = Date.now();
   let last: unknown;
   while (Date.now() - t0 < timeoutMs) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(attemptMs) });
       const text = await res.text();
       if (res.ok) return text;
       last = new Error(`${res.status} ${text}`);
