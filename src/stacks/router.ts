@@ -197,6 +197,9 @@ export function reloadScript(next: string, digest: string): string[] {
       'i=0',
       'while [ $i -lt 600 ]; do',
       `  if curl -fsS http://127.0.0.1${ROUTER_VERSION_PATH} 2>/dev/null | grep -qx ${digest}; then exit 0; fi`,
+      // A router started a moment ago may not have its reload handler yet, and PID 1 ignores a signal it has no
+      // handler for: the reload was lost (clean-clone CI at load 25). Ask again every 2 s until it serves this.
+      '  if [ $((i % 20)) -eq 19 ]; then kill -USR2 1; fi',
       '  sleep 0.1',
       '  i=$((i+1))',
       'done',
