@@ -108,7 +108,7 @@ function timeCli(args: string[], cwd: string, env: Record<string, string> = {}):
 }
 
 export async function benchConfig(): Promise<Record<string, number>> {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+  if (!existsSync(join(ROOT, 'dist/cli/main.mjs')))
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT });
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-config-'));
   try {

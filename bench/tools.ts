@@ -76,7 +76,7 @@ export function makeTools(root: string, outDir: string): Record<ToolName, Tool> 
 /** Whether berth's CLI has the verbs the bench drives (they land while the bench is being built). */
 export async function berthVerbs(root: string): Promise<{ up: boolean; down: boolean; config: boolean }> {
   const bin = join(root, 'bin/berth.js');
-  if (!existsSync(join(root, 'dist/cli/main.js'))) return { up: false, down: false, config: false };
+  if (!existsSync(join(root, 'dist/cli/main.mjs'))) return { up: false, down: false, config: false };
   const has = async (verb: string) => (await timed(process.execPath, [bin, verb, '--help'])).code === 0;
   const [up, down, config] = await Promise.all([has('up'), has('down'), has('config')]);
   return { up, down, config };
