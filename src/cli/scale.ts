@@ -30,7 +30,7 @@ export function register(program: Command): void {
       const stack = await loadStackFor(cmd, names);
       if (targetOf(cmd, stack) === 'swarm')
         throw badInput('`berth scale` changes containers on the local engine', {
-          hint: 'on a swarm, set deploy.replicas and run `berth up --target swarm`',
+          hint: 'on a swarm: `berth --target swarm up --scale SERVICE=N` (or set deploy.replicas in the file)',
         });
       const scale = parseScale(args, stack.services);
       const services = selectServices(stack, names, flags.deps !== false);

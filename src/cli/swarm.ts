@@ -24,11 +24,21 @@ async function swarmContext(cmd: Command, withProgress = true, signal?: AbortSig
 
 export async function swarmUp(
   cmd: Command,
-  stack: Stack,
-  flags: { wait?: boolean; waitTimeout?: string; dryRun?: boolean; removeOrphans?: boolean },
+  file: Stack,
+  flags: SwarmUpFlags,
+  opts: { names?: string[]; scale?: Record<string, number> } = {},
 ): Promise<void> {
-  const { deploy } = await import('../ops/deploy.js');
-  const { formatDeployPlan } = await import('../swarm/plan.js');
+  const [{ deploy }, { formatDeployPlan }, { withReplicas }] = await Promise.all([
+    import('../ops/deploy.js'),
+    import('../swarm/plan.js'),
+    import('../swarm/scale.js'),
+  ]);
+  const stack = withReplicas(file, opts.scale ?? {});
+  const ignored = notOnSwarm(flags, opts.names ?? []);
+  if (ignored.length)
+    process.stderr.write(
+      `berth: not applied on a swarm target: ${ignored.join(', ')} (a swarm stack is deployed whole; only services whose spec changed are updated)\n`,
+    );
   const sigint = interruptOnSigint();
   try {
     const ctx = await swarmContext(cmd, true, sigint.signal);
@@ -45,6 +55,32 @@ export async function swarmUp(
   } finally {
     sigint.dispose();
   }
+}
+
+export interface SwarmUpFlags {
+  wait?: boolean;
+  waitTimeout?: string;
+  dryRun?: boolean;
+  removeOrphans?: boolean;
+  forceRecreate?: boolean;
+  recreate?: boolean;
+  alwaysRecreateDeps?: boolean;
+  renewAnonVolumes?: boolean;
+  deps?: boolean;
+  start?: boolean;
+}
+
+/** `up`'s service names and flags that change nothing on a swarm: said once, rather than silently dropped. */
+export function notOnSwarm(flags: SwarmUpFlags, names: readonly string[]): string[] {
+  const out: string[] = [];
+  if (names.length) out.push(`the service names (${names.join(', ')})`);
+  if (flags.forceRecreate) out.push('--force-recreate');
+  if (flags.recreate === false) out.push('--no-recreate');
+  if (flags.alwaysRecreateDeps) out.push('--always-recreate-deps');
+  if (flags.renewAnonVolumes) out.push('--renew-anon-volumes');
+  if (flags.deps === false) out.push('--no-deps');
+  if (flags.start === false) out.push('--no-start');
+  return out;
 }
 
 export async function swarmDown(cmd: Command, project: string, flags: { volumes?: boolean }): Promise<void> {

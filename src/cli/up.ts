@@ -220,7 +220,8 @@ export function register(program: Command): void {
       const began = Date.now();
       const stack = await loadStackFor(cmd, names);
       const swarm = await import('./swarm.js');
-      if (swarm.targetOf(cmd, stack) === 'swarm') return swarm.swarmUp(cmd, stack, flags);
+      if (swarm.targetOf(cmd, stack) === 'swarm')
+        return swarm.swarmUp(cmd, stack, flags, { names, scale: parseScale(flags.scale, stack.services) });
       const g = globalsOf(cmd);
       const services = selectServices(stack, names, flags.deps !== false);
       const scale = parseScale(flags.scale, stack.services);

@@ -154,6 +154,39 @@ test('ps --format json lists the tasks: service, slot, node, state, health, port
   expect(running.find((t) => t.Service === 'lb')!.Ports).toBe(`*:${new URL(url).port}->80/tcp`);
 }, 120_000);
 
+test('up --scale app=3: the app service gets 3 replicas, all running, and nothing else is said', async () => {
+  const r = await berthNoTimeout(
+    [
+      '--target',
+      'swarm',
+      '--client',
+      'acme',
+      'up',
+      '-d',
+      '--wait',
+      '--wait-timeout',
+      '400',
+      '--scale',
+      'app=3',
+    ],
+    {},
+    copy.dir,
+  );
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+  expect(r.stderr).not.toMatch(/not applied/);
+  const app = (await docker.listServices({ filters: sel() })).find(
+    (s) => s.Spec!.Labels!['dev.berth.service'] === 'app',
+  )!;
+  expect(app.Spec!.Mode!.Replicated!.Replicas).toBe(3);
+  const ps = await berthOk(['--target', 'swarm', '--client', 'acme', 'ps', '--format', 'json'], copy.dir);
+  const apps = ps.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((t) => t.Service === 'app' && t.DesiredState === 'running');
+  expect(apps.map((t) => t.State)).toEqual(['running', 'running', 'running']);
+}, 900_000);
+
 test('down -v leaves no labelled service, network, secret, config or volume', async () => {
   const r = await berth(['--target', 'swarm', '--client', 'acme', 'down', '-v'], copy.dir);
   expect(r.code, r.stderr).toBe(0);
