@@ -1,3 +1,4 @@
+import { EngineError } from '../engine/errors.js';
 import { BerthError, BerthErrors, ExitCode } from '../errors.js';
 
 /** Render any thrown value as one screen for the user and return the exit code; never a stack trace. */
@@ -12,6 +13,16 @@ export function reportError(
   if (err instanceof BerthError) {
     write(formatOne(err));
     return err.exitCode;
+  }
+  // An engine failure no operation turned into a message of its own: the engine's words, not "internal error".
+  if (err instanceof EngineError) {
+    const lost = err.kind === 'unreachable' || err.kind === 'timeout';
+    write(
+      lost
+        ? `berth: cannot reach the Docker engine (${err.engineMessage})\n  hint: is it running? DOCKER_HOST or DOCKER_CONTEXT selects another; BERTH_ENGINE_TIMEOUT (seconds) sets how long berth waits\n`
+        : `berth: the engine refused or failed a request: ${err.engineMessage}\n  hint: run the command again; if it fails the same way, the engine's log says more\n`,
+    );
+    return lost ? ExitCode.EngineUnreachable : ExitCode.StackFailure;
   }
   const e = err as { code?: string; message?: string; stack?: string };
   if (

@@ -856,9 +856,19 @@ export class DockerEngine implements Engine {
       await c.start();
       const deadline = Date.now() + (spec.timeoutMs ?? 600_000);
       // Polled: a copy of a dev database takes from a fraction of a second to a minute; 50 ms is noise.
+      let failures = 0;
       for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
-        const st = (await c.inspect()).State;
-        if (!st.Running) return { exitCode: st.ExitCode, output: await this.tailLogs(id, 200) };
+        // Podman 4.3 can fail an inspect of a container whose process is exiting ("read /proc/PID/cgroup: no
+        // such process", HTTP 500): asked again a moment later it answers. A few in a row are a real failure.
+        const st = await c.inspect().then(
+          (i) => i.State,
+          (err) => {
+            if (!isEngineError(err, 'failed') || ++failures > 5) throw err;
+            return undefined;
+          },
+        );
+        if (st) failures = 0;
+        if (st && !st.Running) return { exitCode: st.ExitCode, output: await this.tailLogs(id, 200) };
         if (Date.now() > deadline) {
           await c.kill().catch(() => {});
           throw new EngineError('timeout', `helper container ${spec.image} ran too long`);
