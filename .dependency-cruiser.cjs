@@ -2,6 +2,7 @@
 // no two folders can import each other. Type-only imports count too: they couple the code as much.
 const layers = [
   'cli',
+  'memo',
   'tui',
   'ops',
   'stacks|logs',
@@ -11,6 +12,7 @@ const layers = [
   'compose',
   'graph',
   'model',
+  'inputs',
 ];
 const above = (i) => layers.slice(0, i).join('|');
 

@@ -47,7 +47,7 @@ export function cpuTimed(args: string[], env: NodeJS.ProcessEnv): Promise<CpuSam
   });
 }
 
-export type CpuVerb = 'node -e 0' | 'config -q' | 'no-op up' | 'ps';
+export type CpuVerb = 'node -e 0' | 'config -q' | 'no-op up' | 'config -q, full' | 'no-op up, full' | 'ps';
 export interface CpuRow {
   size: number;
   verb: CpuVerb;
@@ -69,11 +69,11 @@ export async function measureCpu(opts: {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', BERTH_CACHE_DIR: cache, ...opts.env };
   delete env.BERTH_NO_CACHE;
   const rows: CpuRow[] = [];
-  const row = async (size: number, verb: CpuVerb, args: string[]) => {
+  const row = async (size: number, verb: CpuVerb, args: string[], extra: NodeJS.ProcessEnv = {}) => {
     const cpu: number[] = [];
     const wall: number[] = [];
     for (let i = 0; i < opts.runs; i++) {
-      const r = await cpuTimed(args, env);
+      const r = await cpuTimed(args, { ...env, ...extra });
       if (r.code !== 0) throw new Error(`${verb} at ${size}: exit ${r.code}: ${r.output.slice(-500)}`);
       cpu.push(r.cpuS);
       wall.push(r.wallS);
@@ -94,8 +94,12 @@ export async function measureCpu(opts: {
         opts.log(`${size} services: up (not measured) ...`);
         const up = await cpuTimed(berth('up', '-d'), env);
         if (up.code !== 0) throw new Error(`up at ${size}: exit ${up.code}: ${up.output.slice(-500)}`);
+        // as a user's repeated calls run: the first writes a memo (src/memo), the others are answered by it
         await row(size, 'config -q', berth('config', '-q'));
         await row(size, 'no-op up', berth('up', '-d'));
+        // the full way, as a call whose memo no longer holds runs (the parse cache still warm)
+        await row(size, 'config -q, full', berth('config', '-q'), { BERTH_NO_MEMO: '1' });
+        await row(size, 'no-op up, full', berth('up', '-d'), { BERTH_NO_MEMO: '1' });
         await row(size, 'ps', berth('ps'));
       } finally {
         await cpuTimed(berth('down', '-v'), env).catch(() => undefined);

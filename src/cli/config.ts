@@ -25,7 +25,11 @@ export function register(program: Command): void {
       const { loadFromCli } = await import('./load.js');
       const stack = loadFromCli(cmd, { quiet: Boolean(o.quiet) });
       // the load checked the graph (cycles, missing services); the order is only for printing
-      if (o.quiet) return;
+      if (o.quiet) {
+        // valid: the answer depends on the files the load read and the environment alone
+        (await import('../memo/record.js')).offerMemo();
+        return;
+      }
       const { buildGraph, startOrder } = await import('../graph/index.js');
       const order = startOrder(buildGraph(stack));
       let out: string;

@@ -1,11 +1,22 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
+import { finishMemo, startMemo } from '../memo/record.js';
 import { VERSION } from '../version.js';
 import { addGlobalOptions } from './globals.js';
 import { reportError } from './report.js';
 import { registerVerbs } from './verbs.js';
 
-export async function main(argv: string[]): Promise<void> {
+/** `memoKey`: bin/berth.js found no memo that holds for this call; a verb may leave one under this key. */
+export async function main(argv: string[], opts: { memoKey?: string } = {}): Promise<void> {
+  if (opts.memoKey) startMemo(opts.memoKey);
+  try {
+    await run(argv);
+  } finally {
+    finishMemo(process.exitCode);
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
   const program = new Command('berth')
     .description('Multi-container development stacks, per client: Compose files, one log feed, a live UI.')
     .version(VERSION, '-v, --version')

@@ -271,7 +271,13 @@ export function register(program: Command): void {
         process.stdout.write(formatPlan(outcome.plan));
         return;
       }
-      if (!reportOutcome(outcome, formatPlan) || detach) return;
+      if (!reportOutcome(outcome, formatPlan)) return;
+      if (detach) {
+        // a no-op seen without the lock, and nothing in the flags that acts beyond it: the same look, the same answer
+        if (outcome.seen && !flags.wait && !flags.force && !process.env.BERTH_TRACE)
+          (await import('../memo/up.js')).offerUpMemo(stack, services, outcome.seen);
+        return;
+      }
       await attach(
         cmd,
         stack,

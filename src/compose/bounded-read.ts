@@ -3,6 +3,7 @@
 // message naming it instead of hanging, eating memory, or quoting binary content back at the user.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { BerthError, ExitCode } from '../errors.js';
+import { noteInput } from '../inputs/journal.js';
 
 /** Far above any real Compose or .env file, far below what would hurt to hold in memory. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -28,6 +29,7 @@ const mib = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MiB`;
  * .env.local is larger than 16 MiB"). Throws FileReadError; the caller adds the line that referred to it.
  */
 export function readBounded(file: string, shown: string, what: string, max = MAX_FILE_BYTES): string {
+  noteInput(file);
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors.js';
+import { noteInput } from '../inputs/journal.js';
 import { FileReadError, readBounded } from './bounded-read.js';
 
 /** berth's own name first, then Compose's names in Compose's order of preference. */
@@ -26,11 +27,15 @@ const COMPOSE_OVERRIDES = [
  * file when no -f is given. The stack's directory (and so its `.env`) is where the file was found.
  */
 export function discoverFiles(dir: string): string[] {
+  const exists = (f: string) => {
+    noteInput(f);
+    return existsSync(f);
+  };
   for (let d = path.resolve(dir); ; ) {
-    const found = DEFAULT_FILES.map((n) => path.join(d, n)).find((f) => existsSync(f));
+    const found = DEFAULT_FILES.map((n) => path.join(d, n)).find(exists);
     if (found) {
       const overrides = path.basename(found) === 'berth.yaml' ? ['berth.override.yaml'] : COMPOSE_OVERRIDES;
-      const o = overrides.map((n) => path.join(d, n)).find((f) => existsSync(f));
+      const o = overrides.map((n) => path.join(d, n)).find(exists);
       return o ? [found, o] : [found];
     }
     const parent = path.dirname(d);
@@ -62,6 +67,7 @@ export function readText(file: string, shown: string, what = 'stack file'): stri
 export function clientFilesIn(dir: string): string[] {
   const d = path.join(dir, 'clients');
   let names: string[] = [];
+  noteInput(d);
   try {
     names = readdirSync(d);
   } catch {

@@ -17,6 +17,7 @@ import { enforceUnicity, mergeStacks, withoutResets } from './merge.js';
 import { normalizeStack } from './normalize.js';
 import { normalizeProjectName } from './project.js';
 import { validateDoc } from './schema.js';
+import { noteInput } from '../inputs/journal.js';
 import { errorAt, type Path, parseSource, type SourceDoc, Sources } from './source.js';
 import type { Stack } from '../model/stack.js';
 
@@ -130,8 +131,9 @@ export function loadStack(opts: LoadOptions): Stack {
     const files = e.env_file === undefined || e.env_file === null ? [] : [e.env_file].flat().map(String);
     const paths = files.map((f) => path.resolve(path.dirname(from.file), f));
     // no env_file: the .env of the included project's directory, when there is one (as compose-go)
-    if (paths.length === 0 && existsSync(path.join(projectDir, '.env')))
-      paths.push(path.join(projectDir, '.env'));
+    const dotEnv = path.join(projectDir, '.env');
+    noteInput(dotEnv);
+    if (paths.length === 0 && existsSync(dotEnv)) paths.push(path.join(projectDir, '.env'));
     if (paths.length === 0) return parent;
     const parentLookup = lookupOf(parent);
     const vars: Record<string, string> = {};

@@ -42,7 +42,7 @@ const PRUNE_EVERY_MS = 3600 * 1000;
 const STAMP = '.pruned';
 
 /** Names berth writes in the cache folder (this format or an older one, finished or half-written). */
-const OURS = /^(v\d+-)?[0-9a-f]{40}\.(json(\.\d+\.tmp)?|valid)$/;
+const OURS = /^(v\d+-)?[0-9a-f]{32,40}\.((json|memo)(\.\d+\.tmp)?|valid)$/;
 
 /** Where the cache lives, whether or not it is enabled. */
 export function cachePath(): string {
@@ -110,15 +110,21 @@ function validKey(validatorId: string, fingerprint: string): string {
 }
 
 export function writeCached(parser: string, file: string, text: string, parsed: CachedParse): void {
+  const body = JSON.stringify(parsed);
+  if (body.length <= MAX_ENTRY_BYTES) writeEntry(keyOf(parser, file, text), body);
+}
+
+/**
+ * Write an entry of the cache folder (a parse here, a memo from src/memo), if the cache is on: write then rename,
+ * so a concurrent reader never sees half a file; `wx` so the 0600 mode always applies (a leftover file of that
+ * name would keep its own mode). Prunes the folder when due.
+ */
+export function writeEntry(name: string, body: string): void {
   const dir = cacheDir();
   if (!dir) return;
   try {
-    const body = JSON.stringify(parsed);
-    if (body.length > MAX_ENTRY_BYTES) return;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const target = path.join(dir, keyOf(parser, file, text));
-    // write then rename, so a concurrent reader never sees half a file; `wx` so the 0600 mode always applies
-    // (a leftover file of that name would keep its own mode)
+    const target = path.join(dir, name);
     const tmp = `${target}.${process.pid}.tmp`;
     try {
       unlinkSync(tmp);
@@ -132,6 +138,9 @@ export function writeCached(parser: string, file: string, text: string, parsed: 
     // read-only home, full disk: the cache is an optimization only
   }
 }
+
+/** The name of an entry of this format: `v2-<32 or 40 hex>.<ext>`. */
+export const entryName = (hash40: string, ext: 'json' | 'valid' | 'memo') => `${PREFIX}${hash40}.${ext}`;
 
 function pruneDue(dir: string): boolean {
   try {
@@ -214,6 +223,8 @@ export interface CacheInfo {
   dir: string;
   enabled: boolean;
   entries: number;
+  /** Memos of answers (src/memo): `config -q` and no-op `up -d` calls berth can answer without loading. */
+  memos: number;
   bytes: number;
   /** Entries written by another berth version's format (removed by the next prune or `cache clear`). */
   stale: number;
@@ -233,13 +244,15 @@ export function cacheInfo(): CacheInfo {
     dir,
     enabled: !process.env.BERTH_NO_CACHE,
     entries: current.length,
+    memos: list.filter((e) => path.basename(e.file).startsWith(PREFIX) && isMemo(e.file)).length,
     bytes: list.reduce((n, e) => n + e.size, 0),
     stale: list.filter((e) => !path.basename(e.file).startsWith(PREFIX)).length,
     oldest: oldest === undefined ? undefined : new Date(oldest),
   };
 }
 
-const isParse = (file: string) => !file.endsWith('.valid');
+const isParse = (file: string) => !file.endsWith('.valid') && !isMemo(file);
+const isMemo = (file: string) => /\.memo(\.\d+\.tmp)?$/.test(file);
 
 /** Removes every entry berth wrote (and nothing else in the folder). Returns how many files and bytes went. */
 export function clearCache(): { files: number; bytes: number } {
@@ -247,7 +260,7 @@ export function clearCache(): { files: number; bytes: number } {
   let files = 0;
   let bytes = 0;
   for (const e of entries(dir)) {
-    if (tryUnlink(e.file) && isParse(e.file)) {
+    if (tryUnlink(e.file) && (isParse(e.file) || isMemo(e.file))) {
       files++;
       bytes += e.size;
     }

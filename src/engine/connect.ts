@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { badInput } from '../errors.js';
+import { noteInput } from '../inputs/journal.js';
 import { DockerEngine } from './docker-engine.js';
 import { isEngineError, unreachable } from './errors.js';
 import { engineTimeoutMs, lightApi } from './light.js';
@@ -33,6 +34,7 @@ export const DEFAULT_SOCKET = '/var/run/docker.sock';
 export type ReadText = (file: string) => string | undefined;
 
 const readText: ReadText = (file) => {
+  noteInput(file);
   try {
     return readFileSync(file, 'utf8');
   } catch {

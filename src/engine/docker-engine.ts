@@ -14,7 +14,6 @@ import {
   type ObservedNetwork,
   type ObservedVolume,
   type PublishedPort,
-  healthFromStatus,
   isOneOff,
   Label,
   replicaOf,
@@ -68,6 +67,9 @@ import type {
   TaskSpec,
 } from './port.js';
 import { volumeOptions } from './volumes.js';
+import { dedupePorts, toImage, toNetwork, toObservedContainer, toVolume } from './listed.js';
+
+export { toObservedContainer };
 import { VERSION } from '../version.js';
 
 const labelFilter = (f: ListFilter, extra: Record<string, string[]> = {}) =>
@@ -128,49 +130,6 @@ export function isAnonymousVolume(name: string, labels: Record<string, string> |
   return Object.keys(labels ?? {}).every((k) => k === 'com.docker.volume.anonymous');
 }
 
-export function toObservedContainer(c: Docker.ContainerInfo): ObservedContainer {
-  const labels = c.Labels ?? {};
-  return {
-    id: c.Id,
-    name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
-    project: labels[Label.project] ?? '',
-    service: labels[Label.service] ?? '',
-    replica: replicaOf(labels),
-    hash: labels[Label.configHash] ?? '',
-    state: c.State as ObservedContainer['state'],
-    status: c.Status ?? '',
-    health: healthFromStatus(c.Status ?? ''),
-    image: c.Image,
-    imageId: c.ImageID,
-    command: c.Command,
-    created: c.Created,
-    networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
-    ports: dedupePorts(
-      (c.Ports ?? [])
-        .filter((p) => p.PublicPort)
-        .map((p) => ({
-          hostIp: p.IP ?? '',
-          hostPort: p.PublicPort,
-          target: p.PrivatePort,
-          protocol: p.Type,
-        })),
-    ),
-    labels,
-    oneoff: isOneOff(labels),
-  };
-}
-
-/** The engine lists a port once per address family when bound on 0.0.0.0 and ::. */
-function dedupePorts(ports: PublishedPort[]): PublishedPort[] {
-  const seen = new Set<string>();
-  return ports.filter((p) => {
-    const k = `${p.hostIp}|${p.hostPort}|${p.target}|${p.protocol}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
 function portsOfBindings(
   bindings: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | undefined,
 ): PublishedPort[] {
@@ -221,26 +180,6 @@ function toInspected(info: Docker.ContainerInspectInfo): InspectedContainer {
     startedAt: started,
     restarts: info.RestartCount ?? 0,
     tty: Boolean(info.Config?.Tty),
-  };
-}
-
-function toImage(i: {
-  Id: string;
-  RepoTags?: string[] | null;
-  Labels?: Record<string, string> | null;
-  Config?: { Labels?: Record<string, string> | null };
-  Size?: number;
-  Created?: number | string;
-  Metadata?: { LastTagTime?: string };
-}): ObservedImage {
-  const t = i.Metadata?.LastTagTime;
-  return {
-    id: i.Id,
-    tags: (i.RepoTags ?? []).filter((x) => x !== '<none>:<none>'),
-    labels: i.Labels ?? i.Config?.Labels ?? {},
-    sizeBytes: i.Size ?? 0,
-    created: typeof i.Created === 'string' ? Math.floor(Date.parse(i.Created) / 1000) : (i.Created ?? 0),
-    lastTagTime: t && !t.startsWith('0001-') ? new Date(t) : undefined,
   };
 }
 
@@ -397,21 +336,12 @@ export class DockerEngine implements Engine {
 
   async listNetworks(f: ListFilter): Promise<ObservedNetwork[]> {
     const list = await this.api.listNetworks({ filters: labelFilter(f) });
-    return list.map((n) => ({
-      id: n.Id,
-      name: n.Name,
-      labels: n.Labels ?? {},
-      containers: Object.keys(n.Containers ?? {}),
-    }));
+    return list.map(toNetwork);
   }
 
   async listVolumes(f: ListFilter): Promise<ObservedVolume[]> {
     const res = await this.api.listVolumes({ filters: labelFilter(f) });
-    return (res.Volumes ?? []).map((v) => ({
-      name: v.Name,
-      labels: (v.Labels as Record<string, string> | null) ?? {},
-      mountpoint: v.Mountpoint,
-    }));
+    return (res.Volumes ?? []).map(toVolume);
   }
 
   async listImages(f: ListFilter): Promise<ObservedImage[]> {

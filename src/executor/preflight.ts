@@ -184,9 +184,7 @@ export async function checkEngineSupport(engine: Engine, stack: Stack, plan: Pla
     ),
   ];
   const asks = services.some((s) => (stack.services[s]?.needsApi ?? []).length > 0);
-  const api = asks
-    ? await engine.engineApi().catch(() => undefined)
-    : '999.0';
+  const api = asks ? await engine.engineApi().catch(() => undefined) : '999.0';
   const errors = createBlockers(stack, services, api);
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new BerthErrors(errors);

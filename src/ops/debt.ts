@@ -6,12 +6,14 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { noteInput } from '../inputs/journal.js';
 
 const dir = () =>
   join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'berth', 'restart-owed');
 const file = (project: string) => join(dir(), `${project}.json`);
 
 export async function readOwed(project: string): Promise<string[]> {
+  noteInput(file(project));
   try {
     const v = JSON.parse(await readFile(file(project), 'utf8')) as unknown;
     return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];

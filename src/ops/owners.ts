@@ -1,7 +1,8 @@
 // The engine side of "ownership before action": list what exists under the names berth would use and under the
 // project label, and refuse (unless forced) before anything changes. The rules live in plan/ownership.ts.
 import type { Engine } from '../engine/port.js';
-import { Label, type ObservedState } from '../model/index.js';
+import type { ObservedState } from '../model/index.js';
+import { type EngineLook, splitLook } from './look.js';
 import type { Stack } from '../model/stack.js';
 import {
   byName,
@@ -17,29 +18,13 @@ import {
  * ownership check needs them, and the project's own objects picked out of that same listing by their project
  * label (what `observe` would list again with a label filter: three calls fewer on every `up`).
  */
-export async function lookAtEngine(
-  engine: Engine,
-  project: string,
-): Promise<{ observed: ObservedState; everything: ExistingObject[] }> {
+export async function lookAtEngine(engine: Engine, project: string): Promise<EngineLook> {
   const [cs, ns, vs] = await Promise.all([
     engine.listContainers({ all: true }),
     engine.listNetworks({}),
     engine.listVolumes({}),
   ]);
-  const mine = (o: { labels: Record<string, string> }) => o.labels[Label.project] === project;
-  return {
-    observed: {
-      project,
-      containers: cs.filter(mine),
-      networks: ns.filter(mine),
-      volumes: vs.filter(mine),
-    },
-    everything: [
-      ...cs.map((c) => ({ kind: 'container' as const, name: c.name, labels: c.labels })),
-      ...ns.map((n) => ({ kind: 'network' as const, name: n.name, labels: n.labels })),
-      ...vs.map((v) => ({ kind: 'volume' as const, name: v.name, labels: v.labels })),
-    ],
-  };
+  return splitLook(project, cs, ns, vs);
 }
 
 export const labelledObjects = (observed: ObservedState): ExistingObject[] => [

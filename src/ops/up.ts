@@ -4,7 +4,8 @@ import { testHook } from './test-hook.js';
 import type { Stack } from '../model/stack.js';
 import { listProjectContainers } from '../engine/observe.js';
 import type { ObservedContainer, ObservedImage, ObservedState } from '../model/index.js';
-import type { ExistingObject } from '../plan/ownership.js';
+import { type ExistingObject, namesToClaim } from '../plan/ownership.js';
+import type { EngineLook } from './look.js';
 import type { UpResult } from '../executor/up.js';
 import { ensureImages } from '../images/ensure.js';
 import { imageAction } from '../images/policy.js';
@@ -75,6 +76,11 @@ export function withoutStarts(plan: Plan): Plan {
 
 export interface UpOutcome {
   plan: Plan;
+  /**
+   * A no-op found by the lock-free look alone: what that look saw, and the names `up` would have created. The
+   * same look gives the same answer (src/memo keeps it).
+   */
+  seen?: NoopLook;
   /** Undefined for a dry run, and when there was nothing to do (and no `--wait`). */
   result?: UpResult;
 }
@@ -90,6 +96,12 @@ export async function up(ctx: OpContext, given: Stack, opts: UpOptions = {}): Pr
     const look = await stillValid(ctx, stack.project, probe.look, taken[stack.project]);
     return (await converge(ctx, stack, opts, 'apply', look)).outcome!;
   });
+}
+
+export interface NoopLook {
+  look: EngineLook;
+  images: ReadonlyMap<string, ObservedImage | undefined>;
+  claimed: ExistingObject[];
 }
 
 /** What the lock-free look saw, kept for the pass under the lock when nothing can have changed since. */
@@ -230,7 +242,14 @@ async function converge(
       type: 'warning',
       message: `found orphan containers (${kept.map((o) => o.name).join(', ')}) for project ${stack.project}: their services are not in the stack file; \`berth up --remove-orphans\` removes them`,
     });
-  if (plan.actions.length === 0 && !opts.wait) return { outcome: { plan } };
+  if (plan.actions.length === 0 && !opts.wait) {
+    if (mode !== 'probe') return { outcome: { plan } };
+    const claimed = [
+      ...namesToClaim(stack, opts.services, opts.scale),
+      { kind: 'container' as const, name: lockName(stack.project), labels: {} },
+    ];
+    return { outcome: { plan, seen: { look: { observed, everything }, images, claimed } } };
+  }
   const [{ checkEngineSupport, checkPorts }, { runUp }] = await Promise.all([
     import('../executor/preflight.js'),
     import('../executor/up.js'),

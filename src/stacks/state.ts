@@ -2,6 +2,7 @@
 // `berth use`). It lives next to the stack file so each checkout of a stack has its own active client, and
 // the folder carries its own `.gitignore` so nobody commits it by accident.
 import { readFileSync } from 'node:fs';
+import { noteInput } from '../inputs/journal.js';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput } from '../errors.js';
@@ -58,6 +59,7 @@ const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOEN
 
 export async function readState(stackDir: string): Promise<StackState> {
   const file = statePath(stackDir);
+  noteInput(file);
   try {
     return parseState(await readFile(file, 'utf8'), file);
   } catch (err) {
@@ -69,6 +71,7 @@ export async function readState(stackDir: string): Promise<StackState> {
 /** Synchronous twin of readState, for loading the stack (which is synchronous). */
 export function readStateSync(stackDir: string): StackState {
   const file = statePath(stackDir);
+  noteInput(file);
   try {
     return parseState(readFileSync(file, 'utf8'), file);
   } catch (err) {
