@@ -245,8 +245,10 @@ export function register(program: Command): void {
       const detach = flags.detach || flags.wait || noStart;
       const sigint = interruptOnSigint();
       let outcome: Awaited<ReturnType<typeof up>>;
+      let ctx: Awaited<ReturnType<typeof opContext>>;
       try {
-        outcome = await up(await opContext(print, sigint.signal), stack, {
+        ctx = await opContext(print, sigint.signal);
+        outcome = await up(ctx, stack, {
           services,
           build: flags.build,
           forceRecreate: flags.forceRecreate,
@@ -275,7 +277,7 @@ export function register(program: Command): void {
       if (detach) {
         // a no-op seen without the lock, and nothing in the flags that acts beyond it: the same look, the same answer
         if (outcome.seen && !flags.wait && !flags.force && !process.env.BERTH_TRACE)
-          (await import('../memo/up.js')).offerUpMemo(stack, services, outcome.seen);
+          await (await import('../memo/up.js')).offerUpMemo(ctx.engine, stack, services, outcome.seen);
         return;
       }
       await attach(

@@ -8,6 +8,7 @@
 //   with EngineError 'conflict';
 // - every failure is an EngineError (engine/errors.ts), never a raw HTTP or socket error.
 import type { Readable, Writable } from 'node:stream';
+import type { Product } from './podman.js';
 import type { PortSpec, Service, Stack } from '../model/stack.js';
 import type {
   ContainerEvent,
@@ -229,6 +230,8 @@ export interface Engine {
    * engine's /info, which took 200 ms beside a client switch's stops (2.6 s at load 40).
    */
   engineApi(): Promise<string>;
+  /** Docker or Podman, as the ping every verb starts with said (no extra call). */
+  product(): Promise<Product>;
 
   // ---- what exists
   listContainers(filter: ListFilter & { all?: boolean }): Promise<ObservedContainer[]>;

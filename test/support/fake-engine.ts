@@ -655,6 +655,10 @@ export class FakeEngine implements Engine {
     return this.call('engineApi', 'engine', [], async () => this.apiVersion);
   }
 
+  product(): Promise<'docker'> {
+    return this.call('product', 'engine', [], async () => 'docker' as const);
+  }
+
   info(): Promise<EngineInfo> {
     return this.call('info', 'engine', [], async () => ({
       version: 'fake 1.0',
