@@ -1,11 +1,11 @@
-// CPU seconds per call: user+sys of the berth process (from its rusage, via /usr/bin/time), beside the wall
+// CPU seconds per call: the berth process's task-clock (perf stat; else user+sys via /usr/bin/time), beside the wall
 // time, for `config -q`, a no-op `up -d` and `ps` on generated flat stacks. CPU time is what berth itself costs;
 // unlike wall time it barely moves with the machine's load. `npm run bench:cpu [-- --sizes 10,60,200 --runs 5]`
 // prints a markdown table; `--out FILE` also writes it between the CPU markers of that file (bench/RESULTS.md).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
@@ -25,14 +25,24 @@ export interface CpuSample {
   output: string;
 }
 
-/** One call under /usr/bin/time: user+sys CPU seconds of the process (and its children) and its wall time. */
+const PERF = '/usr/bin/perf';
+
+/**
+ * One call's CPU seconds (all its threads and children) and wall time. With perf: its task-clock, to the
+ * microsecond; otherwise user+sys from /usr/bin/time, to the centisecond each (0.02 s either way on a sum that
+ * a memo hit keeps near 0.13 s).
+ */
 export function cpuTimed(args: string[], env: NodeJS.ProcessEnv): Promise<CpuSample> {
   const out = join(mkdtempSync(join(tmpdir(), 'berth-cpu-')), 'time');
+  const perf = existsSync(PERF);
+  const t0 = performance.now();
   return new Promise((done) => {
-    const child = spawn(TIME, ['-f', '%U %S %e', '-o', out, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = perf
+      ? spawn(PERF, ['stat', '-x,', '-e', 'task-clock', '-o', out, '--', ...args], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(TIME, ['-f', '%U %S %e', '-o', out, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (b: Buffer) => {
       output = (output + b.toString()).slice(-4000);
@@ -40,9 +50,15 @@ export function cpuTimed(args: string[], env: NodeJS.ProcessEnv): Promise<CpuSam
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('close', (code) => {
-      const [u, s, e] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      const text = readFileSync(out, 'utf8');
       rmSync(dirname(out), { recursive: true, force: true });
-      done({ cpuS: u! + s!, wallS: e!, code, output });
+      const wallS = (performance.now() - t0) / 1000;
+      if (perf) {
+        const ms = Number(/^([\d.]+),msec,task-clock/m.exec(text)?.[1]);
+        return done({ cpuS: ms / 1000, wallS, code, output });
+      }
+      const [u, s] = text.trim().split('\n').pop()!.split(' ').map(Number);
+      done({ cpuS: u! + s!, wallS, code, output });
     });
   });
 }
@@ -62,7 +78,8 @@ export async function measureCpu(opts: {
   log: (s: string) => void;
   env?: NodeJS.ProcessEnv;
 }): Promise<CpuRow[]> {
-  if (!existsSync(TIME)) throw new Error(`${TIME} is needed to read a child's CPU time`);
+  if (!existsSync(TIME) && !existsSync(PERF))
+    throw new Error(`${PERF} or ${TIME} is needed to read a child's CPU time`);
   const docker = new Docker();
   const session = `bcpu-${randomBytes(2).toString('hex')}`;
   const cache = mkdtempSync(join(tmpdir(), 'berth-cpu-cache-'));
@@ -79,7 +96,7 @@ export async function measureCpu(opts: {
       wall.push(r.wallS);
     }
     const out = { size, verb, cpuS: median(cpu)!, wallS: median(wall)!, runs: opts.runs };
-    opts.log(`  ${verb} at ${size}: ${out.cpuS.toFixed(2)} CPU-s, ${out.wallS.toFixed(2)} s wall`);
+    opts.log(`  ${verb} at ${size}: ${out.cpuS.toFixed(3)} CPU-s, ${out.wallS.toFixed(2)} s wall`);
     rows.push(out);
   };
   await row(0, 'node -e 0', [process.execPath, '-e', '0']);
@@ -88,12 +105,19 @@ export async function measureCpu(opts: {
       const dir = mkdtempSync(join(tmpdir(), 'berth-cpu-stack-'));
       const file = join(dir, 'compose.yaml');
       writeFileSync(file, toComposeYaml(generateStack('flat', size, [])));
+      const written = Date.now();
       const project = `${session}-${size}`;
       const berth = (...a: string[]) => [process.execPath, BIN, '-p', project, '-f', file, ...a];
       try {
         opts.log(`${size} services: up (not measured) ...`);
         const up = await cpuTimed(berth('up', '-d'), env);
         if (up.code !== 0) throw new Error(`up at ${size}: exit ${up.code}: ${up.output.slice(-500)}`);
+        // The cold up of 200 containers leaves the 2 cores at a load average of 20-30 for a minute, and CPU
+        // time read under load is inflated too (`node -e 0` 0.16 s at load 45 against 0.11 quiet).
+        opts.log(`  load average ${(await settled()).toFixed(1)} when measured`);
+        // a file changed in the last 2 s is not trusted by a memo (src/inputs/journal.ts): the first call
+        // of a row would write none, and the row would measure full calls
+        await new Promise((r) => setTimeout(r, Math.max(0, written + 2500 - Date.now())));
         // as a user's repeated calls run: the first writes a memo (src/memo), the others are answered by it
         await row(size, 'config -q', berth('config', '-q'));
         await row(size, 'no-op up', berth('up', '-d'));
@@ -113,10 +137,17 @@ export async function measureCpu(opts: {
   return rows;
 }
 
+/** Wait (at most 3 minutes) for the 1-minute load average to fall to the core count; returns it. */
+async function settled(deadlineMs = 180_000): Promise<number> {
+  const end = Date.now() + deadlineMs;
+  while (loadavg()[0]! > cpus().length && Date.now() < end) await new Promise((r) => setTimeout(r, 5_000));
+  return loadavg()[0]!;
+}
+
 export function cpuTable(rows: CpuRow[]): string {
   const lines = ['| services | call | CPU s (user+sys) | wall s |', '|---:|---|---:|---:|'];
   for (const r of rows)
-    lines.push(`| ${r.size || '—'} | \`${r.verb}\` | ${r.cpuS.toFixed(2)} | ${r.wallS.toFixed(2)} |`);
+    lines.push(`| ${r.size || '—'} | \`${r.verb}\` | ${r.cpuS.toFixed(3)} | ${r.wallS.toFixed(2)} |`);
   return lines.join('\n');
 }
 
@@ -156,7 +187,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     replaceSection(
       resolve(values.out),
       'cpu',
-      `### CPU seconds per call\n\nMedian of ${values.runs} runs, ${when} UTC, flat stacks, parse cache warm; \`node -e 0\` is the floor of any Node CLI. Measured by \`npm run bench:cpu\` (user+sys from the process's rusage via /usr/bin/time).\n\n${table}`,
+      `### CPU seconds per call\n\nMedian of ${values.runs} runs, ${when} UTC, flat stacks, parse cache warm; \`node -e 0\` is the floor of any Node CLI. Measured by \`npm run bench:cpu\` (task-clock via perf stat, else user+sys via /usr/bin/time).\n\n${table}`,
     );
   }
 }

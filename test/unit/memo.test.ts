@@ -182,7 +182,7 @@ describe('the engine facts of a no-op up', () => {
   test('a no-op up says what it saw; looking again gives the same facts', async () => {
     const { f, s } = await noop();
     const a = await factsOf(f, s);
-    expect(a).toContain('"service":"app"');
+    expect(a).toContain('"demo-app-2"');
     expect(await factsOf(f, s)).toBe(a);
   });
 
