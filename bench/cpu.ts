@@ -69,6 +69,8 @@ export interface CpuRow {
   verb: CpuVerb;
   cpuS: number;
   wallS: number;
+  /** Median of (the call − a `node -e 0` run just before it): berth's own cost, load's share mostly cancelled. */
+  aboveNodeS?: number;
   runs: number;
 }
 
@@ -89,14 +91,27 @@ export async function measureCpu(opts: {
   const row = async (size: number, verb: CpuVerb, args: string[], extra: NodeJS.ProcessEnv = {}) => {
     const cpu: number[] = [];
     const wall: number[] = [];
+    const above: number[] = [];
     for (let i = 0; i < opts.runs; i++) {
+      // a bare node just before each call: what the machine's load does to CPU time, it does to both
+      const floor = size ? await cpuTimed([process.execPath, '-e', '0'], env) : undefined;
       const r = await cpuTimed(args, { ...env, ...extra });
       if (r.code !== 0) throw new Error(`${verb} at ${size}: exit ${r.code}: ${r.output.slice(-500)}`);
       cpu.push(r.cpuS);
       wall.push(r.wallS);
+      if (floor) above.push(r.cpuS - floor.cpuS);
     }
-    const out = { size, verb, cpuS: median(cpu)!, wallS: median(wall)!, runs: opts.runs };
-    opts.log(`  ${verb} at ${size}: ${out.cpuS.toFixed(3)} CPU-s, ${out.wallS.toFixed(2)} s wall`);
+    const out = {
+      size,
+      verb,
+      cpuS: median(cpu)!,
+      wallS: median(wall)!,
+      aboveNodeS: above.length ? median(above) : undefined,
+      runs: opts.runs,
+    };
+    opts.log(
+      `  ${verb} at ${size}: ${out.cpuS.toFixed(3)} CPU-s (${out.aboveNodeS?.toFixed(3) ?? '—'} above node), ${out.wallS.toFixed(2)} s wall`,
+    );
     rows.push(out);
   };
   await row(0, 'node -e 0', [process.execPath, '-e', '0']);
@@ -145,9 +160,14 @@ async function settled(deadlineMs = 180_000): Promise<number> {
 }
 
 export function cpuTable(rows: CpuRow[]): string {
-  const lines = ['| services | call | CPU s (user+sys) | wall s |', '|---:|---|---:|---:|'];
+  const lines = [
+    '| services | call | CPU s | − `node -e 0` run just before (median) | wall s |',
+    '|---:|---|---:|---:|---:|',
+  ];
   for (const r of rows)
-    lines.push(`| ${r.size || '—'} | \`${r.verb}\` | ${r.cpuS.toFixed(3)} | ${r.wallS.toFixed(2)} |`);
+    lines.push(
+      `| ${r.size || '—'} | \`${r.verb}\` | ${r.cpuS.toFixed(3)} | ${r.aboveNodeS?.toFixed(3) ?? '—'} | ${r.wallS.toFixed(2)} |`,
+    );
   return lines.join('\n');
 }
 
