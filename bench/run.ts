@@ -1,7 +1,7 @@
 // `npm run bench`: berth against the engine floor, docker-compose and dockerode-compose on generated stacks.
 // Flags: --quick (10 services, 3 runs), --runs N, --sizes 10,30,60, --shapes flat,layered,
 // --tools floor,berth,baseline,compose,dcompose (baseline: BENCH_BASELINE=<built checkout>),
-// --steps up,noop,recreate,down,config,logs,swarm,clients (clients: `use` switch and data snapshot/restore of the
+// --steps up,noop,recreate,down,config,cpu,logs,swarm,clients (cpu: CPU seconds per call, bench/cpu.ts; clients: `use` switch and data snapshot/restore of the
 // demo; swarm: berth --target swarm against `docker stack deploy` on a
 // single-node swarm, layered stacks; `--steps swarm` runs it alone, into bench/out/RESULTS-swarm.md), --out FILE,
 // --no-build, --no-profile (skip the one profiled lifecycle per tool through a counting proxy), --load N (a
@@ -10,6 +10,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { type CpuRow, cpuTable, measureCpu } from './cpu.js';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
@@ -54,7 +55,7 @@ const { values: flags } = parseArgs({
     sizes: { type: 'string' },
     shapes: { type: 'string', default: 'flat,layered' },
     tools: { type: 'string', default: 'floor,berth,compose,dcompose' },
-    steps: { type: 'string', default: 'up,noop,recreate,down,config,logs,swarm,clients' },
+    steps: { type: 'string', default: 'up,noop,recreate,down,config,cpu,logs,swarm,clients' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
@@ -605,6 +606,7 @@ async function measured(t0: number): Promise<void> {
     const config = await configBench(built, berthConfig, tools);
     const extra = await peerBenches();
     const swarmRows = await runSwarm();
+    const cpuRows = wantSteps.has('cpu') ? await measureCpu({ sizes, runs: Math.max(runs, 5), log }) : [];
     const [profName, profStack] = built.at(-1)!;
     const profile = flags['no-profile'] ? [] : await profilePass(profName, profStack, tools, toolImpl);
 
@@ -668,8 +670,9 @@ async function measured(t0: number): Promise<void> {
       profile,
       swarm: swarmRows,
     });
-    writeFileSync(outFile, md);
-    log(`\n${md.split('## Raw samples')[0]}`);
+    const full = cpuRows.length ? withCpu(md, cpuRows) : md;
+    writeFileSync(outFile, full);
+    log(`\n${full.split('## Raw samples')[0]}`);
     log(`written to ${outFile}`);
   } finally {
     pulls.stop();
@@ -681,6 +684,29 @@ async function measured(t0: number): Promise<void> {
           'go only when dockerd restarts)',
       );
   }
+}
+
+/**
+ * The CPU seconds per call (bench/cpu.ts) before the raw samples, with issue 13's target: ≤ 0.15 CPU-s for
+ * `config -q` and a no-op `up` at 60 services (checked at the largest size measured when 60 is not).
+ */
+function withCpu(md: string, rows: CpuRow[]): string {
+  const size = rows.some((r) => r.size === 60) ? 60 : Math.max(...rows.map((r) => r.size));
+  const check = (verb: CpuRow['verb']) => {
+    const r = rows.find((x) => x.size === size && x.verb === verb);
+    return r ? `\`${verb}\` ${r.cpuS.toFixed(3)} s ${r.cpuS <= 0.15 ? 'meets' : 'misses'} ≤ 0.15` : '';
+  };
+  const section = [
+    '## CPU seconds per call',
+    '',
+    `Repeated calls (the first writes a memo) and the full way (\`BERTH_NO_MEMO=1\`), each paired with a \`node -e 0\` run just before it. At ${size} services: ${[check('config -q'), check('no-op up')].filter(Boolean).join('; ')} (a bare \`node -e 0\`: ${rows.find((r) => r.verb === 'node -e 0')?.cpuS.toFixed(3)} s; CPU time reads higher on a loaded machine).`,
+    '',
+    cpuTable(rows),
+    '',
+    '',
+  ].join('\n');
+  const at = md.indexOf('## Raw samples');
+  return at < 0 ? `${md}\n${section}` : md.slice(0, at) + section + md.slice(at);
 }
 
 main().catch(async (err) => {
