@@ -31,7 +31,8 @@ const qs = (o: Query | undefined) => {
   return s ? `?${s}` : '';
 };
 
-const seg = (s: string) => s.split('/').map(encodeURIComponent).join('/');
+/** A path segment for an image or container name: each part escaped, the slashes kept. */
+export const seg = (s: string) => s.split('/').map(encodeURIComponent).join('/');
 
 interface CallOptions {
   query?: Query;

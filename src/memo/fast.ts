@@ -6,7 +6,7 @@
 import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { toImage, toNetwork, toObservedContainer, toVolume } from '../engine/listed.js';
-import { engineTimeoutMs } from '../engine/light.js';
+import { engineTimeoutMs, seg } from '../engine/light.js';
 import { stampOf } from '../inputs/journal.js';
 import { splitLook } from '../ops/look.js';
 import { lookFacts } from './facts.js';
@@ -81,7 +81,7 @@ async function engineFacts(check: EngineCheck): Promise<string> {
       get(`/containers/json?all=true&filters=${all}`),
       get(`/networks?filters=${all}`),
       get(`/volumes?filters=${all}`),
-      ...check.refs.map((r) => get(`/images/${r.split('/').map(encodeURIComponent).join('/')}/json`, true)),
+      ...check.refs.map((r) => get(`/images/${seg(r)}/json`, true)),
     ]);
     const look = splitLook(
       check.project,

@@ -27,6 +27,8 @@ export function startMemo(key: string): void {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
       r.bytes += text.length;
       if (r.bytes <= MAX_OUTPUT) r.out.push([fd, text]);
+      // past the cap no memo can be written: a log feed or the UI writes on without the copy
+      else r.restore();
       return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof stream.write;
     return () => {
